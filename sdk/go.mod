@@ -1,0 +1,3 @@
+module github.com/pfinni/pfinni/sdk
+
+go 1.26

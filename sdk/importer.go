@@ -1,0 +1,117 @@
+package sdk
+
+import "context"
+
+// Importer turns one document (C-CDA, FHIR XML, ...) into patient records.
+// A document that cannot be read at all returns an error; a readable
+// document with faults returns records plus Problems that say, in plain
+// words, which element was wrong and why.
+type Importer interface {
+	Import(ctx context.Context, req ImportRequest) (ImportResult, error)
+}
+
+// ImportRequest is one document handed to an importer.
+type ImportRequest struct {
+	// Format is the format the host detected or the user chose
+	// (for example "ccda" or "fhir-xml"); importers may refuse others.
+	Format string `json:"format"`
+	// Name is the file name, for messages only.
+	Name string `json:"name"`
+	// Document is the raw bytes as uploaded (any declared encoding).
+	Document []byte `json:"document"`
+	// MaxBytes, MaxDepth and MaxElements bound the parser; zero means the
+	// importer's own defaults.
+	MaxBytes    int `json:"max_bytes,omitempty"`
+	MaxDepth    int `json:"max_depth,omitempty"`
+	MaxElements int `json:"max_elements,omitempty"`
+}
+
+// ImportResult is what an importer found in one document.
+type ImportResult struct {
+	Records  []PatientRecord `json:"records"`
+	Problems []Problem       `json:"problems,omitempty"` // document-level problems
+}
+
+// Problem is one fault found in a document, in plain words.
+type Problem struct {
+	Element  string `json:"element"`            // e.g. "recordTarget/patientRole/patient/birthTime"
+	Message  string `json:"message"`            // what was wrong, without PHI values
+	Severity string `json:"severity,omitempty"` // "error" rejects the record; "warning" keeps it
+}
+
+// PatientRecord is one patient as read from a document, before pfinni
+// matches it to an existing patient by MRN.
+type PatientRecord struct {
+	MRN           string       `json:"mrn"`
+	Identifiers   []Identifier `json:"identifiers,omitempty"` // every id found, MRN included
+	FirstName     string       `json:"first_name"`
+	MiddleNames   []string     `json:"middle_names,omitempty"`
+	LastName      string       `json:"last_name"`
+	Prefix        string       `json:"prefix,omitempty"`
+	Suffix        string       `json:"suffix,omitempty"`
+	PreferredName string       `json:"preferred_name,omitempty"`
+	OtherNames    []Name       `json:"other_names,omitempty"`
+	// DateOfBirth is YYYY-MM-DD, or YYYY-MM / YYYY when the document
+	// gives a partial date; empty when absent or nullFlavored.
+	DateOfBirth   string      `json:"date_of_birth,omitempty"`
+	Sex           string      `json:"sex"` // female | male | other | unknown
+	Phone         string      `json:"phone,omitempty"`
+	Email         string      `json:"email,omitempty"`
+	Telecoms      []Telecom   `json:"telecoms,omitempty"`
+	Address       *Address    `json:"address,omitempty"`
+	Language      string      `json:"language,omitempty"` // BCP 47 / ISO 639 code as given
+	MaritalStatus string      `json:"marital_status,omitempty"`
+	Race          []string    `json:"race,omitempty"`
+	Ethnicity     []string    `json:"ethnicity,omitempty"`
+	Insurance     []Insurance `json:"insurance,omitempty"`
+	Provider      *Provider   `json:"provider,omitempty"`
+	Problems      []Problem   `json:"problems,omitempty"`
+}
+
+// Identifier is one patient identifier with the system that issued it.
+type Identifier struct {
+	System string `json:"system,omitempty"` // OID or URI
+	Value  string `json:"value"`
+	Type   string `json:"type,omitempty"` // e.g. "MR", "SS", as given
+}
+
+// Name is a patient name other than the primary one.
+type Name struct {
+	Use    string   `json:"use,omitempty"`
+	Given  []string `json:"given,omitempty"`
+	Family string   `json:"family,omitempty"`
+	Prefix string   `json:"prefix,omitempty"`
+	Suffix string   `json:"suffix,omitempty"`
+}
+
+// Telecom is a phone number, e-mail address or other contact point.
+type Telecom struct {
+	System string `json:"system"` // phone | email | fax | url | other
+	Value  string `json:"value"`
+	Use    string `json:"use,omitempty"` // home | work | mobile | ...
+}
+
+// Address is a postal address.
+type Address struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country,omitempty"`
+}
+
+// Insurance is one payer or coverage entry.
+type Insurance struct {
+	Payer    string `json:"payer"`
+	MemberID string `json:"member_id,omitempty"`
+	Group    string `json:"group,omitempty"`
+}
+
+// Provider is the responsible clinician as named in the document.
+type Provider struct {
+	Name         string `json:"name"`
+	NPI          string `json:"npi,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+}
