@@ -39,6 +39,12 @@ type Problem struct {
 	Severity string `json:"severity,omitempty"` // "error" rejects the record; "warning" keeps it
 }
 
+// Problem severities.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
 // PatientRecord is one patient as read from a document, before pfinni
 // matches it to an existing patient by MRN.
 type PatientRecord struct {
@@ -59,13 +65,20 @@ type PatientRecord struct {
 	Email         string      `json:"email,omitempty"`
 	Telecoms      []Telecom   `json:"telecoms,omitempty"`
 	Address       *Address    `json:"address,omitempty"`
-	Language      string      `json:"language,omitempty"` // BCP 47 / ISO 639 code as given
+	Language      string      `json:"language,omitempty"` // BCP 47 tag, normalised (eng and ENG become en); as given if unrecognised
 	MaritalStatus string      `json:"marital_status,omitempty"`
 	Race          []string    `json:"race,omitempty"`
 	Ethnicity     []string    `json:"ethnicity,omitempty"`
 	Insurance     []Insurance `json:"insurance,omitempty"`
 	Provider      *Provider   `json:"provider,omitempty"`
-	Problems      []Problem   `json:"problems,omitempty"`
+	// Deceased is true when the document says the patient has died;
+	// DeceasedDate is then the date (YYYY-MM-DD or partial) when given.
+	Deceased     bool   `json:"deceased,omitempty"`
+	DeceasedDate string `json:"deceased_date,omitempty"`
+	// SourceRef locates the record inside its document, without PHI: the
+	// FHIR Bundle entry fullUrl or resource id, or the CDA document id.
+	SourceRef string    `json:"source_ref,omitempty"`
+	Problems  []Problem `json:"problems,omitempty"`
 }
 
 // Identifier is one patient identifier with the system that issued it.
@@ -73,6 +86,9 @@ type Identifier struct {
 	System string `json:"system,omitempty"` // OID or URI
 	Value  string `json:"value"`
 	Type   string `json:"type,omitempty"` // e.g. "MR", "SS", as given
+	// Assigner names the issuing organisation when the document does
+	// (CDA assigningAuthorityName, FHIR identifier.assigner.display).
+	Assigner string `json:"assigner,omitempty"`
 }
 
 // Name is a patient name other than the primary one.
@@ -93,6 +109,7 @@ type Telecom struct {
 
 // Address is a postal address.
 type Address struct {
+	Use        string `json:"use,omitempty"` // home | work | temp | old | billing, when given
 	Line1      string `json:"line1,omitempty"`
 	Line2      string `json:"line2,omitempty"`
 	City       string `json:"city,omitempty"`
@@ -114,4 +131,7 @@ type Provider struct {
 	NPI          string `json:"npi,omitempty"`
 	Organization string `json:"organization,omitempty"`
 	Phone        string `json:"phone,omitempty"`
+	// Role says where the provider was found, e.g. "primary care
+	// physician", "performer", "author", "general practitioner".
+	Role string `json:"role,omitempty"`
 }
