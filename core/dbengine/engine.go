@@ -1,0 +1,294 @@
+// Package dbengine starts and supervises the embedded SurrealDB engine: a
+// small Node program (dbhost/host.mjs) that hosts the real engine from npm's
+// @surrealdb/node behind the standard /rpc WebSocket endpoint.
+//
+// The engine runs as a child process on a free loopback port. The
+// supervisor waits until it answers, restarts it if it dies (Ready reports
+// false meanwhile) and stops it on shutdown. The child also exits by itself
+// when the parent's pipe to its standard input closes, so a killed core
+// leaves no orphan engine behind.
+//
+// Only the core's wiring (core/app) and test harnesses import this package.
+package dbengine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Config says where the engine keeps its data and where the host program is.
+type Config struct {
+	// Path is the engine URL: "mem://" or "surrealkv:///abs/dir".
+	Path string
+	// HostDir is the folder holding host.mjs and its node_modules.
+	HostDir string
+	// Node is the node binary; "node" from PATH when empty.
+	Node string
+	// Logger receives the engine's own output (never patient data: the
+	// host prints only protocol errors).
+	Logger *slog.Logger
+	// StartTimeout bounds each start; 30s when zero.
+	StartTimeout time.Duration
+}
+
+// Engine is a running, supervised engine host.
+type Engine struct {
+	cfg Config
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	url     string
+	ready   bool
+	stopped bool
+	exited  chan struct{}
+	changed chan struct{} // closed and replaced on every (re)start
+	done    chan struct{}
+}
+
+// FindHostDir looks for dbhost/host.mjs from dir upwards, so the core and
+// tests find the host wherever in the repository they run.
+func FindHostDir(dir string) (string, error) {
+	if env := os.Getenv("PFINNI_DBHOST_DIR"); env != "" {
+		return env, nil
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "dbhost", "host.mjs")
+		if _, err := os.Stat(p); err == nil {
+			return filepath.Join(d, "dbhost"), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("find dbhost/host.mjs above %s: not found (set PFINNI_DBHOST_DIR)", dir)
+		}
+	}
+}
+
+// Start launches the engine host and returns once it accepts connections.
+// The engine is supervised until Stop.
+func Start(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Node == "" {
+		cfg.Node = "node"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 30 * time.Second
+	}
+	if _, err := os.Stat(filepath.Join(cfg.HostDir, "node_modules", "@surrealdb", "node")); err != nil {
+		return nil, fmt.Errorf("start embedded database: npm packages missing in %s (run `make deps` or `npm ci --prefix %s`)", cfg.HostDir, cfg.HostDir)
+	}
+	e := &Engine{cfg: cfg, changed: make(chan struct{}), done: make(chan struct{})}
+	if err := e.launch(ctx); err != nil {
+		return nil, err
+	}
+	go e.supervise()
+	return e, nil
+}
+
+func (e *Engine) launch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.StartTimeout)
+	defer cancel()
+	cmd := exec.Command(e.cfg.Node, "host.mjs", "--path", e.cfg.Path, "--bind", "127.0.0.1:0")
+	cmd.Dir = e.cfg.HostDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("start embedded database: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("start embedded database: %w", err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return fmt.Errorf("start embedded database: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start embedded database (%s): %w", e.cfg.Node, err)
+	}
+	exited := make(chan struct{})
+	portc := make(chan string, 1)
+	var errTail strings.Builder
+	var errMu sync.Mutex
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			if p, ok := strings.CutPrefix(line, "PFINNI_DBHOST_READY "); ok {
+				select {
+				case portc <- strings.TrimSpace(p):
+				default:
+				}
+				continue
+			}
+			e.cfg.Logger.Info("dbhost", "out", line)
+		}
+	}()
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errMu.Lock()
+			if errTail.Len() < 4096 {
+				errTail.WriteString(sc.Text() + "\n")
+			}
+			errMu.Unlock()
+			e.cfg.Logger.Warn("dbhost", "err", sc.Text())
+		}
+	}()
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	select {
+	case port := <-portc:
+		url := "ws://127.0.0.1:" + port
+		if err := waitDial("127.0.0.1:"+port, ctx); err != nil {
+			_ = cmd.Process.Kill()
+			return fmt.Errorf("start embedded database: %w", err)
+		}
+		e.mu.Lock()
+		e.cmd, e.stdin, e.url, e.ready, e.exited = cmd, stdin, url, true, exited
+		close(e.changed)
+		e.changed = make(chan struct{})
+		e.mu.Unlock()
+		return nil
+	case <-exited:
+		errMu.Lock()
+		defer errMu.Unlock()
+		return fmt.Errorf("start embedded database: host exited: %s", strings.TrimSpace(errTail.String()))
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return fmt.Errorf("start embedded database: no answer within %s: %w", e.cfg.StartTimeout, ctx.Err())
+	}
+}
+
+func waitDial(addr string, ctx context.Context) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// supervise restarts the host whenever it exits unexpectedly, with backoff.
+func (e *Engine) supervise() {
+	defer close(e.done)
+	backoff := 200 * time.Millisecond
+	for {
+		e.mu.Lock()
+		exited := e.exited
+		e.mu.Unlock()
+		<-exited
+		e.mu.Lock()
+		e.ready = false
+		stopped := e.stopped
+		e.mu.Unlock()
+		if stopped {
+			return
+		}
+		e.cfg.Logger.Warn("embedded database exited; restarting", "backoff", backoff)
+		for {
+			time.Sleep(backoff)
+			e.mu.Lock()
+			stopped = e.stopped
+			e.mu.Unlock()
+			if stopped {
+				return
+			}
+			err := e.launch(context.Background())
+			if err == nil {
+				backoff = 200 * time.Millisecond
+				break
+			}
+			e.cfg.Logger.Error("restart embedded database", "err", err)
+			backoff = min(backoff*2, 10*time.Second)
+		}
+	}
+}
+
+// URL is the engine's current RPC base URL (ws://127.0.0.1:PORT). The port
+// changes when the engine is restarted; the store asks again on reconnect.
+func (e *Engine) URL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.url
+}
+
+// Ready reports whether the engine process is up.
+func (e *Engine) Ready() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ready
+}
+
+// PID is the engine host's process id (for load runs that report its RSS).
+func (e *Engine) PID() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cmd == nil || e.cmd.Process == nil {
+		return 0
+	}
+	return e.cmd.Process.Pid
+}
+
+// Kill ends the host abruptly, as a crash would. Tests use it to prove the
+// supervisor restarts the engine and the core recovers.
+func (e *Engine) Kill() {
+	e.mu.Lock()
+	cmd := e.cmd
+	e.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// Stop ends the engine and its supervision and waits for the process to exit.
+func (e *Engine) Stop() error {
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	e.stopped = true
+	cmd, stdin, exited := e.cmd, e.stdin, e.exited
+	e.mu.Unlock()
+	if stdin != nil {
+		_ = stdin.Close()
+	}
+	if cmd != nil && cmd.Process != nil {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	<-e.done
+	if cmd != nil && cmd.ProcessState != nil && !cmd.ProcessState.Success() {
+		var ee *exec.ExitError
+		if errors.As(errors.New(cmd.ProcessState.String()), &ee) {
+			return ee
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+type row struct {
+	Name string `json:"name"`
+}
+
+func TestSchemaAppliesTwice(t *testing.T) {
+	db := storetest.New(t)
+	require.True(t, db.Ready())
+	// Applying again must be a no-op, not an error.
+	require.NoError(t, db.ApplySchema(context.Background()))
+}
+
+func TestQueryAndUniqueConflict(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	base := map[string]any{"name": "Dr. A"}
+	_, err := store.Query[[]row](ctx, db, "CREATE provider CONTENT $p", map[string]any{"p": base})
+	require.NoError(t, err)
+	got, err := store.Query[[]row](ctx, db, "SELECT name FROM provider", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []row{{Name: "Dr. A"}}, got)
+
+	_, err = store.Query[any](ctx, db, "CREATE plugin_state CONTENT {name: 'x', enabled: true}", nil)
+	require.NoError(t, err)
+	_, err = store.Query[any](ctx, db, "CREATE plugin_state CONTENT {name: 'x', enabled: false}", nil)
+	assert.ErrorIs(t, err, store.ErrConflict)
+}
+
+func TestAssertRefusesBadRows(t *testing.T) {
+	db := storetest.New(t)
+	err := db.Exec(context.Background(), "CREATE provider CONTENT {name: '  '}", nil)
+	require.Error(t, err)
+	n, err := store.Query[int](context.Background(), db, "RETURN count(SELECT id FROM provider)", nil)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing stored after a refused write")
+}
+
+func TestLiveSeesOtherConnectionsWrites(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := storetest.Config(t)
+	a, err := store.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := store.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer b.Close()
+
+	got := make(chan string, 4)
+	require.NoError(t, a.Live(ctx, "provider", func(c store.Change) {
+		var r row
+		if c.Decode(&r) == nil {
+			got <- c.Action + " " + r.Name
+		}
+	}, nil))
+	require.NoError(t, b.Exec(ctx, "CREATE provider CONTENT {name: 'Dr. Live'}", nil))
+	select {
+	case s := <-got:
+		assert.Equal(t, "CREATE Dr. Live", s)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no live notification within 5s")
+	}
+}
+
+func TestUnavailableThenRecovers(t *testing.T) {
+	eng := storetest.SharedEngine()
+	if eng == nil {
+		t.Skip("external database: cannot kill it")
+	}
+	ctx := context.Background()
+	cfg := storetest.Config(t)
+	db, err := store.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Exec(ctx, "CREATE provider CONTENT {name: 'Before'}", nil))
+
+	eng.Kill()
+	// Calls fail fast with ErrUnavailable instead of hanging.
+	require.Eventually(t, func() bool {
+		qctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return errorsIs(db.Ping(qctx), store.ErrUnavailable)
+	}, 10*time.Second, 50*time.Millisecond)
+	assert.False(t, db.Ready())
+
+	// The supervisor restarts the engine and the store reconnects by itself.
+	require.Eventually(t, func() bool { return db.Ready() }, 30*time.Second, 100*time.Millisecond)
+	require.NoError(t, db.Ping(ctx))
+}
