@@ -22,9 +22,9 @@ package store
 import (
 	"context"
 	"embed"
-	"io/fs"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pfinni/pfinni/core/fault"
 	surrealdb "github.com/surrealdb/surrealdb.go"
 	"github.com/surrealdb/surrealdb.go/pkg/connection"
 	"github.com/surrealdb/surrealdb.go/pkg/models"
@@ -65,11 +66,11 @@ func Schema() string { return schema }
 // Sentinel errors callers decide on.
 var (
 	// ErrUnavailable means the database did not answer; retry later.
-	ErrUnavailable = errors.New("database unavailable")
+	ErrUnavailable = fault.New(fault.ErrUnavailable, "database unavailable")
 	// ErrConflict means a unique index refused the write.
-	ErrConflict = errors.New("unique constraint violated")
+	ErrConflict = fault.New(fault.ErrConflict, "unique constraint violated")
 	// ErrNotFound means the record does not exist.
-	ErrNotFound = errors.New("record not found")
+	ErrNotFound = fault.New(fault.ErrNotFound, "record not found")
 )
 
 // Config says which database to use and how to sign in.
