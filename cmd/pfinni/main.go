@@ -1,0 +1,139 @@
+// Command pfinni is the patient-management dashboard: `pfinni serve` runs
+// the server (embedded database, demo data and an admin login on a fresh
+// data dir); the other subcommands administer it from the shell.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/app"
+	"github.com/pfinni/pfinni/core/config"
+)
+
+// command is one subcommand. run gets the opened app (nil when needsApp
+// is false) and the arguments after the subcommand's own flags.
+type command struct {
+	name     string
+	summary  string
+	needsApp bool
+	http     bool // build the HTTP server too
+	run      func(ctx context.Context, a *app.App, args []string, out io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{name: "serve", summary: "run the server (HTTP, database, plugins)", needsApp: true, http: true, run: runServe},
+		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
+			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
+			return err
+		}},
+	}
+}
+
+func usage(out io.Writer) {
+	fmt.Fprintln(out, "usage: pfinni <command> [flags] [args]")
+	fmt.Fprintln(out, "\ncommands:")
+	cmds := commands()
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	for _, c := range cmds {
+		fmt.Fprintf(out, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(out, "\nEvery command takes the configuration flags (pfinni serve --help lists them);")
+	fmt.Fprintln(out, "each flag also reads PFINNI_<NAME> from the environment and <name> from pfinni.yaml.")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pfinni:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out, errOut io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(out)
+		return nil
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			cmd = &c
+			break
+		}
+	}
+	if cmd == nil {
+		usage(errOut)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	fs := pflag.NewFlagSet("pfinni "+cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(errOut)
+	config.RegisterFlags(fs)
+	// Subcommand flags are parsed by the subcommand itself.
+	fs.ParseErrorsWhitelist.UnknownFlags = true
+	cfgArgs, rest := splitConfigFlags(args[1:])
+	if err := fs.Parse(cfgArgs); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := config.Load(fs, os.Environ())
+	if err != nil {
+		return err
+	}
+	if !cmd.needsApp {
+		return cmd.run(ctx, nil, rest, out)
+	}
+	a, err := app.Open(ctx, cfg, app.Options{Out: out, NoHTTP: !cmd.http, Bootstrap: cmd.name == "serve"})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background())
+	return cmd.run(actor.System(ctx), a, rest, out)
+}
+
+// splitConfigFlags separates the configuration flags (--http-addr x,
+// --http-addr=x, --config f, --help) from the subcommand's own arguments.
+func splitConfigFlags(args []string) (cfgArgs, rest []string) {
+	known := map[string]bool{"config": true}
+	for _, k := range config.Keys() {
+		known[config.FlagName(k)] = true
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--help" || a == "-h" {
+			cfgArgs = append(cfgArgs, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if strings.HasPrefix(a, "--") && known[name] {
+			cfgArgs = append(cfgArgs, a)
+			if !hasValue && i+1 < len(args) {
+				cfgArgs = append(cfgArgs, args[i+1])
+				i++
+			}
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return cfgArgs, rest
+}
+
+func runServe(ctx context.Context, a *app.App, _ []string, out io.Writer) error {
+	base := a.Config.BasePath
+	fmt.Fprintf(out, "pfinni %s listening on http://%s%s/\n", app.Version, a.Config.HTTPAddr, base)
+	return a.Serve(ctx)
+}

@@ -1,0 +1,158 @@
+// Package app builds every pfinni subsystem once, from a typed config, and
+// wires them together: the embedded database engine (or an external
+// SurrealDB), the store, telemetry, the audit trail, auth, patients, the
+// plugin host and the HTTP server. Dependencies are passed down
+// explicitly; nothing is global. cmd/pfinni is its only importer.
+//
+// Start order: engine -> store -> audit -> auth -> patients -> plugins ->
+// HTTP. Close runs in reverse, draining the audit writer before the store
+// goes away so nothing audited is lost.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pfinni/pfinni/core/api"
+	"github.com/pfinni/pfinni/core/config"
+	"github.com/pfinni/pfinni/core/dbengine"
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/core/telemetry"
+)
+
+// Version is set by the build (-ldflags "-X ...app.Version=...").
+var Version = "dev"
+
+// App is a running pfinni core.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Engine    *dbengine.Engine // nil with an external database
+	DB        *store.DB
+	Telemetry *telemetry.Providers
+	Server    *api.Server
+
+	closers []func(context.Context) error
+}
+
+// Options tune Open for the CLI and tests.
+type Options struct {
+	// Out receives the one-time start-up messages (admin password, URL).
+	Out io.Writer
+	// NoHTTP skips building the HTTP server (CLI commands).
+	NoHTTP bool
+	// Bootstrap creates the admin and demo data on an empty database.
+	Bootstrap bool
+}
+
+// NewLogger builds the process logger from config.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open starts the database (embedded or external) and builds every
+// subsystem. On error, whatever was started is stopped again.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err error) {
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	a = &App{Config: cfg, Log: NewLogger(cfg, os.Stderr)}
+	defer func() {
+		if err != nil {
+			_ = a.Close(context.Background())
+			a = nil
+		}
+	}()
+
+	a.Telemetry, err = telemetry.Setup(ctx, Version)
+	if err != nil {
+		return a, err
+	}
+	a.closers = append(a.closers, a.Telemetry.Shutdown)
+
+	urlFunc := func() string { return cfg.DBURL }
+	if cfg.Embedded() {
+		dir, derr := cfg.EngineDir()
+		if derr != nil {
+			return a, derr
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return a, fmt.Errorf("create data dir: %w", err)
+		}
+		hostDir := cfg.DBHostDir
+		if hostDir == "" {
+			wd, _ := os.Getwd()
+			if hostDir, err = dbengine.FindHostDir(wd); err != nil {
+				exe, _ := os.Executable()
+				if h, e2 := dbengine.FindHostDir(exe); e2 == nil {
+					hostDir, err = h, nil
+				} else {
+					return a, err
+				}
+			}
+		}
+		a.Engine, err = dbengine.Start(ctx, dbengine.Config{Path: "surrealkv://" + dir, HostDir: hostDir, Logger: a.Log})
+		if err != nil {
+			return a, err
+		}
+		a.closers = append(a.closers, func(context.Context) error { return a.Engine.Stop() })
+		urlFunc = a.Engine.URL
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	a.DB, err = store.Open(dctx, store.Config{
+		URL: urlFunc, Namespace: cfg.DBNamespace, Database: cfg.DBDatabase,
+		User: cfg.DBUser, Password: cfg.DBPassword, Logger: a.Log,
+	})
+	if err != nil {
+		return a, fmt.Errorf("open database: %w", err)
+	}
+	a.closers = append(a.closers, func(context.Context) error { return a.DB.Close() })
+
+	if err := a.wireServices(ctx); err != nil {
+		return a, err
+	}
+	if opts.Bootstrap {
+		if err := a.bootstrap(ctx, opts.Out); err != nil {
+			return a, err
+		}
+	}
+	if !opts.NoHTTP {
+		a.Server = api.New(api.Deps{
+			Config: cfg, Logger: a.Log, DB: a.DB, Tracer: a.Telemetry.Tracer, Meter: a.Telemetry.Meter,
+			Version: Version, Services: a.services(),
+		})
+		a.wirePages()
+	}
+	return a, nil
+}
+
+// Serve runs the HTTP server until ctx ends.
+func (a *App) Serve(ctx context.Context) error {
+	if a.Server == nil {
+		return errors.New("serve: app opened without HTTP")
+	}
+	return a.Server.Listen(ctx, a.Config.HTTPAddr)
+}
+
+// Close stops everything in reverse start order.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
