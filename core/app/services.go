@@ -18,9 +18,6 @@ func (a *App) services() api.Services {
 	return api.Services{}
 }
 
-// wirePages mounts the dashboard's pages on the server.
-func (a *App) wirePages() {}
-
 // bootstrap creates the first admin and the demo data on an empty
 // database (embedded default).
 func (a *App) bootstrap(ctx context.Context, out io.Writer) error {
