@@ -15,6 +15,7 @@ const (
 	CodePanic            = "panic"             // the plugin panicked; the SDK recovered
 	CodeCapabilityDenied = "capability_denied" // a host call was refused
 	CodeUnavailable      = "unavailable"       // a dependency (insurer, host service) is down
+	CodeForbidden        = "forbidden"         // the calling user may not do this; not a plugin fault
 )
 
 // Error is an error with a stable code, as carried in a result envelope.

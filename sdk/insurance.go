@@ -24,13 +24,13 @@ type EligibilityRequest struct {
 
 // EligibilityResponse is the insurer's answer (X12 271 subset).
 type EligibilityResponse struct {
-	Status    string     `json:"status"` // active | inactive | unknown
-	PlanName  string     `json:"plan_name,omitempty"`
-	Coverage  []Benefit  `json:"coverage,omitempty"`
-	CheckedAt string     `json:"checked_at,omitempty"` // RFC 3339
-	Reference string     `json:"reference,omitempty"`  // insurer's trace number
-	Messages  []string   `json:"messages,omitempty"`   // insurer's remarks, plain words
-	Raw       string     `json:"raw,omitempty"`        // the 271 as received, when available
+	Status    string    `json:"status"` // active | inactive | unknown
+	PlanName  string    `json:"plan_name,omitempty"`
+	Coverage  []Benefit `json:"coverage,omitempty"`
+	CheckedAt string    `json:"checked_at,omitempty"` // RFC 3339
+	Reference string    `json:"reference,omitempty"`  // insurer's trace number
+	Messages  []string  `json:"messages,omitempty"`   // insurer's remarks, plain words
+	Raw       string    `json:"raw,omitempty"`        // the 271 as received, when available
 }
 
 // Benefit is one coverage line of an eligibility response.

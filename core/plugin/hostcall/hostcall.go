@@ -1,0 +1,212 @@
+// Package hostcall is the one door from a plugin to the pfinni core: every
+// host operation a WASM guest asks for (sdk.OpPatientsSearch,
+// sdk.OpKBSearch, log lines) passes through Dispatcher, which checks the
+// plugin's granted capabilities, runs the operation as the calling user
+// (core/actor in the context), audits each patients:read use and redacts
+// guest log output.
+//
+// The interfaces here (PatientReader, KBSearcher, Auditor) are what the
+// core wiring implements. Imported by core/plugin and its runtimes.
+// A Dispatcher is safe for concurrent use.
+package hostcall
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// PatientReader answers patients:read with minimum-necessary fields. The
+// core's in-memory patient directory implements it; it must apply the
+// query's filters and honour Limit.
+type PatientReader interface {
+	SearchPatients(ctx context.Context, q sdk.PatientQuery) (sdk.PatientList, error)
+}
+
+// KBSearcher answers kb:read; the core routes it to its knowledge modules.
+type KBSearcher interface {
+	Search(ctx context.Context, req sdk.KBSearchRequest) (sdk.KBSearchResult, error)
+}
+
+// Auditor stores an audit event before the host op returns its data.
+// core/audit implements it; the actor fields come from core/actor.
+type Auditor interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
+// MaxPatients caps the patients returned by one patients.search.
+const MaxPatients = 100
+
+// Services are the core services behind the host operations. A nil
+// service makes its operation answer "unavailable".
+type Services struct {
+	Patients PatientReader
+	KB       KBSearcher
+	Audit    Auditor
+	Logger   *slog.Logger // guest log lines; nil discards them
+}
+
+// Caller identifies the plugin making a host call and what it is granted.
+type Caller struct {
+	Plugin       string
+	Capabilities []string
+	// Denied, if set, is incremented on every capability refusal so that
+	// the runtime can fail the plugin's call even when the guest swallows
+	// the host's error.
+	Denied *atomic.Int32
+}
+
+// Dispatcher checks and runs host operations.
+type Dispatcher struct {
+	s Services
+}
+
+// New returns a Dispatcher over s.
+func New(s Services) *Dispatcher {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{s: s}
+}
+
+// required maps each host op to the capability it needs.
+var required = map[string]string{
+	sdk.OpPatientsSearch: sdk.CapPatientsRead,
+	sdk.OpKBSearch:       sdk.CapKBRead,
+}
+
+// Call runs op for c with the JSON request in and returns a JSON
+// sdk.Envelope. It never returns an error: failures travel in the
+// envelope, so the guest sees a clear code.
+func (d *Dispatcher) Call(ctx context.Context, c Caller, op string, in []byte) []byte {
+	res, err := d.call(ctx, c, op, in)
+	if err != nil {
+		return sdk.EncodeError(err)
+	}
+	return sdk.EncodeOK(res)
+}
+
+func (d *Dispatcher) call(ctx context.Context, c Caller, op string, in []byte) (any, error) {
+	capName, ok := required[op]
+	if !ok {
+		return nil, sdk.Errorf(sdk.CodeUnsupported, "unknown host operation %q", op)
+	}
+	if !slices.Contains(c.Capabilities, capName) {
+		if c.Denied != nil {
+			c.Denied.Add(1)
+		}
+		if op == sdk.OpPatientsSearch {
+			d.audit(ctx, c, audit.OutcomeDenied, "capability patients:read not granted")
+		}
+		return nil, sdk.Errorf(sdk.CodeCapabilityDenied, "plugin %q is not granted %s (needed for %s)", c.Plugin, capName, op)
+	}
+	switch op {
+	case sdk.OpPatientsSearch:
+		return d.searchPatients(ctx, c, in)
+	default: // sdk.OpKBSearch
+		var req sdk.KBSearchRequest
+		if err := json.Unmarshal(in, &req); err != nil {
+			return nil, sdk.Errorf(sdk.CodeInvalidInput, "decode %s request: %v", op, err)
+		}
+		if d.s.KB == nil {
+			return nil, sdk.Errorf(sdk.CodeUnavailable, "knowledge base is not available")
+		}
+		res, err := d.s.KB.Search(ctx, req)
+		if err != nil {
+			return nil, sdk.Errorf(sdk.CodeUnavailable, "kb search: %v", err)
+		}
+		return res, nil
+	}
+}
+
+func (d *Dispatcher) searchPatients(ctx context.Context, c Caller, in []byte) (any, error) {
+	var q sdk.PatientQuery
+	if err := json.Unmarshal(in, &q); err != nil {
+		return nil, sdk.Errorf(sdk.CodeInvalidInput, "decode %s request: %v", sdk.OpPatientsSearch, err)
+	}
+	a := actor.From(ctx)
+	if a.Anonymous() || a.Role == actor.RoleAuditor {
+		d.audit(ctx, c, audit.OutcomeDenied, "calling user may not read patients")
+		return nil, sdk.Errorf(sdk.CodeForbidden, "the calling user may not read patients")
+	}
+	if d.s.Patients == nil || d.s.Audit == nil {
+		return nil, sdk.Errorf(sdk.CodeUnavailable, "patient directory is not available")
+	}
+	if q.Limit <= 0 || q.Limit > MaxPatients {
+		q.Limit = MaxPatients
+	}
+	res, err := d.s.Patients.SearchPatients(ctx, q)
+	if err != nil {
+		d.audit(ctx, c, audit.OutcomeError, "search failed")
+		return nil, sdk.Errorf(sdk.CodeUnavailable, "patient search: %v", err)
+	}
+	if len(res.Patients) > q.Limit {
+		res.Patients = res.Patients[:q.Limit]
+	}
+	// Minimum necessary: copy only the fields of PatientSummary, whatever
+	// the reader filled in.
+	ids := make([]string, len(res.Patients))
+	for i, p := range res.Patients {
+		res.Patients[i] = sdk.PatientSummary{ID: p.ID, MRN: p.MRN, FirstName: p.FirstName, LastName: p.LastName, Status: p.Status, ProviderID: p.ProviderID, UpdatedAt: p.UpdatedAt}
+		ids[i] = p.ID
+	}
+	if res.Patients == nil {
+		res.Patients = []sdk.PatientSummary{}
+	}
+	detail := fmt.Sprintf("plugin %s; %d of %d records: %s", c.Plugin, len(ids), res.Total, strings.Join(ids, ","))
+	if err := d.s.Audit.Record(ctx, d.event(ctx, audit.OutcomeSuccess, detail)); err != nil {
+		return nil, sdk.Errorf(sdk.CodeUnavailable, "audit: %v", err)
+	}
+	return res, nil
+}
+
+func (d *Dispatcher) event(ctx context.Context, outcome, detail string) audit.Event {
+	a := actor.From(ctx)
+	return audit.Event{
+		Actor:     a.UserID,
+		Role:      string(a.Role),
+		Action:    "plugin.patients.search",
+		Resource:  "patient",
+		Outcome:   outcome,
+		RequestID: a.RequestID,
+		IP:        a.IP,
+		Detail:    detail,
+	}
+}
+
+// audit records a refusal; a failure to store it is logged, since the
+// operation is refused either way.
+func (d *Dispatcher) audit(ctx context.Context, c Caller, outcome, why string) {
+	if d.s.Audit == nil {
+		return
+	}
+	if err := d.s.Audit.Record(ctx, d.event(ctx, outcome, "plugin "+c.Plugin+": "+why)); err != nil {
+		d.s.Logger.ErrorContext(ctx, "audit plugin host call", "plugin", c.Plugin, "err", err)
+	}
+}
+
+// Log writes one guest log line, redacted, if c is granted the log
+// capability; otherwise it is dropped (and counted as a denial).
+func (d *Dispatcher) Log(ctx context.Context, c Caller, level sdk.LogLevel, msg string) {
+	if !slices.Contains(c.Capabilities, sdk.CapLog) {
+		if c.Denied != nil {
+			c.Denied.Add(1)
+		}
+		return
+	}
+	d.s.Logger.Log(ctx, slog.Level(level), Redact(msg), "plugin", c.Plugin, "source", "guest")
+}
+
+// Output logs one line the guest wrote to stdout or stderr, redacted.
+// Guest output is always captured (it carries Go runtime crash reports).
+func (d *Dispatcher) Output(ctx context.Context, plugin, stream, line string) {
+	d.s.Logger.Log(ctx, slog.LevelWarn, Redact(line), "plugin", plugin, "source", stream)
+}

@@ -1,0 +1,268 @@
+package wasmhost
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/pfinni/pfinni/core/plugin/fault"
+	"github.com/pfinni/pfinni/core/plugin/hostcall"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// Config describes one plugin to load.
+type Config struct {
+	Name         string
+	Wasm         []byte
+	Capabilities []string
+	// Timeout bounds each call; zero means 2s.
+	Timeout time.Duration
+	// MemoryLimit bounds linear memory in bytes (rounded down to 64 KiB
+	// pages); zero means 64 MiB. A Go guest needs at least 16 MiB.
+	MemoryLimit int64
+	// Concurrency is the number of warm instances (and so of concurrent
+	// calls); zero means 2.
+	Concurrency int
+	// InitConfig is the manifest entry's config as a JSON object, passed
+	// to pfinni_init in every new instance.
+	InitConfig json.RawMessage
+}
+
+// The exports every ABI v1 module must have.
+var requiredExports = []string{"pfinni_abi_v1", "pfinni_alloc", "pfinni_free", "pfinni_init", "pfinni_handle"}
+
+// ErrABI means a module does not implement the pfinni ABI this host
+// speaks.
+var ErrABI = errors.New("module does not implement the pfinni ABI v1")
+
+// Module is a loaded plugin: a compiled module and its instance pool.
+type Module struct {
+	name     string
+	cfg      Config
+	engine   *Engine
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	caller   hostcall.Caller
+
+	slots chan struct{}  // one token per instance that may exist
+	idle  chan *instance // warm instances
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Load compiles (or fetches from the cache) and checks the module, then
+// starts one instance to run pfinni_init, so that a module that cannot
+// initialise is refused here rather than on its first call.
+func (e *Engine) Load(ctx context.Context, cfg Config) (*Module, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.MemoryLimit <= 0 {
+		cfg.MemoryLimit = 64 << 20
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if len(cfg.InitConfig) == 0 {
+		cfg.InitConfig = json.RawMessage("{}")
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCompilationCache(e.cache).
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(uint32(cfg.MemoryLimit >> 16))
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	m := &Module{
+		name: cfg.Name, cfg: cfg, engine: e, rt: rt,
+		caller: hostcall.Caller{Plugin: cfg.Name, Capabilities: cfg.Capabilities},
+		slots:  make(chan struct{}, cfg.Concurrency),
+		idle:   make(chan *instance, cfg.Concurrency),
+	}
+	if err := m.setup(ctx); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("load wasm plugin %q: %w", cfg.Name, err)
+	}
+	// Warm one instance; it also proves pfinni_init succeeds.
+	inst, err := m.newInstance(ctx)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("load wasm plugin %q: %w", cfg.Name, err)
+	}
+	m.slots <- struct{}{}
+	m.idle <- inst
+	return m, nil
+}
+
+func (m *Module) setup(ctx context.Context) error {
+	compiled, err := m.rt.CompileModule(ctx, m.cfg.Wasm)
+	if err != nil {
+		return fmt.Errorf("compile: %w", err)
+	}
+	exports := compiled.ExportedFunctions()
+	for _, name := range requiredExports {
+		if _, ok := exports[name]; !ok {
+			return fmt.Errorf("%w: missing export %s (build it with sdk/wasm.Register)", ErrABI, name)
+		}
+	}
+	for _, imp := range compiled.ImportedFunctions() {
+		mod, name, _ := imp.Import()
+		if mod != sdk.HostModule && mod != wasi_snapshot_preview1.ModuleName {
+			return fmt.Errorf("%w: imports %s.%s, which this host does not provide", ErrABI, mod, name)
+		}
+	}
+	m.compiled = compiled
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
+		return fmt.Errorf("wasi: %w", err)
+	}
+	return m.instantiateHostModule(ctx)
+}
+
+// Name returns the plugin's name.
+func (m *Module) Name() string { return m.name }
+
+// Call runs hook with the JSON request in and returns the JSON result of
+// a success envelope. A failure envelope is returned as *sdk.Error (the
+// plugin's own, deliberate error); anything the plugin did wrong is a
+// *fault.Error; ctx's own cancellation is returned as ctx.Err().
+func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMessage, error) {
+	inst, err := m.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, denied, callErr := inst.call(ctx, m, hook, in)
+	if callErr != nil {
+		m.discard(inst)
+		if ctx.Err() != nil && !errors.Is(callErr, errTimeout) {
+			return nil, ctx.Err()
+		}
+		return nil, m.fault(hook, callErr, inst)
+	}
+	res, err := decodeResult(out)
+	if f := resultFault(err); f != "" {
+		m.discard(inst) // a panicking or malformed guest may be in a bad state
+		return nil, fault.New(m.name, hook, f, err)
+	}
+	m.release(inst)
+	if denied > 0 {
+		var se *sdk.Error
+		if errors.As(err, &se) && se.Code == sdk.CodeCapabilityDenied {
+			return nil, fault.New(m.name, hook, fault.CapabilityDenied, errors.New(se.Message))
+		}
+		return nil, fault.New(m.name, hook, fault.CapabilityDenied, fmt.Errorf("called a host operation it is not granted (%d times)", denied))
+	}
+	return res, err
+}
+
+// Health runs the guest's pfinni_health export, if it has one.
+func (m *Module) Health(ctx context.Context) error {
+	inst, err := m.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	if inst.health == nil {
+		m.release(inst)
+		return nil
+	}
+	out, _, err := inst.invoke(ctx, m, "health", func(cctx context.Context) (uint64, error) {
+		r, err := inst.health.Call(cctx)
+		if err != nil {
+			return 0, err
+		}
+		return r[0], nil
+	})
+	if err != nil {
+		m.discard(inst)
+		return m.fault("health", err, inst)
+	}
+	m.release(inst)
+	_, err = decodeResult(out)
+	return err
+}
+
+// Close closes every instance and the module's runtime. Calls in flight
+// fail; later calls return a fault.Unavailable error.
+func (m *Module) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.mu.Unlock()
+	return m.rt.Close(ctx)
+}
+
+func (m *Module) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
+// acquire takes a warm instance, or starts one if fewer than Concurrency
+// exist, or waits for one to come back.
+func (m *Module) acquire(ctx context.Context) (*instance, error) {
+	if m.isClosed() {
+		return nil, fault.New(m.name, "", fault.Unavailable, errors.New("plugin is closed"))
+	}
+	select {
+	case inst := <-m.idle:
+		return inst, nil
+	default:
+	}
+	select {
+	case inst := <-m.idle:
+		return inst, nil
+	case m.slots <- struct{}{}:
+		inst, err := m.newInstance(ctx)
+		if err != nil {
+			<-m.slots
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fault.New(m.name, "init", fault.Trap, err)
+		}
+		return inst, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (m *Module) release(inst *instance) {
+	if m.isClosed() {
+		_ = inst.mod.Close(context.Background())
+		<-m.slots
+		return
+	}
+	m.idle <- inst
+}
+
+func (m *Module) discard(inst *instance) {
+	_ = inst.mod.Close(context.Background())
+	<-m.slots
+}
+
+// moduleConfig is the sandbox: no FS, env, args; fake clock and
+// randomness unless granted.
+func (m *Module) moduleConfig(inst *instance) wazero.ModuleConfig {
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions("_initialize").
+		WithStdout(inst.stdout).
+		WithStderr(inst.stderr)
+	for _, c := range m.cfg.Capabilities {
+		switch c {
+		case sdk.CapClock:
+			mc = mc.WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+		case sdk.CapRandom:
+			mc = mc.WithRandSource(rand.Reader)
+		}
+	}
+	return mc
+}

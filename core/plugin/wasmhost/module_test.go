@@ -1,0 +1,226 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/plugin/fault"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+func handle(t testing.TB, m *Module, ctx context.Context, msg string) (sdk.IntentReply, error) {
+	in, _ := json.Marshal(sdk.IntentRequest{Message: msg, Intent: "echo.say"})
+	out, err := m.Call(ctx, sdk.HookIntentHandle, in)
+	var r sdk.IntentReply
+	if err == nil {
+		require.NoError(t, json.Unmarshal(out, &r))
+	}
+	return r, err
+}
+
+func TestEchoRoundTrip(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	m := f.load(t, Config{Name: "stub-echo", Capabilities: []string{"patients:read", "kb:read", "log"}, InitConfig: json.RawMessage(`{"prefix":"> "}`)})
+	assert.Equal(t, "stub-echo", m.Name())
+
+	in, _ := json.Marshal(sdk.MatchRequest{Message: "echo hi"})
+	out, err := m.Call(staff(), sdk.HookIntentMatch, in)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"intent":"echo.say","score":0.9}`, string(out))
+
+	r, err := handle(t, m, staff(), "echo hello world")
+	require.NoError(t, err)
+	assert.Equal(t, "> hello world", r.Reply)
+
+	r, err = handle(t, m, staff(), "echo patients active")
+	require.NoError(t, err)
+	assert.Equal(t, "2 patients", r.Reply)
+	assert.EqualValues(t, 2, r.Data["total"])
+	evs := f.audit.Events()
+	require.Len(t, evs, 1)
+	assert.Equal(t, audit.Event{Actor: "user:7", Role: "staff", Action: "plugin.patients.search", Resource: "patient", Outcome: audit.OutcomeSuccess, RequestID: "req-1",
+		Detail: "plugin stub-echo; 2 of 2 records: patient:1,patient:3"}, evs[0])
+
+	r, err = handle(t, m, staff(), "echo kb hipaa")
+	require.NoError(t, err)
+	assert.Equal(t, "1 articles", r.Reply)
+
+	r, err = handle(t, m, staff(), "echo log call 555-123-4567 about jane@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "logged", r.Reply)
+	r, err = handle(t, m, staff(), "echo print born 1970-01-02")
+	require.NoError(t, err)
+	assert.Equal(t, "printed", r.Reply)
+	logs := strings.Join(f.logs.all(), "\n")
+	assert.Contains(t, logs, "call [number] about [email] plugin=stub-echo source=guest")
+	assert.Contains(t, logs, "born [date] plugin=stub-echo source=stdout")
+	assert.NotContains(t, logs, "555")
+
+	_, err = handle(t, m, staff(), "echo error")
+	var se *sdk.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, sdk.CodeInvalidInput, se.Code)
+	assert.False(t, fault.Counts(err))
+
+	r, err = handle(t, m, staff(), "echo big 100000")
+	require.NoError(t, err)
+	assert.Len(t, r.Reply, 100000)
+
+	_, err = m.Call(staff(), sdk.HookKBSearch, []byte(`{}`))
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, sdk.CodeUnsupported, se.Code)
+
+	require.NoError(t, m.Health(staff()))
+}
+
+func TestHostCallRefusals(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Capabilities: []string{"log"}})
+
+	// Not granted: the call is a fault even though the guest returned the error.
+	_, err := handle(t, m, staff(), "echo patients active")
+	assert.Equal(t, fault.CapabilityDenied, fault.KindOf(err))
+	assert.ErrorContains(t, err, "not granted patients:read")
+	require.Len(t, f.audit.Events(), 1)
+	assert.Equal(t, audit.OutcomeDenied, f.audit.Events()[0].Outcome)
+
+	_, err = handle(t, m, staff(), "echo kb x")
+	assert.Equal(t, fault.CapabilityDenied, fault.KindOf(err))
+
+	// Granted but the user may not: a deliberate error, not a fault.
+	m2 := f.load(t, Config{Name: "stub-echo", Capabilities: []string{"patients:read"}})
+	_, err = handle(t, m2, context.Background(), "echo patients active")
+	var se *sdk.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, sdk.CodeForbidden, se.Code)
+	assert.False(t, fault.Counts(err))
+
+	// Log without the capability is dropped and counted.
+	_, err = handle(t, m2, staff(), "echo log hi")
+	assert.Equal(t, fault.CapabilityDenied, fault.KindOf(err))
+}
+
+func TestGreedyIsFaulted(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-greedy"})
+	_, err := handle(t, m, staff(), "anything")
+	assert.Equal(t, fault.CapabilityDenied, fault.KindOf(err))
+	assert.ErrorContains(t, err, `plugin "stub-greedy" intent.handle`)
+}
+
+func TestHostileModules(t *testing.T) {
+	f := newFixture(t, "")
+	tests := []struct {
+		name string
+		cfg  Config
+		hook string
+		msg  string
+		kind fault.Kind
+		text string
+	}{
+		{"panic", Config{Name: "stub-trap"}, sdk.HookIntentHandle, "x", fault.Panic, "assignment to entry in nil map"},
+		{"exit", Config{Name: "stub-trap"}, sdk.HookIntentMatch, "exit", fault.Trap, "exited with code 3: fatal error: stub-trap exits on purpose"},
+		{"infinite loop", Config{Name: "stub-slow", Timeout: 100 * time.Millisecond}, sdk.HookIntentHandle, "x", fault.Timeout, "exceeded its time limit"},
+		{"memory", Config{Name: "stub-oom", MemoryLimit: 32 << 20}, sdk.HookIntentHandle, "x", fault.Memory, "memory limit of 32 MiB"},
+		{"not json", Config{Name: "stub-malformed"}, sdk.HookIntentMatch, "x", fault.Malformed, "malformed output"},
+		{"bad pointer", Config{Name: "stub-malformed"}, sdk.HookIntentHandle, "x", fault.Malformed, "outside guest memory"},
+		{"empty envelope", Config{Name: "stub-malformed"}, sdk.HookKBSearch, "x", fault.Malformed, "neither ok nor error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := f.load(t, tc.cfg)
+			in, _ := json.Marshal(sdk.IntentRequest{Message: tc.msg})
+			start := time.Now()
+			_, err := m.Call(staff(), tc.hook, in)
+			require.Error(t, err)
+			assert.Equal(t, tc.kind, fault.KindOf(err), "%v", err)
+			assert.ErrorContains(t, err, tc.text)
+			assert.True(t, fault.Counts(err))
+			assert.Less(t, time.Since(start), 10*time.Second)
+			// The instance was discarded; the plugin still serves.
+			if tc.cfg.Name != "stub-malformed" {
+				_, err = m.Call(staff(), sdk.HookIntentMatch, []byte(`{"message":"ok"}`))
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
+
+func TestLoadRefusals(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	_, err := f.engine.Load(ctx, Config{Name: "stub-bad-abi", Wasm: wasmBin["stub-bad-abi"]})
+	assert.ErrorIs(t, err, ErrABI)
+	assert.ErrorContains(t, err, `load wasm plugin "stub-bad-abi"`)
+	assert.ErrorContains(t, err, "pfinni_abi_v1")
+
+	_, err = f.engine.Load(ctx, Config{Name: "junk", Wasm: []byte("not wasm")})
+	assert.ErrorContains(t, err, "compile")
+
+	_, err = f.engine.Load(ctx, Config{Name: "stub-echo", Wasm: wasmBin["stub-echo"], InitConfig: json.RawMessage(`{"fail":true}`)})
+	assert.ErrorContains(t, err, "config asks init to fail")
+
+	_, err = f.engine.Load(ctx, Config{Name: "stub-echo", Wasm: wasmBin["stub-echo"], MemoryLimit: 1 << 20})
+	assert.ErrorContains(t, err, "over limit")
+}
+
+func TestPoolAndClose(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Concurrency: 3})
+	done := make(chan error, 12)
+	for i := 0; i < 12; i++ {
+		go func() {
+			_, err := handle(t, m, staff(), "echo x")
+			done <- err
+		}()
+	}
+	for i := 0; i < 12; i++ {
+		assert.NoError(t, <-done)
+	}
+	assert.LessOrEqual(t, len(m.idle), 3)
+
+	// A caller waiting for an instance gives up with its context.
+	slow := f.load(t, Config{Name: "stub-slow", Concurrency: 1, Timeout: 300 * time.Millisecond})
+	go func() { _, _ = handle(t, slow, staff(), "x") }()
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(staff(), 20*time.Millisecond)
+	defer cancel()
+	_, err := slow.Call(ctx, sdk.HookIntentMatch, []byte(`{}`))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// The caller's own cancellation is not the plugin's fault.
+	ctx2, cancel2 := context.WithTimeout(staff(), 50*time.Millisecond)
+	defer cancel2()
+	time.Sleep(300 * time.Millisecond)
+	_, err = handle(t, slow, ctx2, "x")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, fault.Counts(err))
+
+	require.NoError(t, m.Close(context.Background()))
+	require.NoError(t, m.Close(context.Background()))
+	_, err = handle(t, m, staff(), "echo x")
+	assert.Equal(t, fault.Unavailable, fault.KindOf(err))
+	assert.Equal(t, fault.Unavailable, fault.KindOf(m.Health(staff())))
+}
+
+func TestCompilationCacheOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, dir)
+	f.load(t, Config{Name: "stub-echo"})
+	require.NoError(t, f.engine.Close(context.Background()))
+	entries, err := filepathGlob(dir)
+	require.NoError(t, err)
+	assert.NotEmpty(t, entries, "compiled module cached on disk")
+
+	f2 := newFixture(t, dir)
+	start := time.Now()
+	f2.load(t, Config{Name: "stub-echo"})
+	t.Logf("load with warm disk cache: %s", time.Since(start))
+}
