@@ -97,9 +97,7 @@ func New(d Deps) *Server {
 	s.bindHealth(s.root)
 	apiGroup := s.root.Group("/api/v1", s.apiGate, s.rateLimit, s.jsonBodyLimit, s.authenticate)
 	s.bindRoutes(apiGroup)
-	apiGroup.Use(func(c *fiber.Ctx) error {
-		return fiber.NewError(fiber.StatusNotFound, "no such API route: "+c.Method()+" "+strings.TrimPrefix(c.Path(), base))
-	})
+	// Unmatched paths reach errorHandler as fiber.ErrNotFound.
 	return s
 }
 

@@ -14,7 +14,6 @@ package dbengine
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -284,11 +283,5 @@ func (e *Engine) Stop() error {
 		}
 	}
 	<-e.done
-	if cmd != nil && cmd.ProcessState != nil && !cmd.ProcessState.Success() {
-		var ee *exec.ExitError
-		if errors.As(errors.New(cmd.ProcessState.String()), &ee) {
-			return ee
-		}
-	}
 	return nil
 }
