@@ -36,7 +36,6 @@ func alive(pid int) bool {
 	return len(fields) > 2 && fields[2] != "Z"
 }
 
-
 func dialable(url string) bool {
 	c, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "ws://"), time.Second)
 	if err != nil {
