@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -26,7 +27,6 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
@@ -66,8 +66,8 @@ func Setup(ctx context.Context, version string) (*Providers, error) {
 	if !Enabled(os.Environ()) || os.Getenv("OTEL_SDK_DISABLED") == "true" {
 		return Noop(), nil
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL,
-		semconv.ServiceName(envOr("OTEL_SERVICE_NAME", "pfinni")), semconv.ServiceVersion(version)))
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", envOr("OTEL_SERVICE_NAME", "pfinni")), attribute.String("service.version", version)))
 	if err != nil {
 		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}

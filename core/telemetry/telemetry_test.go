@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 )
 
@@ -46,7 +47,7 @@ func TestExportsOverOTLP(t *testing.T) {
 	require.NoError(t, err)
 	c.Add(ctx, 1)
 	var rec log.Record
-	rec.SetBody(log.StringValue("audit event"))
+	rec.SetBody(attribute.StringValue("audit event"))
 	p.Logger.Logger("t").Emit(ctx, rec)
 	require.NoError(t, p.Shutdown(ctx))
 
