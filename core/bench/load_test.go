@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClosedAndOpenCountRequestsAndErrors(t *testing.T) {
+	ctx := context.Background()
+	op := func(ctx context.Context, w int, i int64) error {
+		time.Sleep(time.Millisecond)
+		if i%10 == 0 {
+			return errors.New("every tenth fails")
+		}
+		return nil
+	}
+	c := Closed(ctx, "closed", 4, 200*time.Millisecond, op)
+	assert.Positive(t, c.Requests)
+	assert.Positive(t, c.Errors)
+	assert.Less(t, c.Errors, c.Requests)
+	assert.Equal(t, "every tenth fails", c.FirstError)
+	assert.GreaterOrEqual(t, c.P99ms, c.P50ms)
+	assert.GreaterOrEqual(t, c.P50ms, 0.9)
+	assert.Equal(t, "closed:4", c.Mode)
+
+	o := Open(ctx, "open", 100, 300*time.Millisecond, op)
+	assert.InDelta(t, 30, o.Requests, 8)
+	assert.Equal(t, "open:100/s", o.Mode)
+}
+
+func TestSamplerAndReport(t *testing.T) {
+	s := Sample(map[string]int{"self": os.Getpid(), "none": 0})
+	x := 0
+	for i := range 5_000_000 {
+		x += i
+	}
+	time.Sleep(150 * time.Millisecond)
+	stats := s.Stop()
+	require.Len(t, stats, 1)
+	assert.Positive(t, stats[0].PeakRSSMB)
+	assert.GreaterOrEqual(t, stats[0].CPUSeconds, 0.0)
+
+	r := &Report{Patients: 10, Workers: 2, Duration: "1s", Results: []Result{{Name: "get", Mode: "closed:2", Requests: 5, FirstError: "boom"}}, Processes: stats}
+	var buf bytes.Buffer
+	r.WriteTable(&buf)
+	assert.Contains(t, buf.String(), "get")
+	assert.Contains(t, buf.String(), "first error on get: boom")
+	path := filepath.Join(t.TempDir(), "r.json")
+	require.NoError(t, r.WriteJSON(path))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"requests": 5`)
+	assert.Equal(t, "0", itoa(0))
+	assert.Zero(t, rssMB(-1))
+	assert.Zero(t, cpuSeconds(-1))
+	_ = x
+}
