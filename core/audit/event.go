@@ -1,11 +1,11 @@
-// Package audit is pfinni's tamper-evident audit trail: every read or
-// change of patient data, every login and every user or role change
-// leaves an Event (who, what record, which action, when, outcome) — never
-// a PHI value. Events are stored with group commit, chained by hash, and
-// can be queried but never changed or deleted through any API.
 package audit
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+
+	"github.com/pfinni/pfinni/core/fault"
+)
 
 // Outcomes of an audited action.
 const (
@@ -15,9 +15,19 @@ const (
 	OutcomeError   = "error"   // failed for a technical reason
 )
 
+// ActionRead is the action recorded when someone reads the audit trail
+// itself (list, export, verify).
+const ActionRead = "audit.read"
+
+// maxFieldLen bounds every text field of an Event, in bytes.
+const maxFieldLen = 512
+
 // Event is one audited action. Detail is free text for non-PHI context
 // (counts, field names, a status pair); callers must never put names,
 // dates of birth, contact data or MRNs in any field.
+//
+// Seq, PrevHash and Hash are set by the Log when the event is stored;
+// values given to Record are ignored.
 type Event struct {
 	Seq       int64     `json:"seq"`
 	At        time.Time `json:"at"`
@@ -32,4 +42,38 @@ type Event struct {
 	Detail    string    `json:"detail,omitempty"`
 	PrevHash  string    `json:"prev_hash"`
 	Hash      string    `json:"hash"`
+}
+
+// validOutcome reports whether o is one of the Outcome constants.
+func validOutcome(o string) bool {
+	switch o {
+	case OutcomeSuccess, OutcomeDenied, OutcomeFailure, OutcomeError:
+		return true
+	}
+	return false
+}
+
+// validate checks what Record needs; the messages name Event's JSON fields.
+func (e Event) validate() error {
+	var f fault.Fields
+	if e.Action == "" {
+		f.Add("action", "is required, e.g. patient.read")
+	}
+	if e.Resource == "" {
+		f.Add("resource", "is required, e.g. patient")
+	}
+	if !validOutcome(e.Outcome) {
+		f.Add("outcome", "must be success, denied, failure or error")
+	}
+	for name, v := range map[string]string{
+		"actor": e.Actor, "role": e.Role, "action": e.Action, "resource": e.Resource,
+		"record": e.Record, "request_id": e.RequestID, "ip": e.IP, "detail": e.Detail,
+	} {
+		if len(v) > maxFieldLen {
+			f.Add(name, "is longer than 512 bytes")
+		} else if !utf8.ValidString(v) {
+			f.Add(name, "is not valid UTF-8")
+		}
+	}
+	return f.Err()
 }
