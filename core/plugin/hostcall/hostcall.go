@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
@@ -58,10 +57,16 @@ type Services struct {
 type Caller struct {
 	Plugin       string
 	Capabilities []string
-	// Denied, if set, is incremented on every capability refusal so that
-	// the runtime can fail the plugin's call even when the guest swallows
-	// the host's error.
-	Denied *atomic.Int32
+	// OnDenied, if set, is told of every capability refusal so that the
+	// runtime can fail the plugin's call even when the guest swallows the
+	// host's error.
+	OnDenied func(reason string)
+}
+
+func (c Caller) denied(reason string) {
+	if c.OnDenied != nil {
+		c.OnDenied(reason)
+	}
 }
 
 // Dispatcher checks and runs host operations.
@@ -100,13 +105,12 @@ func (d *Dispatcher) call(ctx context.Context, c Caller, op string, in []byte) (
 		return nil, sdk.Errorf(sdk.CodeUnsupported, "unknown host operation %q", op)
 	}
 	if !slices.Contains(c.Capabilities, capName) {
-		if c.Denied != nil {
-			c.Denied.Add(1)
-		}
+		err := sdk.Errorf(sdk.CodeCapabilityDenied, "plugin %q is not granted %s (needed for %s)", c.Plugin, capName, op)
+		c.denied(err.Message)
 		if op == sdk.OpPatientsSearch {
 			d.audit(ctx, c, audit.OutcomeDenied, "capability patients:read not granted")
 		}
-		return nil, sdk.Errorf(sdk.CodeCapabilityDenied, "plugin %q is not granted %s (needed for %s)", c.Plugin, capName, op)
+		return nil, err
 	}
 	switch op {
 	case sdk.OpPatientsSearch:
@@ -197,9 +201,7 @@ func (d *Dispatcher) audit(ctx context.Context, c Caller, outcome, why string) {
 // capability; otherwise it is dropped (and counted as a denial).
 func (d *Dispatcher) Log(ctx context.Context, c Caller, level sdk.LogLevel, msg string) {
 	if !slices.Contains(c.Capabilities, sdk.CapLog) {
-		if c.Denied != nil {
-			c.Denied.Add(1)
-		}
+		c.denied(fmt.Sprintf("plugin %q is not granted log", c.Plugin))
 		return
 	}
 	d.s.Logger.Log(ctx, slog.Level(level), Redact(msg), "plugin", c.Plugin, "source", "guest")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -41,7 +40,20 @@ type instance struct {
 // callState travels in the context of a guest call so that host
 // functions can count capability refusals.
 type callState struct {
-	denied atomic.Int32
+	mu     sync.Mutex
+	denied []string
+}
+
+func (st *callState) deny(reason string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.denied = append(st.denied, reason)
+}
+
+func (st *callState) refusals() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.denied
 }
 
 type callStateKey struct{}
@@ -86,7 +98,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 }
 
 // call runs pfinni_handle.
-func (inst *instance) call(ctx context.Context, m *Module, hook string, in []byte) ([]byte, int32, error) {
+func (inst *instance) call(ctx context.Context, m *Module, hook string, in []byte) ([]byte, []string, error) {
 	return inst.invoke(ctx, m, hook, func(cctx context.Context) (uint64, error) {
 		hp, err := inst.write(cctx, []byte(hook))
 		if err != nil {
@@ -108,28 +120,28 @@ func (inst *instance) call(ctx context.Context, m *Module, hook string, in []byt
 
 // invoke runs fn under the plugin's time limit and reads the packed
 // ptr<<32|len result out of guest memory.
-func (inst *instance) invoke(ctx context.Context, m *Module, what string, fn func(context.Context) (uint64, error)) ([]byte, int32, error) {
+func (inst *instance) invoke(ctx context.Context, m *Module, what string, fn func(context.Context) (uint64, error)) ([]byte, []string, error) {
 	st := &callState{}
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callStateKey{}, st), m.cfg.Timeout)
 	defer cancel()
 	packed, err := fn(cctx)
 	if err != nil {
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, 0, fmt.Errorf("%s: %w (%s)", what, errTimeout, m.cfg.Timeout)
+			return nil, nil, fmt.Errorf("%s: %w (%s)", what, errTimeout, m.cfg.Timeout)
 		}
-		return nil, 0, err
+		return nil, nil, err
 	}
 	ptr, n := uint32(packed>>32), uint32(packed)
 	if n > MaxResult {
-		return nil, 0, fmt.Errorf("%w: result of %d bytes exceeds %d", errMalformed, n, MaxResult)
+		return nil, nil, fmt.Errorf("%w: result of %d bytes exceeds %d", errMalformed, n, MaxResult)
 	}
 	view, ok := inst.mod.Memory().Read(ptr, n)
 	if !ok {
-		return nil, 0, fmt.Errorf("%w: result at %#x+%d is outside guest memory", errMalformed, ptr, n)
+		return nil, nil, fmt.Errorf("%w: result at %#x+%d is outside guest memory", errMalformed, ptr, n)
 	}
 	out := bytes.Clone(view)
 	inst.release(cctx, ptr)
-	return out, st.denied.Load(), nil
+	return out, st.refusals(), nil
 }
 
 // write copies b into a buffer the guest allocates.
@@ -190,7 +202,7 @@ func (m *Module) instantiateHostModule(ctx context.Context) error {
 func (m *Module) callerFor(ctx context.Context) hostcall.Caller {
 	c := m.caller
 	if st, ok := ctx.Value(callStateKey{}).(*callState); ok {
-		c.Denied = &st.denied
+		c.OnDenied = st.deny
 	}
 	return c
 }

@@ -150,12 +150,8 @@ func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMess
 		return nil, fault.New(m.name, hook, f, err)
 	}
 	m.release(inst)
-	if denied > 0 {
-		var se *sdk.Error
-		if errors.As(err, &se) && se.Code == sdk.CodeCapabilityDenied {
-			return nil, fault.New(m.name, hook, fault.CapabilityDenied, errors.New(se.Message))
-		}
-		return nil, fault.New(m.name, hook, fault.CapabilityDenied, fmt.Errorf("called a host operation it is not granted (%d times)", denied))
+	if len(denied) > 0 {
+		return nil, fault.New(m.name, hook, fault.CapabilityDenied, errors.New(denied[0]))
 	}
 	return res, err
 }

@@ -1,0 +1,163 @@
+package plugin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/processhost"
+	"github.com/pfinni/pfinni/core/plugin/wasmhost"
+)
+
+// State is where a plugin is in its lifecycle.
+type State string
+
+// Plugin states.
+const (
+	StateLoading  State = "loading"
+	StateReady    State = "ready"    // enabled and serving
+	StateDisabled State = "disabled" // turned off by the admin (or the manifest)
+	StateFaulted  State = "faulted"  // taken out of service by the circuit breaker
+	StateFailed   State = "failed"   // could not be verified or loaded
+)
+
+// runtime is a loaded plugin of either kind.
+type runtime interface {
+	Call(ctx context.Context, hook string, in []byte) (json.RawMessage, error)
+	Health(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+type wasmRuntime struct{ *wasmhost.Module }
+
+type processRuntime struct{ *processhost.Plugin }
+
+func (p processRuntime) Close(context.Context) error { return p.Plugin.Close() }
+
+func startProcess(ctx context.Context, r *Registry, m manifest.Entry, sum []byte, cfg json.RawMessage, l manifest.Limits) (runtime, error) {
+	p, err := processhost.Start(ctx, processhost.Config{
+		Name: m.Name, Path: m.ArtifactPath(r.dir), SHA256: sum, InitConfig: cfg,
+		Timeout: l.Timeout.Std(), HealthInterval: r.opts.ProcessHealthInterval, Logger: r.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return processRuntime{p}, nil
+}
+
+// entry is one installed plugin and its runtime state.
+type entry struct {
+	m manifest.Entry
+
+	// inflight is held shared by every call and exclusively to swap rt,
+	// so stopping a plugin drains its calls first.
+	inflight sync.RWMutex
+	rt       runtime
+
+	mu        sync.Mutex
+	enabled   bool // the admin's choice
+	state     State
+	reason    string
+	stats     stats
+	threshold int
+	faults    int // consecutive
+	probation *time.Timer
+}
+
+func newEntry(m manifest.Entry, threshold int) *entry {
+	return &entry{m: m, threshold: threshold, state: StateLoading}
+}
+
+func (e *entry) setState(s State, reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.state, e.reason = s, reason
+}
+
+func (e *entry) getState() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state
+}
+
+func (e *entry) resetBreaker() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = 0
+	if e.probation != nil {
+		e.probation.Stop()
+		e.probation = nil
+	}
+}
+
+// stop drains in-flight calls and closes the runtime.
+func (e *entry) stop(ctx context.Context) error {
+	e.resetBreaker()
+	e.inflight.Lock()
+	rt := e.rt
+	e.rt = nil
+	e.inflight.Unlock()
+	if rt == nil {
+		return nil
+	}
+	if err := rt.Close(ctx); err != nil {
+		return fmt.Errorf("stop plugin %q: %w", e.m.Name, err)
+	}
+	return nil
+}
+
+func configJSON(m manifest.Entry) (json.RawMessage, error) {
+	if len(m.Config) == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	b, err := json.Marshal(m.Config)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: field config: %w", m.Name, err)
+	}
+	return b, nil
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// stats are a plugin's call counters and recent latencies.
+type stats struct {
+	calls, errors, faults int64
+	lastError             string
+	lastErrorAt           time.Time
+	lat                   [512]time.Duration // ring of recent latencies
+	n                     int
+}
+
+func (s *stats) record(d time.Duration, err error, isFault bool) {
+	s.calls++
+	s.lat[s.n%len(s.lat)] = d
+	s.n++
+	if err != nil {
+		s.errors++
+		s.lastError, s.lastErrorAt = err.Error(), time.Now()
+	}
+	if isFault {
+		s.faults++
+	}
+}
+
+// percentiles returns p50 and p99 of the recent latencies.
+func (s *stats) percentiles() (time.Duration, time.Duration) {
+	n := min(s.n, len(s.lat))
+	if n == 0 {
+		return 0, 0
+	}
+	xs := slices.Clone(s.lat[:n])
+	slices.Sort(xs)
+	at := func(q float64) time.Duration { return xs[min(n-1, int(q*float64(n)))] }
+	return at(0.50), at(0.99)
+}

@@ -1,0 +1,236 @@
+// Package plugin is pfinni's plugin registry: it reads plugin-manifest.yaml,
+// verifies and loads each plugin (WASM through wasmhost, process plugins
+// through processhost), routes calls from the core to the plugins that are
+// enabled and healthy, keeps per-plugin statistics, and takes a plugin out
+// of service when it faults repeatedly.
+//
+// Lifecycle: New -> Start (discover -> verify -> load -> ready) -> calls,
+// Enable/Disable at any time -> Close (reverse order of start). The routing
+// table is an immutable value swapped atomically, so calls never wait for
+// an admin action; Disable drains the plugin's in-flight calls before it
+// stops the plugin.
+//
+// Built once by core/app and passed to the chat, import and insurance
+// services and to the admin API. A Registry is safe for concurrent use.
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pfinni/pfinni/core/plugin/hostcall"
+	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/wasmhost"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// StateStore persists the admin's enable/disable choice per plugin
+// (SurrealDB in production). Plugins absent from Load take the manifest's
+// enabled flag.
+type StateStore interface {
+	Load(ctx context.Context) (map[string]bool, error)
+	Save(ctx context.Context, name string, enabled bool) error
+}
+
+// Options configure a Registry. Only ManifestPath is required.
+type Options struct {
+	// ManifestPath is plugin-manifest.yaml; artifact paths resolve
+	// against its directory.
+	ManifestPath string
+	// DataDir holds the WASM compilation cache (DataDir/plugin-cache);
+	// "" keeps it in memory.
+	DataDir string
+	// Services back the host operations (patients:read, kb:read, log)
+	// and audit both host operations and enable/disable. When KB is nil
+	// the registry's own knowledge modules answer kb:read.
+	Services hostcall.Services
+	// State persists enable/disable; nil keeps it in memory.
+	State StateStore
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// BreakerThreshold is how many consecutive faults take a plugin out
+	// of service (default 5).
+	BreakerThreshold int
+	// BreakerCooldown, if set, lets a tripped plugin back in after this
+	// long on probation (one more fault trips it again). Zero keeps it
+	// out until an admin enables it.
+	BreakerCooldown time.Duration
+	// MinIntentScore is the lowest match score MatchIntent accepts
+	// (default 0.5).
+	MinIntentScore float64
+	// ProcessHealthInterval is how often process plugins are checked
+	// (default 10s).
+	ProcessHealthInterval time.Duration
+}
+
+// Registry holds the installed plugins.
+type Registry struct {
+	opts     Options
+	dir      string
+	logger   *slog.Logger
+	engine   *wasmhost.Engine
+	host     *hostcall.Dispatcher
+	state    StateStore
+	problems []error
+
+	mu      sync.Mutex // serialises lifecycle changes and route rebuilds
+	entries []*entry   // manifest order
+	routes  atomic.Pointer[routes]
+	closed  bool
+}
+
+// New returns a Registry; call Start to load the plugins.
+func New(opts Options) (*Registry, error) {
+	if opts.ManifestPath == "" {
+		return nil, errors.New("plugin registry: manifest path is required")
+	}
+	if opts.BreakerThreshold <= 0 {
+		opts.BreakerThreshold = 5
+	}
+	if opts.MinIntentScore <= 0 {
+		opts.MinIntentScore = 0.5
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Services.Logger == nil {
+		opts.Services.Logger = opts.Logger
+	}
+	if opts.State == nil {
+		opts.State = &memState{m: map[string]bool{}}
+	}
+	r := &Registry{opts: opts, dir: filepath.Dir(opts.ManifestPath), logger: opts.Logger, state: opts.State}
+	if opts.Services.KB == nil {
+		opts.Services.KB = kbSelf{r}
+	}
+	r.host = hostcall.New(opts.Services)
+	cacheDir := ""
+	if opts.DataDir != "" {
+		cacheDir = filepath.Join(opts.DataDir, "plugin-cache")
+	}
+	engine, err := wasmhost.NewEngine(wasmhost.EngineConfig{CacheDir: cacheDir, Host: r.host, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("plugin registry: %w", err)
+	}
+	r.engine = engine
+	r.routes.Store(&routes{byName: map[string]*entry{}, importers: map[string]*entry{}})
+	return r, nil
+}
+
+// Start reads the manifest and loads every enabled plugin. Entries the
+// manifest refuses are reported by Problems; plugins that fail to verify
+// or load are listed with state "failed" and the reason. Start fails
+// only when the manifest cannot be read at all or the state store fails.
+func (r *Registry) Start(ctx context.Context) error {
+	m, entryErrs, err := manifest.Load(r.opts.ManifestPath, sdk.Version)
+	if err != nil {
+		return fmt.Errorf("start plugins: %w", err)
+	}
+	for _, e := range entryErrs {
+		r.logger.Error("plugin manifest entry refused", "err", e)
+		r.problems = append(r.problems, e)
+	}
+	saved, err := r.state.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("start plugins: load state: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, me := range m.Plugins {
+		e := newEntry(me, r.opts.BreakerThreshold)
+		e.enabled = me.IsEnabled()
+		if v, ok := saved[me.Name]; ok {
+			e.enabled = v
+		}
+		r.entries = append(r.entries, e)
+		if !e.enabled {
+			e.setState(StateDisabled, "")
+			continue
+		}
+		r.load(ctx, e)
+	}
+	r.rebuild()
+	return nil
+}
+
+// Problems returns the manifest entries refused at Start.
+func (r *Registry) Problems() []error { return append([]error(nil), r.problems...) }
+
+// Close stops every plugin in reverse order of start and releases the
+// WASM engine. Calls after Close fail with fault.Unavailable.
+func (r *Registry) Close(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.routes.Store(&routes{byName: map[string]*entry{}, importers: map[string]*entry{}})
+	var errs []error
+	for i := len(r.entries) - 1; i >= 0; i-- {
+		if err := r.entries[i].stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, r.engine.Close(ctx))
+	return errors.Join(errs...)
+}
+
+// load verifies and starts e's runtime; on failure e is marked failed.
+// Called with r.mu held.
+func (r *Registry) load(ctx context.Context, e *entry) {
+	e.setState(StateLoading, "")
+	rt, err := r.startRuntime(ctx, e.m)
+	if err != nil {
+		r.logger.Error("load plugin", "plugin", e.m.Name, "err", err)
+		e.setState(StateFailed, err.Error())
+		return
+	}
+	e.inflight.Lock()
+	e.rt = rt
+	e.inflight.Unlock()
+	e.resetBreaker()
+	e.setState(StateReady, "")
+	r.logger.Info("plugin ready", "plugin", e.m.Name, "version", e.m.Version, "kind", e.m.Kind)
+}
+
+func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime, error) {
+	sum, err := manifest.Verify(r.dir, m)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := configJSON(m)
+	if err != nil {
+		return nil, err
+	}
+	limits := m.Limits.WithDefaults()
+	switch m.Kind {
+	case manifest.KindWASM:
+		bin, err := os.ReadFile(m.ArtifactPath(r.dir))
+		if err != nil {
+			return nil, fmt.Errorf("plugin %q: %w", m.Name, err)
+		}
+		// Compare the bytes actually loaded, not only the file verified.
+		if got := sha256Hex(bin); got != m.Artifact.SHA256 {
+			return nil, fmt.Errorf("plugin %q: %w: artifact changed while loading", m.Name, manifest.ErrChecksum)
+		}
+		mod, err := r.engine.Load(ctx, wasmhost.Config{
+			Name: m.Name, Wasm: bin, Capabilities: m.Capabilities,
+			Timeout: limits.Timeout.Std(), MemoryLimit: int64(limits.Memory),
+			Concurrency: limits.Concurrency, InitConfig: cfg,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return wasmRuntime{mod}, nil
+	default:
+		return startProcess(ctx, r, m, sum, cfg, limits)
+	}
+}
