@@ -1,0 +1,298 @@
+package patient
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// entry is a patient in the directory with the derived values the
+// filters, search and sorts need, computed once per change.
+type entry struct {
+	p *Patient // immutable once stored
+
+	lastFirst string // folded "last\x00first\x00preferred"
+	firstLast string // folded "first\x00last"
+	mrn       string // folded
+	email     string // folded
+	phone     string // digits
+	city      string // folded
+	tags      []string
+	tokens    []string // name tokens, folded
+
+	dobY, dobM, dobD int // 0 when unknown
+}
+
+func newEntry(p *Patient) *entry {
+	e := &entry{
+		p:         p,
+		lastFirst: fold(p.LastName) + "\x00" + fold(p.FirstName) + "\x00" + fold(p.PreferredName),
+		firstLast: fold(p.FirstName) + "\x00" + fold(p.LastName),
+		mrn:       fold(p.MRN),
+		email:     fold(p.Email),
+		phone:     digitsOf(p.Phone),
+		city:      fold(strings.TrimSpace(p.Address.City)),
+	}
+	for _, t := range p.Tags {
+		e.tags = append(e.tags, fold(t))
+	}
+	names := append([]string{p.FirstName, p.LastName, p.PreferredName}, p.MiddleNames...)
+	e.tokens = nameTokens(names...)
+	if d, err := time.Parse(time.DateOnly, p.DateOfBirth); err == nil {
+		e.dobY, e.dobM, e.dobD = d.Year(), int(d.Month()), d.Day()
+	}
+	return e
+}
+
+// sortField names an order of the list.
+type sortField int
+
+// Orders kept as sorted views (maintained on every change), then the
+// computed orders (sorted per request, over the matches only).
+const (
+	sortLastName sortField = iota
+	sortFirstName
+	sortCreatedAt
+	sortUpdatedAt
+	sortDateOfBirth
+	sortStatus
+	sortMRN
+	numViews
+	sortBirthday
+	sortRelevance
+)
+
+var sortNames = map[string]sortField{
+	"last_name": sortLastName, "first_name": sortFirstName, "created_at": sortCreatedAt,
+	"updated_at": sortUpdatedAt, "date_of_birth": sortDateOfBirth, "status": sortStatus,
+	"mrn": sortMRN, "birthday": sortBirthday, "relevance": sortRelevance,
+}
+
+// sortKey is an entry's position in an order: n first, then s, then the id.
+type sortKey struct {
+	N  int64  `json:"n,omitempty"`
+	S  string `json:"s,omitempty"`
+	ID string `json:"i"`
+}
+
+func (a sortKey) compare(b sortKey) int {
+	switch {
+	case a.N < b.N:
+		return -1
+	case a.N > b.N:
+		return 1
+	}
+	if c := strings.Compare(a.S, b.S); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// staticKey is e's key in one of the views.
+func staticKey(e *entry, f sortField) sortKey {
+	k := sortKey{ID: e.p.ID}
+	switch f {
+	case sortLastName:
+		k.S = e.lastFirst
+	case sortFirstName:
+		k.S = e.firstLast
+	case sortCreatedAt:
+		k.N = e.p.CreatedAt.UnixNano()
+	case sortUpdatedAt:
+		k.N = e.p.UpdatedAt.UnixNano()
+	case sortDateOfBirth:
+		k.N = int64(e.dobY*10000 + e.dobM*100 + e.dobD)
+		if e.dobY == 0 {
+			k.N = 99999999 // unknown last
+		}
+	case sortStatus:
+		k.N, k.S = e.p.Status.rank(), e.lastFirst
+	case sortMRN:
+		k.S = e.mrn
+	}
+	return k
+}
+
+// state is everything the directory holds; a reload builds a new one.
+type state struct {
+	byID        map[string]*entry
+	byMRN       map[string]string // exact MRN -> id
+	views       [numViews][]*entry
+	tokens      *tokenIndex
+	providers   map[string]*Provider
+	transitions []StatusChange // recent transitions, by time (for Stats)
+	tombstones  map[string]struct{}
+}
+
+func newState() *state {
+	return &state{
+		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(),
+		providers: map[string]*Provider{}, tombstones: map[string]struct{}{},
+	}
+}
+
+// bulkLoad fills an empty state with many patients at once (sorting the
+// views once instead of inserting one by one).
+func (st *state) bulkLoad(ps []*Patient) {
+	for _, p := range ps {
+		e := newEntry(p)
+		st.byID[p.ID] = e
+		st.byMRN[p.MRN] = p.ID
+		st.tokens.add(e.tokens)
+	}
+	all := make([]*entry, 0, len(st.byID))
+	for _, e := range st.byID {
+		all = append(all, e)
+	}
+	var wg sync.WaitGroup
+	for f := range numViews {
+		v := slices.Clone(all)
+		st.views[f] = v
+		wg.Go(func() {
+			slices.SortFunc(v, func(a, b *entry) int { return staticKey(a, f).compare(staticKey(b, f)) })
+		})
+	}
+	wg.Wait()
+}
+
+// upsert stores p unless the directory already holds this version or a
+// newer one (changes arrive twice: write-through and live query) or the
+// patient was deleted. It reports whether anything changed.
+func (st *state) upsert(p *Patient) bool {
+	if _, dead := st.tombstones[p.ID]; dead {
+		return false
+	}
+	old := st.byID[p.ID]
+	if old != nil && old.p.Version >= p.Version {
+		return false
+	}
+	if old != nil {
+		st.drop(old)
+	}
+	e := newEntry(p)
+	st.byID[p.ID] = e
+	st.byMRN[p.MRN] = p.ID
+	st.tokens.add(e.tokens)
+	for f := range numViews {
+		k := staticKey(e, f)
+		i, _ := slices.BinarySearchFunc(st.views[f], k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) })
+		st.views[f] = slices.Insert(st.views[f], i, e)
+	}
+	return true
+}
+
+// remove deletes the patient id and remembers it is gone.
+func (st *state) remove(id string) bool {
+	st.tombstones[id] = struct{}{}
+	old := st.byID[id]
+	if old == nil {
+		return false
+	}
+	st.drop(old)
+	return true
+}
+
+func (st *state) drop(old *entry) {
+	delete(st.byID, old.p.ID)
+	if st.byMRN[old.p.MRN] == old.p.ID {
+		delete(st.byMRN, old.p.MRN)
+	}
+	st.tokens.remove(old.tokens)
+	for f := range numViews {
+		k := staticKey(old, f)
+		if i, ok := slices.BinarySearchFunc(st.views[f], k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) }); ok {
+			st.views[f] = slices.Delete(st.views[f], i, i+1)
+		}
+	}
+}
+
+// upsertProvider stores p unless the held one is newer.
+func (st *state) upsertProvider(p *Provider) bool {
+	if old := st.providers[p.ID]; old != nil && old.UpdatedAt.After(p.UpdatedAt) {
+		return false
+	}
+	st.providers[p.ID] = p
+	return true
+}
+
+// transitionWindow is how far back Stats looks at transitions.
+const transitionWindow = 400 * 24 * time.Hour
+
+// addTransition records a status change for Stats (idempotent).
+func (st *state) addTransition(c StatusChange) {
+	i, found := slices.BinarySearchFunc(st.transitions, c, func(a, b StatusChange) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PatientID+string(a.To), b.PatientID+string(b.To))
+	})
+	if found {
+		return
+	}
+	st.transitions = slices.Insert(st.transitions, i, c)
+}
+
+// directory is the in-memory patient directory: the state behind a
+// read-write lock, plus the changes seen while a reload is running (they
+// are replayed onto the reloaded state, so none is lost).
+type directory struct {
+	mu        sync.RWMutex
+	st        *state
+	reloading int
+	pending   []func(*state)
+}
+
+func newDirectory() *directory { return &directory{st: newState()} }
+
+// apply runs a change on the state (and remembers it while reloading).
+func (d *directory) apply(op func(*state)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	op(d.st)
+	if d.reloading > 0 {
+		d.pending = append(d.pending, op)
+	}
+}
+
+func (d *directory) upsert(p *Patient) {
+	p.normalize()
+	d.apply(func(st *state) { st.upsert(p) })
+}
+
+func (d *directory) remove(id string) { d.apply(func(st *state) { st.remove(id) }) }
+
+func (d *directory) upsertProvider(p *Provider) { d.apply(func(st *state) { st.upsertProvider(p) }) }
+
+func (d *directory) addTransition(c StatusChange) { d.apply(func(st *state) { st.addTransition(c) }) }
+
+// beginReload marks a reload as started; changes from now on are kept.
+func (d *directory) beginReload() {
+	d.mu.Lock()
+	d.reloading++
+	d.mu.Unlock()
+}
+
+// endReload swaps in the reloaded state (nil: the reload failed) after
+// replaying the changes seen meanwhile.
+func (d *directory) endReload(st *state) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reloading--
+	if st != nil {
+		for _, op := range d.pending {
+			op(st)
+		}
+		d.st = st
+	}
+	if d.reloading == 0 {
+		d.pending = nil
+	}
+}
+
+// read runs f with the state under the shared lock.
+func (d *directory) read(f func(st *state)) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	f(d.st)
+}
