@@ -1,14 +1,21 @@
 package api
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/pfinni/pfinni/core/auth"
+)
 
 // Services are the domain services the API serves; each engineer adds
 // the field for their service here and a bind call below.
 type Services struct {
+	Auth *auth.Service // sign-in, sessions, users (auth.go, users.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
 // in the resource's own file and states which roles may call what (see
 // roles.go for the table).
 func (s *Server) bindRoutes(r fiber.Router) {
+	s.bindAuthAPI(r)
+	s.bindUsersAPI(r)
 }
