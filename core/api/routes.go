@@ -3,13 +3,15 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 )
 
 // Services are the domain services the API serves; each engineer adds
 // the field for their service here and a bind call below.
 type Services struct {
-	Auth *auth.Service // sign-in, sessions, users (auth.go, users.go)
+	Auth  *auth.Service // sign-in, sessions, users (auth.go, users.go)
+	Audit *audit.Log    // the audit trail, read-only (audit.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -18,4 +20,5 @@ type Services struct {
 func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindAuthAPI(r)
 	s.bindUsersAPI(r)
+	s.bindAuditAPI(r)
 }
