@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+func TestRunAudit(t *testing.T) {
+	db := storetest.New(t)
+	log := audit.New(db, audit.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	staff := actor.With(context.Background(), actor.Actor{UserID: "u_s", Role: actor.RoleStaff, IP: "10.0.0.1"})
+	for _, rec := range []string{"patient:p1", "patient:p2", "patient:p3"} {
+		require.NoError(t, log.Record(staff, audit.Event{Action: "patient.read", Resource: "patient", Record: rec, Outcome: audit.OutcomeSuccess}))
+	}
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := runAudit(context.Background(), log, args, &out)
+		return out.String(), err
+	}
+
+	out, err := run("verify")
+	require.NoError(t, err)
+	assert.Contains(t, out, "audit chain OK: 3 events")
+	assert.Contains(t, out, "head: seq 3 hash ")
+
+	out, err = run("list", "--actor", "u_s", "--limit", "2")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4, out)
+	assert.Regexp(t, `^SEQ\s+AT\s+ACTOR`, lines[0])
+	assert.Regexp(t, `^3\s.*u_s\s+staff\s+patient.read\s+patient\s+patient:p3\s+success\s+10.0.0.1`, lines[1])
+	assert.Equal(t, "more: add --cursor 2", lines[3])
+
+	out, err = run("list", "--action=patient.read", "--cursor", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "patient:p1")
+	assert.NotContains(t, out, "more:")
+
+	out, err = run("list", "--actor", "nobody")
+	require.NoError(t, err)
+	assert.Contains(t, out, "no events match")
+
+	out, err = run("export", "--record", "patient:p2")
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(out, "\n"), out)
+	assert.True(t, strings.HasPrefix(out, "seq,at,actor"))
+
+	// The CLI's reads are audited as the system.
+	evs, err := log.List(actor.System(context.Background()), audit.Filter{Action: audit.ActionRead})
+	require.NoError(t, err)
+	require.NotEmpty(t, evs.Items)
+	assert.Equal(t, "system", evs.Items[0].Actor)
+
+	// A broken chain fails the command.
+	require.NoError(t, db.Exec(context.Background(), "DELETE audit:2", nil))
+	out, err = run("verify")
+	require.ErrorIs(t, err, errChainBroken)
+	assert.Contains(t, out, "BROKEN at seq 2 (gap)")
+	assert.Contains(t, err.Error(), "seq 2")
+}
+
+func TestRunAuditBadInput(t *testing.T) {
+	db := storetest.New(t)
+	log := audit.New(db, audit.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no subcommand", nil, "missing subcommand"},
+		{"unknown subcommand", []string{"erase"}, `unknown subcommand "erase"`},
+		{"verify args", []string{"verify", "now"}, "takes no arguments"},
+		{"unknown flag", []string{"list", "--name", "x"}, "unknown flag"},
+		{"stray arg", []string{"list", "x"}, `unexpected argument "x"`},
+		{"bad limit", []string{"list", "--limit", "0"}, "limit"},
+		{"bad date", []string{"export", "--from", "monday"}, "from"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runAudit(context.Background(), log, tc.args, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	staff := actor.With(context.Background(), actor.Actor{UserID: "u_s", Role: actor.RoleStaff})
+	for _, sub := range []string{"verify", "list", "export"} {
+		err := runAudit(staff, log, []string{sub}, &bytes.Buffer{})
+		assert.ErrorIs(t, err, fault.ErrForbidden, sub)
+	}
+}
