@@ -133,4 +133,3 @@ func dash(s string) string {
 	}
 	return s
 }
-
