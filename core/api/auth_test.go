@@ -75,7 +75,7 @@ const apiTestPassword = "correct horse battery"
 
 // newAuthEnv serves the auth and users API on a fresh database with one
 // user per role (admin@, staff@, auditor@x.example).
-func newAuthEnv(t *testing.T, opt auth.Options, edit func(*config.Config)) *authEnv {
+func newAuthEnv(t testing.TB, opt auth.Options, edit func(*config.Config)) *authEnv {
 	t.Helper()
 	db := storetest.New(t)
 	cfg := testConfig(t)
@@ -83,7 +83,9 @@ func newAuthEnv(t *testing.T, opt auth.Options, edit func(*config.Config)) *auth
 		edit(cfg)
 	}
 	env := &authEnv{audit: &auditSink{}, clock: &testClock{t: time.Now().UTC()}, users: map[actor.Role]auth.User{}}
-	opt.Hash = auth.HashParams{Memory: 256, Time: 1, Threads: 1}
+	if opt.Hash == (auth.HashParams{}) {
+		opt.Hash = auth.HashParams{Memory: 256, Time: 1, Threads: 1}
+	}
 	if opt.LoginsPerIPPerMinute == 0 {
 		opt.LoginsPerIPPerMinute = 10_000
 	}
@@ -105,7 +107,7 @@ type signedIn struct {
 }
 
 // login signs in as email and returns the credentials.
-func (e *authEnv) login(t *testing.T, email string) signedIn {
+func (e *authEnv) login(t testing.TB, email string) signedIn {
 	t.Helper()
 	res, body := do(t, e.srv.App(), "POST", e.srv.cfg.BasePath+"/api/v1/auth/login", `{"email":"`+email+`","password":"`+apiTestPassword+`"}`)
 	require.Equal(t, 200, res.StatusCode, string(body))
@@ -371,4 +373,13 @@ func TestAuthRoutesNeedTheService(t *testing.T) {
 	assert.Equal(t, 404, res.StatusCode, "no auth service: credentials are ignored, routes unbound")
 	assert.NotNil(t, srv.Authenticate())
 	assert.True(t, strings.HasPrefix(SessionCookie, "pfinni"))
+}
+
+// BenchmarkLoginHTTP is POST /api/v1/auth/login end to end through the
+// handler with the real argon2id cost and the audit event stored.
+func BenchmarkLoginHTTP(b *testing.B) {
+	env := newAuthEnv(b, auth.Options{Hash: auth.DefaultHashParams}, nil)
+	for b.Loop() {
+		env.login(b, "staff@x.example")
+	}
 }
