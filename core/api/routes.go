@@ -12,6 +12,8 @@ import (
 type Services struct {
 	Auth  *auth.Service // sign-in, sessions, users (auth.go, users.go)
 	Audit *audit.Log    // the audit trail, read-only (audit.go)
+	// Plugins is the plugin registry's admin side (plugins.go).
+	Plugins PluginAdmin
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -21,4 +23,5 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindAuthAPI(r)
 	s.bindUsersAPI(r)
 	s.bindAuditAPI(r)
+	s.bindPluginsAPI(r)
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
@@ -95,6 +96,7 @@ func (r *Registry) Disable(ctx context.Context, name string) (Info, error) {
 }
 
 func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, error) {
+	name = strings.Clone(name) // callers may pass zero-copy strings (Fiber params)
 	action := "plugin.disable"
 	if on {
 		action = "plugin.enable"
