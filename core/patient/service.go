@@ -233,7 +233,11 @@ func (s *Service) finish(ctx context.Context, action, resource, record, detail s
 	if err != nil {
 		detail = failureDetail(err)
 	}
-	if aerr := s.record(ctx, action, resource, record, outcomeOf(err), detail); aerr != nil && err == nil {
+	if aerr := s.record(ctx, action, resource, record, outcomeOf(err), detail); aerr != nil {
+		// Unaudited means refused, even for a failure. (A write that
+		// committed but could not be audited also answers 503: the audit
+		// store shares the database, so this is the database going away
+		// between the two statements.)
 		return aerr
 	}
 	return err
