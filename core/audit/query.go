@@ -161,7 +161,11 @@ func (l *Log) page(ctx context.Context, q query) (Page, error) {
 }
 
 // pageByIndex serves filters on actor, record or action: the planner
-// reads the matching entries of that index and keeps the newest.
+// reads the matching entries of that index and keeps the newest
+// (SurrealDB 3.0 sorts index matches with a top-k; it neither scans an
+// index backwards nor uses a compound (actor, seq) index for ORDER BY, as
+// EXPLAIN showed). The cost grows with the matches older than the cursor
+// — fine for a record or a user; a time range bounds it for busy actors.
 func (l *Log) pageByIndex(ctx context.Context, q query) ([]Event, error) {
 	where, vars := q.where()
 	if q.before != math.MaxInt64 {
