@@ -28,9 +28,9 @@ func people() []*Patient {
 		return p
 	}
 	return []*Patient{
-		mk("p_01", "John", "Smith", "1980-03-10", StatusActive),                                                 // birthday today
-		mk("p_02", "Jon", "Smyth", "1990-03-16", StatusActive, func(p *Patient) { p.ProviderID = "pr_b" }),      // in 6 days
-		mk("p_03", "Johanna", "Smithson", "2000-12-31", StatusOnboarding, func(p *Patient) { p.Phone = "" }),    // far
+		mk("p_01", "John", "Smith", "1980-03-10", StatusActive),                                                  // birthday today
+		mk("p_02", "Jon", "Smyth", "1990-03-16", StatusActive, func(p *Patient) { p.ProviderID = "pr_b" }),       // in 6 days
+		mk("p_03", "Johanna", "Smithson", "2000-12-31", StatusOnboarding, func(p *Patient) { p.Phone = "" }),     // far
 		mk("p_04", "Mary", "Jones", "1984-02-29", StatusChurned, func(p *Patient) { p.Insurance = Insurance{} }), // leap day
 		mk("p_05", "José", "García", "1975-03-09", StatusInactive, func(p *Patient) {
 			p.Email, p.Tags = "", []string{"VIP"}

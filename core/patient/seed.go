@@ -14,6 +14,9 @@ import (
 // seedBatch is the number of rows per INSERT statement.
 const seedBatch = 500
 
+// seedWorkers is the number of INSERTs in flight while seeding.
+const seedWorkers = 3
+
 // demoMRNPrefix marks demo patients.
 const demoMRNPrefix = "DEMO-"
 
@@ -46,7 +49,8 @@ func seed_(ctx context.Context, svc *Service, n int, seed int64) error {
 	if present {
 		return fmt.Errorf("seed: demo patients are already present")
 	}
-	g := &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)), now: svc.opt.now().UTC(), who: actor.From(ctx).UserID}
+	g := newGen(seed)
+	g.now, g.who = svc.opt.now().UTC(), actor.From(ctx).UserID
 	provs := g.providers()
 	haveProviders := false
 	svc.dir.read(func(st *state) { _, haveProviders = st.providers[provs[0].ID] })
@@ -59,34 +63,49 @@ func seed_(ctx context.Context, svc *Service, n int, seed int64) error {
 		changes = append(changes, sc...)
 		history = append(history, Change{PatientID: p.ID, Version: p.Version, Action: "create", Fields: setFields(p), Actor: g.who, Source: "demo", At: p.CreatedAt})
 	}
-	insert := func(table string, rows int, slice func(lo, hi int) any) error {
-		for lo := 0; lo < rows; lo += seedBatch {
-			hi := min(lo+seedBatch, rows)
-			if err := svc.db.Exec(ctx, "INSERT INTO "+table+" $rows RETURN NONE", map[string]any{"rows": slice(lo, hi)}); err != nil {
-				return fmt.Errorf("seed %s: %w", table, svc.dbErr("seed", err))
-			}
+	// Batches of 500 rows, written by a few workers in parallel (the
+	// engine runs concurrent statements on both cores).
+	type job struct {
+		table string
+		rows  any
+	}
+	var jobs []job
+	add := func(table string, n int, slice func(lo, hi int) any) {
+		for lo := 0; lo < n; lo += seedBatch {
+			jobs = append(jobs, job{table, slice(lo, min(lo+seedBatch, n))})
 		}
-		return nil
 	}
 	if !haveProviders {
-		if err := insert("provider", len(provs), func(lo, hi int) any { return provs[lo:hi] }); err != nil {
-			return err
+		if err := svc.db.Exec(ctx, "INSERT INTO provider $rows RETURN NONE", map[string]any{"rows": provs}); err != nil {
+			return fmt.Errorf("seed providers: %w", err)
 		}
 	}
-	if err := insert("patient", len(patients), func(lo, hi int) any { return patients[lo:hi] }); err != nil {
-		return err
-	}
-	// History rows are independent of each other: two writers in parallel.
+	add("patient", len(patients), func(lo, hi int) any { return patients[lo:hi] })
+	add("status_change", len(changes), func(lo, hi int) any { return changes[lo:hi] })
+	add("patient_history", len(history), func(lo, hi int) any { return history[lo:hi] })
+	work := make(chan job)
+	errs := make(chan error, seedWorkers)
 	var wg sync.WaitGroup
-	var errA, errB error
-	wg.Go(func() { errA = insert("status_change", len(changes), func(lo, hi int) any { return changes[lo:hi] }) })
-	wg.Go(func() { errB = insert("patient_history", len(history), func(lo, hi int) any { return history[lo:hi] }) })
-	wg.Wait()
-	if errA != nil {
-		return errA
+	for range seedWorkers {
+		wg.Go(func() {
+			for j := range work {
+				if err := svc.db.Exec(ctx, "INSERT INTO "+j.table+" $rows RETURN NONE", map[string]any{"rows": j.rows}); err != nil {
+					errs <- fmt.Errorf("seed %s: %w", j.table, svc.dbErr("insert", err))
+					for range work {
+					}
+					return
+				}
+			}
+		})
 	}
-	if errB != nil {
-		return errB
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
 	}
 	return svc.Reload(ctx)
 }
@@ -303,3 +322,7 @@ var (
 	demoTags         = []string{"vip", "diabetes", "hypertension", "follow-up", "telehealth", "interpreter", "fall-risk", "new-mover"}
 	demoChurnReasons = []string{"moved out of area", "switched practice", "insurance no longer accepted", "no response to outreach", "deceased"}
 )
+
+func newGen(seed int64) *generator {
+	return &generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)), now: time.Now().UTC()}
+}

@@ -304,20 +304,29 @@ func TestRolesAndAuditFailure(t *testing.T) {
 	auditor := patienttest.As(context.Background(), actor.RoleAuditor)
 	anon := context.Background()
 	calls := map[string]func(ctx context.Context) error{
-		"get":     func(ctx context.Context) error { _, err := f.svc.Get(ctx, p.ID); return err },
-		"list":    func(ctx context.Context) error { _, err := f.svc.List(ctx, Filter{}); return err },
-		"create":  func(ctx context.Context) error { _, err := f.svc.Create(ctx, input("X", "Y", "Z")); return err },
-		"update":  func(ctx context.Context) error { _, err := f.svc.Update(ctx, p.ID, 1, Patch{}); return err },
-		"status":  func(ctx context.Context) error { _, err := f.svc.ChangeStatus(ctx, p.ID, StatusActive, "", 0); return err },
+		"get":    func(ctx context.Context) error { _, err := f.svc.Get(ctx, p.ID); return err },
+		"list":   func(ctx context.Context) error { _, err := f.svc.List(ctx, Filter{}); return err },
+		"create": func(ctx context.Context) error { _, err := f.svc.Create(ctx, input("X", "Y", "Z")); return err },
+		"update": func(ctx context.Context) error { _, err := f.svc.Update(ctx, p.ID, 1, Patch{}); return err },
+		"status": func(ctx context.Context) error {
+			_, err := f.svc.ChangeStatus(ctx, p.ID, StatusActive, "", 0)
+			return err
+		},
 		"delete":  func(ctx context.Context) error { return f.svc.Delete(ctx, p.ID, 0) },
 		"history": func(ctx context.Context) error { _, err := f.svc.History(ctx, p.ID); return err },
 		"stats":   func(ctx context.Context) error { _, err := f.svc.Stats(ctx); return err },
 		"bymrn":   func(ctx context.Context) error { _, err := f.svc.GetByMRN(ctx, "nope"); return err },
 		"provs":   func(ctx context.Context) error { _, err := f.svc.ListProviders(ctx); return err },
 		"prov":    func(ctx context.Context) error { _, err := f.svc.GetProvider(ctx, "pr_x"); return err },
-		"mkprov":  func(ctx context.Context) error { _, err := f.svc.CreateProvider(ctx, ProviderInput{Name: "x"}); return err },
-		"upprov":  func(ctx context.Context) error { _, err := f.svc.UpdateProvider(ctx, "pr_x", ProviderPatch{}); return err },
-		"seed":    func(ctx context.Context) error { return Seed(ctx, f.svc, 1, 1) },
+		"mkprov": func(ctx context.Context) error {
+			_, err := f.svc.CreateProvider(ctx, ProviderInput{Name: "x"})
+			return err
+		},
+		"upprov": func(ctx context.Context) error {
+			_, err := f.svc.UpdateProvider(ctx, "pr_x", ProviderPatch{})
+			return err
+		},
+		"seed": func(ctx context.Context) error { return Seed(ctx, f.svc, 1, 1) },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -405,7 +414,10 @@ func TestTwoInstancesAgree(t *testing.T) {
 	city := "Austin"
 	_, err := a.svc.Update(a.ctx, p.ID, 1, Patch{Address: &AddressPatch{City: &city}})
 	require.NoError(t, err)
-	within(func() bool { got, _ := b.svc.Get(b.ctx, p.ID); return got != nil && got.Version == 2 && got.Address.City == "Austin" }, "update")
+	within(func() bool {
+		got, _ := b.svc.Get(b.ctx, p.ID)
+		return got != nil && got.Version == 2 && got.Address.City == "Austin"
+	}, "update")
 	// B writes on top of what it learned from A.
 	_, err = b.svc.ChangeStatus(b.ctx, p.ID, StatusActive, "", 2)
 	require.NoError(t, err)
