@@ -1,0 +1,430 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// ProgressFunc is told about every file as it is done, with the job's
+// progress so far. It runs on the job's goroutine and must be quick.
+type ProgressFunc func(p Progress, f File)
+
+// Run imports ins now and returns when every file is done (the CLI). The
+// job and documents are stored first; if ctx ends midway, the files not
+// yet done stay pending and the job is released, so the next run or
+// any core instance resumes it.
+func (s *Service) Run(ctx context.Context, ins []Input, progress ProgressFunc) (*Job, error) {
+	items := make([]intake, len(ins))
+	for i, in := range ins {
+		items[i] = s.intakeOf(in)
+	}
+	job, err := s.createJob(ctx, OriginCLI, items)
+	if err != nil {
+		return nil, err
+	}
+	perr := s.process(ctx, job.ID, progress)
+	j, err := s.Job(context.WithoutCancel(ctx), job.ID)
+	if perr != nil {
+		return j, perr
+	}
+	return j, err
+}
+
+// Submit stores the job, its files and documents, and returns at once;
+// the files are processed in the background as the caller (the actor in
+// ctx), and the job can be followed with Job.
+func (s *Service) Submit(ctx context.Context, ins []Input) (Job, error) {
+	items := make([]intake, len(ins))
+	for i, in := range ins {
+		items[i] = s.intakeOf(in)
+	}
+	job, err := s.createJob(ctx, OriginAPI, items)
+	if err != nil {
+		return Job{}, err
+	}
+	a := actor.From(ctx)
+	s.goBackground(func(bg context.Context) {
+		if err := s.process(actor.With(bg, a), job.ID, nil); err != nil && bg.Err() == nil {
+			s.log.Error("import job stopped", "job", job.ID, "err", err)
+		}
+	})
+	return job, nil
+}
+
+// parsed is a file after its parse stage.
+type parsed struct {
+	f      fileRow
+	format string
+	res    sdk.ImportResult
+	reject string   // plain reason the document cannot be imported
+	prior  *fileRow // the same content was imported before
+	err    error    // technical failure: the job stops, the file stays pending
+}
+
+type task struct {
+	f   fileRow
+	out chan parsed
+}
+
+// errLeaseLost stops a job another instance took over.
+var errLeaseLost = errors.New("import job lease lost to another instance")
+
+// process works through the pending files of a job this instance holds
+// the lease of: documents are parsed by Workers goroutines and applied
+// one by one in file order (so results are the same as a sequential
+// run), each file's result is committed in one transaction with the
+// job's counters. It returns when the job is done or ctx ends.
+func (s *Service) process(ctx context.Context, key string, progress ProgressFunc) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	files, err := s.loadFiles(ctx, key, true)
+	if err != nil {
+		return err
+	}
+	job, err := s.loadJob(ctx, key)
+	if err != nil {
+		return err
+	}
+	renewDone := make(chan struct{})
+	go func() { defer close(renewDone); s.renewLease(ctx, key, cancel) }()
+	defer func() {
+		cancel(nil)
+		<-renewDone
+	}()
+
+	work := make(chan task)
+	order := make(chan task, 2*s.opt.Workers)
+	go func() {
+		defer close(work)
+		defer close(order)
+		for _, f := range files {
+			t := task{f: f, out: make(chan parsed, 1)}
+			select {
+			case order <- t:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case work <- t:
+			case <-ctx.Done():
+				t.out <- parsed{f: f, err: ctx.Err()}
+				return
+			}
+		}
+	}()
+	for range s.opt.Workers {
+		go func() {
+			for t := range work {
+				t.out <- s.parse(ctx, t.f)
+			}
+		}()
+	}
+
+	jc := &jobCtx{key: key}
+	prog := Progress{Done: job.Done, Total: job.Total}
+	var stopErr error
+	for t := range order {
+		if stopErr != nil {
+			continue // drain
+		}
+		p := <-t.out
+		if ctx.Err() != nil {
+			stopErr = ctx.Err()
+			continue
+		}
+		if p.err != nil {
+			stopErr = p.err
+			cancel(nil) // stop the parsers too
+			continue
+		}
+		// Once applying starts, the file is finished even if ctx ends, so
+		// a stop never leaves a patient written but its file pending.
+		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		f, err := s.finishFile(actx, jc, p)
+		acancel()
+		if err != nil {
+			stopErr = err
+			cancel(nil)
+			continue
+		}
+		prog.Done++
+		if progress != nil {
+			progress(prog, f)
+		}
+	}
+	if stopErr != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, errLeaseLost) {
+			return fmt.Errorf("import job %s: %w", key, cause)
+		}
+		s.release(key)
+		return fmt.Errorf("import job %s: %w", key, stopErr)
+	}
+	return s.finishJob(context.WithoutCancel(ctx), key)
+}
+
+// renewLease extends the job's lease every LeaseTTL/3 until ctx ends;
+// if another instance took the job over, the job is cancelled.
+func (s *Service) renewLease(ctx context.Context, key string, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(s.opt.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		keys, err := store.Query[[]string](ctx, s.d.DB, `UPDATE $job SET lease_until = time::now() + <duration> $ttl
+			WHERE lease_owner = $me RETURN VALUE record::id(id)`,
+			map[string]any{"job": jobID(key), "me": s.opt.Instance, "ttl": s.opt.LeaseTTL.String()})
+		if err == nil && len(keys) == 0 {
+			cancel(errLeaseLost)
+			return
+		}
+	}
+}
+
+// release lets the next run or another instance resume a stopped job
+// at once.
+func (s *Service) release(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.d.DB.Exec(ctx, "UPDATE $job SET lease_until = time::now() WHERE lease_owner = $me AND status = 'running'",
+		map[string]any{"job": jobID(key), "me": s.opt.Instance})
+}
+
+func (s *Service) finishJob(ctx context.Context, key string) error {
+	left, err := store.Query[int](ctx, s.d.DB, "RETURN count(SELECT id FROM import_file WHERE job = $key AND state = 'pending')", map[string]any{"key": key})
+	if err != nil {
+		return fmt.Errorf("finish import job %s: %w", key, err)
+	}
+	if left > 0 {
+		s.release(key)
+		return fmt.Errorf("finish import job %s: %d files still pending", key, left)
+	}
+	rows, err := store.Query[[]jobRow](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(), lease_owner = ''
+		WHERE status = 'running' RETURN AFTER *, record::id(id) AS key`, map[string]any{"job": jobID(key)})
+	if err != nil {
+		return fmt.Errorf("finish import job %s: %w", key, err)
+	}
+	if len(rows) == 1 {
+		c := rows[0].Counts
+		return s.audit(ctx, "import.finish", "import_job", key, audit.OutcomeSuccess,
+			fmt.Sprintf("created=%d updated=%d unchanged=%d rejected=%d", c.Created, c.Updated, c.Unchanged, c.Rejected))
+	}
+	return nil
+}
+
+// parse is a file's parse stage: the kept document is read, its format
+// sniffed and the importer plugin asked for its records.
+func (s *Service) parse(ctx context.Context, f fileRow) parsed {
+	p := parsed{f: f}
+	if ctx.Err() != nil {
+		p.err = ctx.Err()
+		return p
+	}
+	if f.Document == "" {
+		p.reject = f.Detail
+		if p.reject == "" {
+			p.reject = "the document was not kept"
+		}
+		return p
+	}
+	if f.RetryOf == "" {
+		prior, err := s.findPrior(ctx, f)
+		if err != nil {
+			p.err = err
+			return p
+		}
+		if prior != nil {
+			p.prior = prior
+			return p
+		}
+	}
+	content, err := s.content(ctx, f.Document)
+	if errors.Is(err, ErrNotFound) {
+		p.reject = "the kept document is missing from the database"
+		return p
+	}
+	if err != nil {
+		p.err = err
+		return p
+	}
+	format, err := sniff(content)
+	if err != nil {
+		p.reject = err.Error()
+		return p
+	}
+	p.format = format
+	pctx, cancel := context.WithTimeout(ctx, s.opt.ParseTimeout)
+	defer cancel()
+	res, err := s.d.Importer.Import(pctx, sdk.ImportRequest{Format: format, Name: f.Name, Document: content, MaxBytes: int(s.opt.MaxBytes)})
+	if err != nil {
+		if ctx.Err() != nil {
+			p.err = ctx.Err()
+			return p
+		}
+		p.reject = importerReason(format, err)
+		return p
+	}
+	p.res = res
+	return p
+}
+
+// importerReason says in plain words why the importer refused or failed.
+func importerReason(format string, err error) string {
+	var se *sdk.Error
+	switch {
+	case errors.As(err, &se) && se.Code == sdk.CodeInvalidInput:
+		return se.Message
+	case errors.Is(err, plugin.ErrNoPlugin):
+		return fmt.Sprintf("no importer plugin for %s is enabled; an admin can enable one on the plugins page, then retry this file", formatName(format))
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the importer took too long on this document; retry it later or report it"
+	}
+	msg := err.Error()
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return "the importer plugin failed on this document (" + msg + "); it is kept in the quarantine — retry it later or report it"
+}
+
+func formatName(format string) string {
+	switch format {
+	case FormatCCDA:
+		return "C-CDA"
+	case FormatFHIRXML:
+		return "FHIR XML"
+	}
+	return format
+}
+
+// content reads a kept document.
+func (s *Service) content(ctx context.Context, doc string) ([]byte, error) {
+	type row struct {
+		Content []byte `json:"content"`
+	}
+	rows, err := store.Query[[]row](ctx, s.d.DB, "SELECT content FROM $doc", map[string]any{"doc": docID(doc)})
+	if err != nil {
+		return nil, fmt.Errorf("read document: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return rows[0].Content, nil
+}
+
+// findPrior returns an earlier, successful import of the same content
+// whose patients all still exist, or nil.
+func (s *Service) findPrior(ctx context.Context, f fileRow) (*fileRow, error) {
+	rows, err := store.Query[[]fileRow](ctx, s.d.DB, `SELECT *, record::id(id) AS key FROM import_file
+		WHERE sha256 = $sha AND state = 'done' AND quarantined = false AND result != 'rejected' AND job != $job
+		ORDER BY updated_at DESC LIMIT 1`, map[string]any{"sha": f.SHA256, "job": f.Job})
+	if err != nil {
+		return nil, fmt.Errorf("find earlier import: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	for _, id := range rows[0].PatientIDs {
+		if _, err := s.d.Patients.Get(ctx, id); err != nil {
+			if errors.Is(err, fault.ErrNotFound) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("find earlier import: %w", err)
+		}
+	}
+	return &rows[0], nil
+}
+
+// finishFile decides a file's result, audits it and commits it.
+func (s *Service) finishFile(ctx context.Context, jc *jobCtx, p parsed) (File, error) {
+	f := p.f
+	var out fileOutcome
+	switch {
+	case p.prior != nil:
+		out = fileOutcome{result: ResultUnchanged, records: p.prior.Records, problems: p.prior.Problems,
+			patientIDs: p.prior.PatientIDs, format: p.prior.Format,
+			detail: "the same document (same content) was imported before; nothing was changed"}
+	case p.reject != "":
+		out = fileOutcome{result: ResultRejected, detail: p.reject, format: p.format}
+	default:
+		var err error
+		out, err = s.applyFile(ctx, jc, f, p.format, p.res)
+		if err != nil {
+			if errors.Is(err, fault.ErrUnavailable) {
+				return File{}, err
+			}
+			s.log.Error("import file", "job", f.Job, "file", f.Key, "err", err)
+			out = fileOutcome{result: ResultRejected, format: p.format,
+				detail: "pfinni could not apply this document because of an internal error; it is kept in the quarantine — retry it later"}
+		}
+	}
+	if out.problems == nil {
+		out.problems = []Problem{}
+	}
+	if out.patientIDs == nil {
+		out.patientIDs = []string{}
+	}
+	quarantined := out.result == ResultRejected || hasRejectedRecord(out.problems)
+	outcome := audit.OutcomeSuccess
+	if out.result == ResultRejected {
+		outcome = audit.OutcomeFailure
+	}
+	if err := s.audit(ctx, "import.file", "import_file", f.Key, outcome,
+		fmt.Sprintf("job=%s result=%s format=%s records=%d problems=%d", f.Job, out.result, out.format, out.records, len(out.problems))); err != nil {
+		return File{}, err
+	}
+	var q strings.Builder
+	q.WriteString(`BEGIN;
+UPDATE $file SET state = 'done', result = $result, detail = $detail, records = $records, problems = $problems,
+	patient_ids = $pids, format = $format, quarantined = $quarantined, attempts += 1, updated_at = time::now();
+UPDATE $job SET done += 1, counts.` + out.result + ` += 1;
+`)
+	vars := map[string]any{"file": fileID(f.Key), "job": jobID(f.Job), "result": out.result, "detail": out.detail,
+		"records": out.records, "problems": out.problems, "pids": out.patientIDs, "format": out.format, "quarantined": quarantined}
+	if f.Document != "" {
+		q.WriteString("UPDATE $doc SET format = $format, patient_ids = array::union(patient_ids, $pids);\n")
+		vars["doc"] = docID(f.Document)
+		if len(out.patientIDs) > 0 {
+			links := make([]map[string]any, len(out.patientIDs))
+			for i, pid := range out.patientIDs {
+				links[i] = map[string]any{"id": store.RecordID("patient_document", pid+"_"+f.Document), "patient_id": pid,
+					"document": f.Document, "name": baseName(f.Name), "format": out.format, "size": f.Size, "created_at": time.Now().UTC()}
+			}
+			q.WriteString("INSERT IGNORE INTO patient_document $links;\n")
+			vars["links"] = links
+		}
+	}
+	if f.RetryOf != "" {
+		q.WriteString("UPDATE $retried SET quarantined = false, updated_at = time::now();\n")
+		vars["retried"] = fileID(f.RetryOf)
+	}
+	q.WriteString("COMMIT;")
+	if err := s.d.DB.Exec(ctx, q.String(), vars); err != nil {
+		return File{}, fmt.Errorf("commit import file: %w", err)
+	}
+	f.State, f.Result, f.Detail, f.Records, f.Problems, f.PatientIDs, f.Format, f.Quarantined =
+		stateDone, out.result, out.detail, out.records, out.problems, out.patientIDs, out.format, quarantined
+	f.Attempts++
+	f.UpdatedAt = time.Now().UTC()
+	return f.file(), nil
+}
+
+func hasRejectedRecord(ps []Problem) bool {
+	for _, p := range ps {
+		if p.Severity == sdk.SeverityError {
+			return true
+		}
+	}
+	return false
+}

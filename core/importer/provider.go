@@ -1,0 +1,109 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// providerIndex finds providers by NPI and by normalised name. It is
+// loaded once per job and kept current with the providers the job
+// creates.
+type providerIndex struct {
+	byNPI  map[string]string
+	byName map[string]string
+}
+
+func (x *providerIndex) add(p patient.Provider) {
+	if p.NPI != "" {
+		x.byNPI[p.NPI] = p.ID
+	}
+	if k := providerKey(p.Name); k != "" {
+		if _, ok := x.byName[k]; !ok {
+			x.byName[k] = p.ID
+		}
+	}
+}
+
+// titles are dropped when names are compared.
+var titles = []string{"dr", "md", "do", "np", "rn", "pa", "phd", "mr", "mrs", "ms", "miss", "prof", "facp", "faafp", "jr", "sr"}
+
+// providerKey normalises a provider name: case, accents, punctuation,
+// titles and word order do not matter ("Dr. Henry Seven" = "SEVEN, HENRY MD").
+func providerKey(name string) string {
+	words := foldWords(name)
+	words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(titles, w) })
+	slices.Sort(words)
+	return strings.Join(words, " ")
+}
+
+// resolveProvider returns the id of the provider the record names,
+// matched by NPI, else by name, else created. Failing that is a warning:
+// the patient is imported without a provider.
+func (s *Service) resolveProvider(ctx context.Context, jc *jobCtx, format string, rp *sdk.Provider) (string, []Problem, error) {
+	if jc.providers == nil {
+		list, err := s.d.Providers.ListProviders(ctx)
+		if err != nil {
+			return "", nil, fmt.Errorf("list providers: %w", err)
+		}
+		jc.providers = &providerIndex{byNPI: map[string]string{}, byName: map[string]string{}}
+		for _, p := range list {
+			jc.providers.add(p)
+		}
+	}
+	name := strings.TrimSpace(rp.Name)
+	if name == "" {
+		name = strings.TrimSpace(rp.Organization)
+	}
+	if rp.NPI != "" {
+		if id, ok := jc.providers.byNPI[rp.NPI]; ok {
+			return id, nil, nil
+		}
+	}
+	key := providerKey(name)
+	if key == "" {
+		return "", nil, nil
+	}
+	if id, ok := jc.providers.byName[key]; ok {
+		return id, nil, nil
+	}
+	in := patient.ProviderInput{Name: name, NPI: rp.NPI, Phone: rp.Phone, Organization: rp.Organization}
+	var probs []Problem
+	for attempt := 0; attempt < 3; attempt++ {
+		p, err := s.d.Providers.CreateProvider(ctx, in)
+		if err == nil {
+			jc.providers.add(p)
+			return p.ID, probs, nil
+		}
+		var fields fault.Fields
+		if !errors.As(err, &fields) {
+			return "", nil, fmt.Errorf("create provider: %w", err)
+		}
+		retry := false
+		for _, fe := range fields {
+			switch fe.Field {
+			case "phone":
+				in.Phone, retry = "", true
+			case "organization":
+				in.Organization, retry = "", true
+			case "npi":
+				in.NPI, retry = "", true
+			case "email":
+				in.Email, retry = "", true
+			case "specialty":
+				in.Specialty, retry = "", true
+			}
+		}
+		if !retry {
+			break
+		}
+	}
+	probs = append(probs, warnAt(format, "provider_id", "the responsible provider named in the document could not be recorded (its name is missing or too long); the patient was imported without a provider"))
+	return "", probs, nil
+}
