@@ -34,6 +34,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the server (HTTP, database, plugins)", needsApp: true, http: true, run: runServe},
+		{name: "user", summary: "manage users: create, list, set-role, disable", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			return runUser(ctx, a.Auth, args, out)
+		}},
+		{name: "audit", summary: "audit trail: verify the hash chain, list, export CSV", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			return runAudit(ctx, a.Audit, args, out)
+		}},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
 			return err

@@ -36,6 +36,7 @@ type App struct {
 	DB        *store.DB
 	Telemetry *telemetry.Providers
 	Server    *api.Server
+	Services
 
 	closers []func(context.Context) error
 }

@@ -2,24 +2,101 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/api"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/plugin/hostcall"
 )
 
+// Services are the domain services, built once by wireServices.
+type Services struct {
+	Audit   *audit.Log
+	Auth    *auth.Service
+	Plugins *plugin.Registry
+}
+
 // wireServices builds the domain services on the store, in dependency
-// order, and registers their Close.
+// order, and registers their Close (run in reverse).
 func (a *App) wireServices(ctx context.Context) error {
+	cfg := a.Config
+	a.Audit = audit.New(a.DB, audit.Options{Logs: a.Telemetry.Logger})
+	a.closers = append(a.closers, a.Audit.Close)
+
+	a.Auth = auth.New(a.DB, a.Audit, auth.Options{
+		IdleTimeout: cfg.SessionIdleTimeout, MaxLifetime: cfg.SessionMaxLifetime,
+		MaxFailures: cfg.LoginMaxFailures, LockoutDuration: cfg.LockoutDuration,
+	})
+
+	if err := a.wirePlugins(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// wirePlugins loads plugin-manifest.yaml. A missing manifest means no
+// plugins (logged); a manifest with bad entries loads the good ones and
+// reports the rest on the admin page.
+func (a *App) wirePlugins(ctx context.Context) error {
+	path, err := filepath.Abs(a.Config.PluginsManifest)
+	if err != nil {
+		return fmt.Errorf("plugins manifest path: %w", err)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		a.Log.Warn("no plugin manifest; running without plugins", "path", path)
+		return nil
+	}
+	reg, err := plugin.New(plugin.Options{
+		ManifestPath: path,
+		DataDir:      a.Config.DataDir,
+		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
+		State:        pluginState{db: a.DB},
+		Logger:       a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := reg.Start(actor.System(ctx)); err != nil {
+		return err
+	}
+	for _, p := range reg.Problems() {
+		a.Log.Warn("plugin manifest entry refused", "problem", p.Error())
+	}
+	a.Plugins = reg
+	a.closers = append(a.closers, reg.Close)
 	return nil
 }
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	return api.Services{}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit}
+	if a.Plugins != nil {
+		s.Plugins = a.Plugins
+	}
+	return s
 }
 
 // bootstrap creates the first admin and the demo data on an empty
 // database (embedded default).
 func (a *App) bootstrap(ctx context.Context, out io.Writer) error {
-	return nil
+	ctx = actor.System(ctx)
+	created, generated, err := a.Auth.EnsureAdmin(ctx, a.Config.AdminEmail, a.Config.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(out, "created admin %s\n", a.Config.AdminEmail)
+		if generated != "" {
+			fmt.Fprintf(out, "admin password (shown once): %s\n", generated)
+		}
+	}
+	return a.seedDemo(ctx, out)
 }
