@@ -1,0 +1,104 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// Intent names the core itself answers with.
+const (
+	IntentKnowledge = "kb.answer"
+	IntentFallback  = "fallback"
+	IntentFailure   = "unavailable"
+	IntentForbidden = "forbidden"
+)
+
+// Ask answers one message for the user in ctx and stores the exchange,
+// scrubbed, in the user's history. Errors are only for the caller's
+// mistakes (not signed in, empty or oversize message) and a history
+// store that is down; plugin trouble becomes a graceful reply.
+func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
+	a := actor.From(ctx)
+	if a.Anonymous() {
+		return Reply{}, fault.New(fault.ErrUnauthorized, "sign in to use the assistant")
+	}
+	if err := s.validate(req); err != nil {
+		return Reply{}, err
+	}
+	req.Message = strings.TrimSpace(req.Message)
+	if req.Session == "" {
+		req.Session = "default"
+	}
+	reply := s.answer(ctx, a, req)
+	reply.At = s.now().UTC()
+	reply.ID = newID()
+	if err := s.offerActions(ctx, a, &reply); err != nil {
+		return Reply{}, err
+	}
+	if err := s.store(ctx, a, req, reply); err != nil {
+		return Reply{}, err
+	}
+	s.auditAsk(ctx, a, reply)
+	return reply, nil
+}
+
+func (s *Service) validate(req Request) error {
+	var f fault.Fields
+	switch {
+	case strings.TrimSpace(req.Message) == "":
+		f.Add("message", "is required")
+	case len(req.Message) > s.o.MaxMessage:
+		f.Add("message", fmt.Sprintf("must be at most %d bytes; ask one question at a time", s.o.MaxMessage))
+	case !utf8.ValidString(req.Message):
+		f.Add("message", "must be valid UTF-8 text")
+	}
+	if len(req.Context.Page) > 500 {
+		f.Add("context.page", "must be at most 500 characters")
+	}
+	if len(req.Context.Selection) > 500 {
+		f.Add("context.selection", "must list at most 500 ids")
+	}
+	if len(req.Session) > 100 {
+		f.Add("session", "must be at most 100 characters")
+	}
+	return f.Err()
+}
+
+// answer routes the message: intents, then knowledge, then fallback.
+func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply {
+	page := sdk.PageContext{Page: req.Context.Page, PatientID: req.Context.PatientID}
+	if s.d.Intents != nil {
+		mctx, cancel := context.WithTimeout(ctx, s.o.PluginTimeout)
+		match, ok := s.d.Intents.MatchIntent(mctx, sdk.MatchRequest{Message: req.Message, Context: page})
+		cancel()
+		if ok {
+			return s.handle(ctx, a, req, page, match)
+		}
+	}
+	if r, ok := s.searchKnowledge(ctx, req.Message); ok {
+		return r
+	}
+	return s.fallback(ctx, req)
+}
+
+// auditAsk records that the user used the assistant: the intent only,
+// never the text.
+func (s *Service) auditAsk(ctx context.Context, a actor.Actor, r Reply) {
+	if s.d.Audit == nil {
+		return
+	}
+	e := audit.Event{
+		At: r.At, Actor: a.UserID, Role: string(a.Role), Action: "chat.ask", Resource: "chat",
+		Outcome: audit.OutcomeSuccess, RequestID: a.RequestID, IP: a.IP, Detail: "intent=" + r.Intent,
+	}
+	if err := s.d.Audit.Record(ctx, e); err != nil {
+		s.d.Logger.WarnContext(ctx, "audit chat message", "err", err)
+	}
+}

@@ -1,0 +1,211 @@
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+// Request is one message from the chat panel.
+type Request struct {
+	Message string      `json:"message"`
+	Context PageContext `json:"context"`
+	// Session names the conversation (a browser tab group); empty means
+	// the user's default conversation.
+	Session string `json:"session,omitempty"`
+}
+
+// PageContext is what the user is looking at.
+type PageContext struct {
+	Page      string         `json:"page,omitempty"`
+	PatientID string         `json:"patient_id,omitempty"`
+	Selection []string       `json:"selection,omitempty"`  // selected patient ids
+	Form      map[string]any `json:"form,omitempty"`       // {"name": "patient", "field": "date_of_birth", "errors": {...}} — field names and messages, no values
+	LastError map[string]any `json:"last_error,omitempty"` // the problem+json the page last showed
+}
+
+// Reply is the assistant's answer; the JSON shape of design.md.
+type Reply struct {
+	ID          string         `json:"id,omitempty"`
+	Reply       string         `json:"reply"`
+	Intent      string         `json:"intent"`
+	Data        map[string]any `json:"data,omitempty"`
+	Actions     []Action       `json:"actions,omitempty"`
+	Suggestions []string       `json:"suggestions,omitempty"`
+	At          time.Time      `json:"at"`
+}
+
+// Action is a button the panel shows. Actions that change data carry an
+// ID and Confirm: the panel asks the user, then calls Confirm with the ID;
+// the parameters are kept on the server, so the client cannot alter them.
+type Action struct {
+	ID      string         `json:"id,omitempty"`
+	Type    string         `json:"type"`
+	Label   string         `json:"label"`
+	Target  string         `json:"target,omitempty"`
+	Params  map[string]any `json:"params,omitempty"`
+	Confirm bool           `json:"confirm,omitempty"`
+}
+
+// Intents is the plugin registry's intent routing (core/plugin.Registry).
+type Intents interface {
+	MatchIntent(ctx context.Context, req sdk.MatchRequest) (plugin.IntentMatch, bool)
+	HandleIntent(ctx context.Context, match plugin.IntentMatch, req sdk.IntentRequest) (sdk.IntentReply, error)
+}
+
+// Knowledge searches the knowledge modules (core/plugin.Registry).
+type Knowledge interface {
+	SearchKnowledge(ctx context.Context, req sdk.KBSearchRequest) (sdk.KBSearchResult, error)
+}
+
+// Patients is what the chat needs of the patient service (core/patient).
+// Every call runs as the user in ctx and is authorized and audited by the
+// service itself.
+type Patients interface {
+	List(ctx context.Context, f patient.Filter) (patient.Page, error)
+	Stats(ctx context.Context, opts ...patient.StatsOptions) (patient.Stats, error)
+	ListProviders(ctx context.Context) ([]patient.Provider, error)
+	ChangeStatus(ctx context.Context, id string, to patient.Status, reason string, version int) (*patient.Patient, error)
+}
+
+// Auditor stores audit events (core/audit).
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Phraser is the optional LLM adapter: it may rephrase a reply or answer
+// what nothing else could, from de-identified text only.
+type Phraser interface {
+	Phrase(ctx context.Context, deidentified string) (string, error)
+}
+
+// Deps are the Service's collaborators. DB and Patients are required;
+// without Intents or Knowledge the assistant falls back to page help.
+type Deps struct {
+	DB        *store.DB
+	Patients  Patients
+	Intents   Intents
+	Knowledge Knowledge
+	Audit     Auditor
+	Phraser   Phraser
+	Logger    *slog.Logger
+	// Location is the practice's time zone (default time.Local).
+	Location *time.Location
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Instance names this core instance in stored messages.
+	Instance string
+}
+
+// Options tune the Service; zero values take the defaults.
+type Options struct {
+	// PluginTimeout bounds each plugin step (match, handle, search);
+	// default 2s.
+	PluginTimeout time.Duration
+	// MaxMessage is the longest message accepted, in bytes (default 4000).
+	MaxMessage int
+	// MaxPatients is how many patients a reply lists (default 50).
+	MaxPatients int
+	// VocabularyTTL is how long the provider/city/name snapshot is used
+	// before it is refreshed in the background (default 30s).
+	VocabularyTTL time.Duration
+	// ActionTTL is how long an offered action may be confirmed (default 10m).
+	ActionTTL time.Duration
+	// HistoryLimit caps GET history (default 200).
+	HistoryLimit int
+}
+
+func (o *Options) defaults() {
+	if o.PluginTimeout <= 0 {
+		o.PluginTimeout = 2 * time.Second
+	}
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = 4000
+	}
+	if o.MaxPatients <= 0 {
+		o.MaxPatients = 50
+	}
+	if o.VocabularyTTL <= 0 {
+		o.VocabularyTTL = 30 * time.Second
+	}
+	if o.ActionTTL <= 0 {
+		o.ActionTTL = 10 * time.Minute
+	}
+	if o.HistoryLimit <= 0 {
+		o.HistoryLimit = 200
+	}
+}
+
+// Service is the chat bus.
+type Service struct {
+	d     Deps
+	o     Options
+	vocab *vocabCache
+
+	subMu  sync.Mutex
+	subs   map[string]map[*Subscription]struct{} // by user id
+	cancel context.CancelFunc
+}
+
+// New builds the Service and starts its live query on chat_message (the
+// fan-out). Call Close when done.
+func New(ctx context.Context, d Deps, o Options) (*Service, error) {
+	if d.DB == nil || d.Patients == nil {
+		return nil, errors.New("new chat service: DB and Patients are required")
+	}
+	o.defaults()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.Local
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Instance == "" {
+		d.Instance = newID()[:8]
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	s := &Service{d: d, o: o, subs: map[string]map[*Subscription]struct{}{}, cancel: cancel}
+	s.vocab = newVocabCache(s)
+	if err := d.DB.Live(lctx, "chat_message", s.onMessage, nil); err != nil {
+		cancel()
+		return nil, fmt.Errorf("new chat service: %w", err)
+	}
+	return s, nil
+}
+
+// Close stops the live query and closes every subscription.
+func (s *Service) Close() error {
+	s.cancel()
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for _, set := range s.subs {
+		for sub := range set {
+			sub.close()
+		}
+	}
+	s.subs = map[string]map[*Subscription]struct{}{}
+	return nil
+}
+
+func (s *Service) now() time.Time { return s.d.Now().In(s.d.Location) }
+
+// newID returns 16 random hex characters.
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,96 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/patient"
+)
+
+// Placeholders a plugin's reply may carry for figures the core fills in.
+const (
+	phTotal    = "{total}"
+	phPatients = "{patients}" // "patient" or "patients" by the total
+)
+
+// resolve runs the patient-list query a reply carries (data.query: the
+// patient list's URL query parameters) as the user in ctx, and fills
+// data.patients (id and MRN of each, at most MaxPatients), data.total and
+// the placeholders of the reply. A query with a limit ("top 5") answers
+// exactly that many and counts them; data.matches then counts all.
+func (s *Service) resolve(ctx context.Context, r *Reply) error {
+	q, ok := r.Data["query"].(string)
+	if !ok {
+		return nil
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return fault.New(fault.ErrInvalid, "malformed query from plugin")
+	}
+	top := 0
+	if n, err := strconv.Atoi(vals.Get("limit")); err == nil && n > 0 {
+		top = n
+	}
+	vals.Del("limit")
+	vals.Del("cursor")
+	f, err := patient.ParseFilter(vals, s.d.Location)
+	if err != nil {
+		return err
+	}
+	f.Limit = s.o.MaxPatients
+	if top > 0 {
+		f.Limit = min(top, patient.MaxLimit)
+	}
+	page, err := s.d.Patients.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	refs := make([]map[string]string, len(page.Items))
+	for i, p := range page.Items {
+		refs[i] = map[string]string{"id": p.ID, "mrn": p.MRN}
+	}
+	total := page.Total
+	if top > 0 {
+		total = len(page.Items)
+		r.Data["matches"] = page.Total
+	}
+	r.Data["patients"] = refs
+	r.Data["total"] = total
+	r.Data["has_more"] = page.Total > len(page.Items)
+	r.Reply = fillCount(r.Reply, total)
+	return nil
+}
+
+// fillCount replaces the count placeholders.
+func fillCount(s string, total int) string {
+	noun := "patients"
+	if total == 1 {
+		noun = "patient"
+	}
+	s = strings.ReplaceAll(s, phTotal, strconv.Itoa(total))
+	return strings.ReplaceAll(s, phPatients, noun)
+}
+
+func isForbidden(err error) bool {
+	return errors.Is(err, fault.ErrForbidden) || errors.Is(err, fault.ErrUnauthorized) || strings.Contains(err.Error(), "forbidden")
+}
+
+func isInvalid(err error) bool { return errors.Is(err, fault.ErrInvalid) }
+
+// publicMessage is the part of an error safe to show: the service's own
+// message after the last "bad filter"/"bad query parameter" marker.
+func publicMessage(err error) string {
+	m := err.Error()
+	for _, marker := range []string{"bad filter ", "bad query parameter "} {
+		if i := strings.LastIndex(m, marker); i >= 0 {
+			return m[i:]
+		}
+	}
+	return "a filter value is out of range"
+}
+
+func parseQuery(q string) (url.Values, error) { return url.ParseQuery(q) }

@@ -1,0 +1,73 @@
+package patients
+
+import "github.com/pfinni/pfinni/plugins/internal/nlu"
+
+// Scores; the host routes to the best score at or above its threshold
+// (0.5 by default). Data questions with a clear verb beat guidance
+// phrasing; guidance phrasing ("how do I", "where can I") lowers them
+// below the guide plugin.
+const (
+	scoreStrong = 0.9
+	scoreList   = 0.85
+	scoreBare   = 0.75
+	scoreWeak   = 0.55
+	scoreGuide  = 0.3
+)
+
+var nouns = []string{"patients", "patient", "people", "clients", "client", "records", "persons", "anyone", "everyone", "pts", "folks", "who", "whose"}
+
+var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
+
+var statusVerbs = []string{"mark", "set", "change", "move", "switch", "update", "put", "make", "turn"}
+
+// classify returns the intent and score of a message.
+func classify(m nlu.Message, q nlu.Query) (string, float64) {
+	guide := m.AnyPhrase("how do i", "how can i", "how to", "where can i", "where do i", "where is", "what does", "what is", "what are",
+		"what do", "explain", "why", "how does", "help me", "can you explain", "tell me about", "should i")
+	stNamed := len(q.Statuses) > 0
+	// Status changes: "mark this patient as active", "activate patient X",
+	// "change the status to inactive", "churn this patient".
+	if !guide && (stNamed || m.Has("activate", "deactivate", "reactivate")) {
+		if m.Has(statusVerbs...) && (m.Has("status", "as", "to") || m.Has("this", "him", "her", "them", "patient")) && !m.Has("how", "many", "show", "list") {
+			return IntentSetStatus, scoreStrong
+		}
+		if (m.Has("activate", "deactivate", "reactivate") || (m.Norm[0] == "churn")) && (m.Has("this", "him", "her", "patient") || q.Name != "") {
+			return IntentSetStatus, scoreStrong
+		}
+	}
+	noun := m.Has(nouns...)
+	filters := q.Filters()
+	count := m.AnyPhrase("how many", "number of", "count of", "count the", "total number", "how much") || m.Has("count")
+	if m.Has("per", "trend", "trends", "breakdown", "rate", "summary", "overview", "backlog", "stuck", "growth", "statistics", "stats", "chart", "insights", "insight") {
+		// insights territory: let intent-insights take it
+		if count && filters > 0 && !m.Has("per", "trend", "trends", "breakdown", "rate", "chart") {
+			return IntentCount, scoreWeak
+		}
+		return "", 0
+	}
+	if guide && !count {
+		if noun && filters > 0 && m.Has(listVerbs...) && !m.AnyPhrase("where can i", "where do i", "how do i", "how can i", "how to") {
+			return IntentList, scoreList
+		}
+		if noun || filters > 0 {
+			return IntentList, scoreGuide
+		}
+		return "", 0
+	}
+	switch {
+	case count && (noun || filters > 0):
+		return IntentCount, scoreStrong
+	case m.Has(listVerbs...) && (noun || filters > 0):
+		if m.Has("who", "which") && !noun && filters == 0 {
+			return "", 0
+		}
+		return IntentList, scoreList
+	case noun && filters > 0:
+		return IntentList, scoreBare
+	case filters >= 2 || (filters == 1 && (q.BirthdayDays > 0 || len(q.Missing) > 0 || q.AgeMin != nil || q.AgeMax != nil)):
+		return IntentList, scoreBare
+	case noun && (m.Has("all", "every", "our", "my") || m.Len() <= 2):
+		return IntentList, scoreWeak
+	}
+	return "", 0
+}
