@@ -5,6 +5,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/patient"
 )
 
 // Services are the domain services the API serves; each engineer adds
@@ -14,6 +15,8 @@ type Services struct {
 	Audit *audit.Log    // the audit trail, read-only (audit.go)
 	// Plugins is the plugin registry's admin side (plugins.go).
 	Plugins PluginAdmin
+
+	Patients *patient.Service // patients and providers (patients.go, providers.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -24,4 +27,6 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindUsersAPI(r)
 	s.bindAuditAPI(r)
 	s.bindPluginsAPI(r)
+	s.bindPatientsAPI(r)
+	s.bindProvidersAPI(r)
 }

@@ -47,7 +47,7 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 	since := s.opt.now().Add(-transitionWindow)
 	changes, err := store.Query[[]StatusChange](ctx, s.db,
 		"SELECT patient_id, from, to, at FROM status_change WHERE at >= $since AND from != '' ORDER BY at",
-		map[string]any{"since": since})
+		map[string]any{"since": dbTime(since)})
 	if err != nil {
 		return nil, fmt.Errorf("load status changes: %w", err)
 	}

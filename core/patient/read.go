@@ -166,7 +166,7 @@ func (s *Service) CreateProvider(ctx context.Context, in ProviderInput) (Provide
 		Email: in.Email, Organization: in.Organization, CreatedAt: now, UpdatedAt: now}
 	err := validateProvider(p)
 	if err == nil {
-		err = s.db.Exec(ctx, "CREATE $rid CONTENT $p RETURN NONE", map[string]any{"rid": store.RecordID("provider", p.ID), "p": p})
+		err = s.db.Exec(ctx, "CREATE $rid CONTENT $p RETURN NONE", map[string]any{"rid": store.RecordID("provider", p.ID), "p": p.doc()})
 		if err != nil {
 			err = fmt.Errorf("create provider: %w", err)
 		} else {
@@ -208,7 +208,7 @@ func (s *Service) updateProvider(ctx context.Context, id string, patch ProviderP
 		return Provider{}, changed, fmt.Errorf("update provider: %w", err)
 	}
 	next.UpdatedAt = s.opt.now().UTC()
-	if err := s.db.Exec(ctx, "UPDATE $rid CONTENT $p RETURN NONE", map[string]any{"rid": store.RecordID("provider", id), "p": next}); err != nil {
+	if err := s.db.Exec(ctx, "UPDATE $rid CONTENT $p RETURN NONE", map[string]any{"rid": store.RecordID("provider", id), "p": next.doc()}); err != nil {
 		return Provider{}, changed, fmt.Errorf("update provider: %w", err)
 	}
 	s.dir.upsertProvider(&next)

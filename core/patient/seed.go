@@ -76,13 +76,13 @@ func seed_(ctx context.Context, svc *Service, n int, seed int64) error {
 		}
 	}
 	if !haveProviders {
-		if err := svc.db.Exec(ctx, "INSERT INTO provider $rows RETURN NONE", map[string]any{"rows": provs}); err != nil {
+		if err := svc.db.Exec(ctx, "INSERT INTO provider $rows RETURN NONE", map[string]any{"rows": docs(provs, Provider.doc)}); err != nil {
 			return fmt.Errorf("seed providers: %w", err)
 		}
 	}
-	add("patient", len(patients), func(lo, hi int) any { return patients[lo:hi] })
-	add("status_change", len(changes), func(lo, hi int) any { return changes[lo:hi] })
-	add("patient_history", len(history), func(lo, hi int) any { return history[lo:hi] })
+	add("patient", len(patients), func(lo, hi int) any { return docs(patients[lo:hi], (*Patient).doc) })
+	add("status_change", len(changes), func(lo, hi int) any { return docs(changes[lo:hi], StatusChange.doc) })
+	add("patient_history", len(history), func(lo, hi int) any { return docs(history[lo:hi], Change.doc) })
 	work := make(chan job)
 	errs := make(chan error, seedWorkers)
 	var wg sync.WaitGroup

@@ -242,3 +242,6 @@ func (s *Service) finish(ctx context.Context, action, resource, record, detail s
 	}
 	return err
 }
+
+// Location is the practice's time zone (for parsing date filters).
+func (s *Service) Location() *time.Location { return s.opt.loc }

@@ -445,13 +445,18 @@ func TestTwoInstancesAgree(t *testing.T) {
 
 func TestReloadAndLoadPaging(t *testing.T) {
 	f := newFixture(t, WithLoadPageSize(3))
+	var last *Patient
 	for i := range 7 {
-		f.create(t, input("MRN-"+string(rune('a'+i)), "N", "M"))
+		f.clock.Advance(1234567 * time.Nanosecond)
+		last = f.create(t, input("MRN-"+string(rune('a'+i)), "N", "M"))
 	}
 	g := newFixtureOn(t, f.db, WithLoadPageSize(3), WithoutLive())
 	assert.Equal(t, 7, g.svc.Count())
+	loaded, err := g.svc.Get(g.ctx, last.ID)
+	require.NoError(t, err)
+	assert.Equal(t, last, loaded, "times keep their nanoseconds through the database")
 	require.NoError(t, g.svc.Reload(context.Background()))
 	assert.Equal(t, 7, g.svc.Count())
-	_, err := New(context.Background(), f.db, nil)
+	_, err = New(context.Background(), f.db, nil)
 	assert.Error(t, err, "an auditor is required")
 }

@@ -89,7 +89,7 @@ func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 CREATE $rid CONTENT $p RETURN NONE;
 CREATE status_change CONTENT $sc RETURN NONE;
 CREATE patient_history CONTENT $h RETURN NONE;
-COMMIT;`, map[string]any{"rid": store.RecordID("patient", p.ID), "p": p, "sc": sc, "h": h})
+COMMIT;`, map[string]any{"rid": store.RecordID("patient", p.ID), "p": p.doc(), "sc": sc.doc(), "h": h.doc()})
 	if err != nil {
 		return nil, s.dbErr("create patient", err)
 	}
@@ -212,7 +212,7 @@ func (s *Service) update(ctx context.Context, id string, version int, patch Patc
 	now := s.opt.now().UTC()
 	next.Version = version + 1
 	next.UpdatedAt = now
-	merge := map[string]any{"version": next.Version, "updated_at": now}
+	merge := map[string]any{"version": next.Version, "updated_at": dbTime(now)}
 	doc := docOf(next)
 	for _, f := range changed {
 		top, _, _ := strings.Cut(f, ".")
@@ -224,7 +224,7 @@ func (s *Service) update(ctx context.Context, id string, version int, patch Patc
 LET $u = (UPDATE $rid MERGE $patch WHERE version = $v RETURN AFTER);
 IF array::len($u) = 0 { THROW "`+staleMarker+`" };
 CREATE patient_history CONTENT $h RETURN NONE;
-COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "patch": merge, "v": version, "h": h})
+COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "patch": merge, "v": version, "h": h.doc()})
 	if err != nil {
 		return nil, changed, s.dbErr(op, err)
 	}
@@ -302,13 +302,13 @@ func (s *Service) changeStatus(ctx context.Context, id string, to Status, reason
 	who := actor.From(ctx)
 	sc := StatusChange{PatientID: id, From: from, To: to, Reason: reason, Actor: who.UserID, At: now}
 	h := Change{PatientID: id, Version: next.Version, Action: "status", Fields: []string{"status"}, Actor: who.UserID, Source: sourceOf(who), At: now}
-	merge := map[string]any{"status": to, "status_changed_at": now, "updated_at": now, "version": next.Version}
+	merge := map[string]any{"status": to, "status_changed_at": dbTime(now), "updated_at": dbTime(now), "version": next.Version}
 	err := s.db.Exec(ctx, `BEGIN;
 LET $u = (UPDATE $rid MERGE $patch WHERE version = $v RETURN AFTER);
 IF array::len($u) = 0 { THROW "`+staleMarker+`" };
 CREATE status_change CONTENT $sc RETURN NONE;
 CREATE patient_history CONTENT $h RETURN NONE;
-COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "patch": merge, "v": cur.Version, "sc": sc, "h": h})
+COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "patch": merge, "v": cur.Version, "sc": sc.doc(), "h": h.doc()})
 	if err != nil {
 		return nil, from, s.dbErr(op, err)
 	}
@@ -343,7 +343,7 @@ func (s *Service) delete(ctx context.Context, id string, version int) error {
 LET $d = (DELETE $rid WHERE version = $v RETURN BEFORE);
 IF array::len($d) = 0 { THROW "`+staleMarker+`" };
 CREATE patient_history CONTENT $h RETURN NONE;
-COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "v": cur.Version, "h": h})
+COMMIT;`, map[string]any{"rid": store.RecordID("patient", id), "v": cur.Version, "h": h.doc()})
 	if err != nil {
 		return s.dbErr(op, err)
 	}
