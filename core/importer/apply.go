@@ -112,13 +112,24 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 	}
 	in, probs := toInput(rec, format, f.Name)
 	ro.problems = append(ro.problems, probs...)
-	if rec.Provider != nil {
-		id, probs, err := s.resolveProvider(ctx, jc, format, rec.Provider)
-		if err != nil {
-			return ro, err
+	for _, n := range []struct{ field, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}} {
+		if n.value == "" {
+			ro.problems = append(ro.problems, errorAt(format, n.field, labelOf(n.field)+" is missing; the record cannot be imported without it"))
+			return ro, nil
 		}
+	}
+	// The provider is resolved (and maybe created) only once the record
+	// is known to be applied.
+	resolved := rec.Provider == nil
+	resolve := func() error {
+		if resolved {
+			return nil
+		}
+		resolved = true
+		id, probs, err := s.resolveProvider(ctx, jc, format, rec.Provider)
 		in.ProviderID = id
 		ro.problems = append(ro.problems, probs...)
+		return err
 	}
 
 	for attempt := 0; attempt < 4; attempt++ {
@@ -127,6 +138,9 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 			return ro, fmt.Errorf("match patient by MRN: %w", err)
 		}
 		if existing == nil {
+			if err := resolve(); err != nil {
+				return ro, err
+			}
 			p, err := s.d.Patients.Create(ctx, in)
 			switch {
 			case err == nil:
@@ -151,6 +165,9 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 			ro.problems = append(ro.problems, errorAt(format, "mrn", conflictMessage(c)))
 			ro.patientID = ""
 			return ro, nil
+		}
+		if err := resolve(); err != nil {
+			return ro, err
 		}
 		patch, changed := diff(existing, in)
 		if !changed {

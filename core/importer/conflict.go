@@ -39,8 +39,11 @@ func conflicts(p *patient.Patient, in patient.Input) []string {
 }
 
 func conflictMessage(fields []string) string {
-	return "the MRN already belongs to a patient whose " + joinAnd(fields) +
-		" differ; this looks like another person, so nothing was changed — check the MRN in the source system or correct the patient, then retry this file"
+	verb := " differs"
+	if len(fields) > 1 {
+		verb = " differ"
+	}
+	return "the MRN already belongs to a patient whose " + joinAnd(fields) + verb + "; this looks like another person, so nothing was changed — check the MRN in the source system or correct the patient, then retry this file"
 }
 
 func joinAnd(ss []string) string {

@@ -212,7 +212,7 @@ func (s *Service) finishJob(ctx context.Context, key string) error {
 		return fmt.Errorf("finish import job %s: %d files still pending", key, left)
 	}
 	rows, err := store.Query[[]jobRow](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(), lease_owner = ''
-		WHERE status = 'running' RETURN AFTER *, record::id(id) AS key`, map[string]any{"job": jobID(key)})
+		WHERE status = 'running' RETURN *, record::id(id) AS key`, map[string]any{"job": jobID(key)})
 	if err != nil {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}
@@ -391,7 +391,7 @@ UPDATE $file SET state = 'done', result = $result, detail = $detail, records = $
 UPDATE $job SET done += 1, counts.` + out.result + ` += 1;
 `)
 	vars := map[string]any{"file": fileID(f.Key), "job": jobID(f.Job), "result": out.result, "detail": out.detail,
-		"records": out.records, "problems": out.problems, "pids": out.patientIDs, "format": out.format, "quarantined": quarantined}
+		"records": out.records, "problems": problemRows(out.problems), "pids": out.patientIDs, "format": out.format, "quarantined": quarantined}
 	if f.Document != "" {
 		q.WriteString("UPDATE $doc SET format = $format, patient_ids = array::union(patient_ids, $pids);\n")
 		vars["doc"] = docID(f.Document)
@@ -427,4 +427,14 @@ func hasRejectedRecord(ps []Problem) bool {
 		}
 	}
 	return false
+}
+
+// problemRows spells out every field (the schema has no defaults inside
+// array elements).
+func problemRows(ps []Problem) []map[string]any {
+	out := make([]map[string]any, len(ps))
+	for i, p := range ps {
+		out[i] = map[string]any{"element": p.Element, "message": p.Message, "severity": p.Severity, "record": p.Record}
+	}
+	return out
 }

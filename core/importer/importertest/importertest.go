@@ -1,0 +1,142 @@
+// Package importertest builds a complete import stack for tests: the two
+// real importer plugins (C-CDA and FHIR XML, built as WASM once per
+// source state), a plugin registry loading them from a test manifest,
+// the patient service and an importer.Service on a storetest database.
+//
+// For tests only: never import it from production code.
+package importertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pfinni/pfinni/core/importer"
+	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/patient/patienttest"
+	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/plugintest"
+	"github.com/pfinni/pfinni/core/store"
+)
+
+// Importers are the first-party importer plugins and the formats each serves.
+var Importers = []struct{ Name, Format string }{
+	{"importer-ccda", importer.FormatCCDA},
+	{"importer-fhir", importer.FormatFHIRXML},
+}
+
+// WriteManifest builds the importer plugins (cached), copies them into
+// dir and writes dir/plugin-manifest.yaml with their checksums. It
+// returns the manifest path.
+func WriteManifest(dir string) (string, error) {
+	var b strings.Builder
+	b.WriteString("schema: " + manifest.Schema + "\nplugins:\n")
+	for _, p := range Importers {
+		src, err := plugintest.BuildWASM("plugins/" + p.Name)
+		if err != nil {
+			return "", err
+		}
+		rel := "plugins/" + p.Name + "/" + p.Name + ".wasm"
+		dst := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		bin, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, bin, 0o644); err != nil {
+			return "", err
+		}
+		sum, err := manifest.FileSHA256(dst)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    version: 1.0.0\n    kind: wasm\n    sdk: \">=1.0.0 <2.0.0\"\n    artifact: {path: %s, sha256: %x}\n    provides: {importFormats: [%s]}\n    limits: {timeout: 30s, memory: 256MiB, concurrency: 2}\n",
+			p.Name, rel, sum, p.Format)
+	}
+	path := filepath.Join(dir, "plugin-manifest.yaml")
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// Build builds the importer plugins once (call it from TestMain so the
+// first test does not pay for the build inside its deadline).
+func Build() error {
+	for _, p := range Importers {
+		if _, err := plugintest.BuildWASM("plugins/" + p.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Env is an import stack on one test database.
+type Env struct {
+	DB       *store.DB
+	Audit    importer.Auditor
+	Patients *patient.Service
+	Registry *plugin.Registry
+	Imports  *importer.Service
+}
+
+// Recorder is the in-memory auditor Env uses when none is given.
+type Recorder = patienttest.Auditor
+
+// New builds the stack on db. aud may be nil (an in-memory Recorder is
+// used). Everything is closed when the test ends.
+func New(tb testing.TB, db *store.DB, aud importer.Auditor, opts importer.Options) *Env {
+	tb.Helper()
+	if aud == nil {
+		aud = &Recorder{}
+	}
+	ctx := context.Background()
+	pats, err := patient.New(ctx, db, aud, patient.WithoutLive())
+	if err != nil {
+		tb.Fatalf("patient service: %v", err)
+	}
+	tb.Cleanup(func() { _ = pats.Close() })
+	path, err := WriteManifest(tb.TempDir())
+	if err != nil {
+		tb.Fatalf("importer plugins: %v", err)
+	}
+	reg, err := plugin.New(plugin.Options{ManifestPath: path})
+	if err != nil {
+		tb.Fatalf("plugin registry: %v", err)
+	}
+	if err := reg.Start(ctx); err != nil {
+		tb.Fatalf("plugin registry: %v", err)
+	}
+	tb.Cleanup(func() { _ = reg.Close(context.Background()) })
+	if got := reg.ImportFormats(); len(got) != len(Importers) {
+		tb.Fatalf("importer plugins not in service: formats %v; plugins %+v", got, reg.List())
+	}
+	svc, err := importer.New(importer.Deps{DB: db, Importer: reg, Patients: pats, Providers: pats, Auditor: aud}, opts)
+	if err != nil {
+		tb.Fatalf("import service: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = svc.Close(ctx)
+	})
+	return &Env{DB: db, Audit: aud, Patients: pats, Registry: reg, Imports: svc}
+}
+
+// SamplesDir returns ../shared/testdata relative to the repository root
+// (the public sample documents), or "" when it is not present.
+func SamplesDir() string {
+	root, err := plugintest.Root()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(root, "..", "shared", "testdata")
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}
