@@ -102,6 +102,10 @@ func (s *Service) intakeOf(in Input) intake {
 		return it
 	}
 	it.size = int64(len(in.Data))
+	if it.size == 0 {
+		it.refused = "the file is empty"
+		return it
+	}
 	if it.size > s.opt.MaxBytes {
 		it.refused = tooLarge(it.size, s.opt.MaxBytes)
 		return it
