@@ -1,6 +1,7 @@
 package nlu
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,7 +68,7 @@ func (q Query) Empty() bool {
 // entities is more likely a data question).
 func (q Query) Filters() int {
 	n := len(q.Statuses) + len(q.Missing)
-	for _, b := range []bool{q.New, q.Date != nil, q.BirthdayDays > 0, q.AgeMin != nil || q.AgeMax != nil,
+	for _, b := range []bool{q.New, q.Limit > 0 || q.Sort != "", q.Date != nil, q.BirthdayDays > 0, q.AgeMin != nil || q.AgeMax != nil,
 		q.Name != "", q.Provider != nil || q.ProviderPhrase != "", q.City != nil || q.CityPhrase != ""} {
 		if b {
 			n++
@@ -92,20 +93,15 @@ func Extract(m Message, today time.Time, v Vocabularies) Query {
 	}
 	birthday := m.Has("birthday", "birthdays", "bday", "bdays", "born")
 	// MRN-like codes first: they contain digits a date or number parser would take.
-	for i, w := range m.Raw {
-		if looksLikeMRN(w) || (i > 0 && (ws[i-1] == "mrn" || ws[i-1] == "id") && hasDigit(w)) {
-			q.Name = w
-			mark(i, 1)
-			if i > 0 && ws[i-1] == "mrn" {
-				mark(i-1, 1)
-			}
-			break
-		}
+	if code, start, n := findCode(m); n > 0 {
+		q.Name = code
+		mark(start, n)
 	}
 	if d, ok := FindDate(m, today, q.Used); ok {
 		q.Date = &d
 	}
 	q.Statuses = FindStatuses(m, q.Used)
+	extractPlaces(m, &q, v, mark)
 	if i := m.Index("new"); i >= 0 && !q.Used[i] && !m.AnyPhrase("a new", "add new", "new patient form") {
 		q.New = true
 		mark(i, 1)
@@ -157,7 +153,7 @@ func Extract(m Message, today time.Time, v Vocabularies) Query {
 			}
 		}
 	}
-	extractPeople(m, &q, v, mark)
+	extractNames(m, &q, mark)
 	return q
 }
 
@@ -187,9 +183,42 @@ func hasDigit(w string) bool {
 	return false
 }
 
-// looksLikeMRN: letters then digits, like "mrn001234" or "p000123"
-// (words are split at hyphens, so "MRN-001234" arrives as two words and
-// is caught by the "mrn" prefix rule instead).
+// findCode finds a record code as typed ("DEMO-000123", "mrn 001234",
+// "P000123"): a token of letters and at least four digits, optionally
+// joined by a hyphen, or digits after "mrn"/"id". It returns the code and
+// the span of words it covers.
+func findCode(m Message) (string, int, int) {
+	toks := strings.Fields(m.Orig)
+	prev := ""
+	for _, t := range toks {
+		t = strings.Trim(t, ".,;:!?()\"'")
+		low := Fold(t)
+		code := ""
+		switch {
+		case looksLikeMRN(strings.ReplaceAll(low, "-", "")) && strings.Count(low, "-") <= 1:
+			code = t
+		case (prev == "mrn" || prev == "id" || prev == "#") && hasDigit(low) && len(low) >= 3:
+			code = t
+		}
+		if code != "" {
+			ws := Words(code)
+			for i := 0; i+len(ws) <= m.Len(); i++ {
+				if equalWords(m.Raw[i:i+len(ws)], ws) {
+					start, n := i, len(ws)
+					if i > 0 && (m.Norm[i-1] == "mrn" || m.Norm[i-1] == "id") {
+						start, n = i-1, n+1
+					}
+					return code, start, n
+				}
+			}
+		}
+		prev = low
+	}
+	return "", 0, 0
+}
+
+// looksLikeMRN: letters then at least four digits, like "mrn001234",
+// "demo000123" or "p000123".
 func looksLikeMRN(w string) bool {
 	if len(w) < 5 {
 		return false
@@ -263,6 +292,11 @@ func extractAge(m Message, q *Query, mark func(i, n int)) {
 			if wsAt(ws, j) == "between" || wsAt(ws, j) == "of" {
 				j++
 			}
+			if lo, hi, ok := rangeToken(wsAt(ws, j)); ok && free(j) {
+				q.AgeMin, q.AgeMax = intp(lo), intp(hi)
+				mark(i, j-i+1+ageTailAt(ws, j+1))
+				continue
+			}
 			a, k := NumberAt(ws, j)
 			if k == 0 || !free(j) {
 				continue
@@ -279,8 +313,18 @@ func extractAge(m Message, q *Query, mark func(i, n int)) {
 				if strings.Contains(m.Raw[j], "-") {
 					continue
 				}
-				q.AgeMin, q.AgeMax = intp(a), intp(a)
-				mark(i, j-i+k)
+				after, next2 := wsAt(ws, j+k), wsAt(ws, j+k+1)
+				switch {
+				case (after == "and" || after == "or") && (next2 == "over" || next2 == "older" || next2 == "up" || next2 == "above"):
+					q.AgeMin = intp(a)
+					mark(i, j-i+k+2)
+				case (after == "and" || after == "or") && (next2 == "under" || next2 == "younger" || next2 == "below"):
+					q.AgeMax = intp(a)
+					mark(i, j-i+k+2)
+				default:
+					q.AgeMin, q.AgeMax = intp(a), intp(a)
+					mark(i, j-i+k)
+				}
 			}
 		case w == "in" && next == "their":
 			// "in their 30s", "in their thirties"
@@ -311,15 +355,18 @@ func extractAge(m Message, q *Query, mark func(i, n int)) {
 						after == "or" && (wsAt(ws, i+k+t+1) == "older" || wsAt(ws, i+k+t+1) == "over" || wsAt(ws, i+k+t+1) == "more"):
 						q.AgeMin = intp(v)
 						mark(i, k+t+2)
-					case after == "and" && wsAt(ws, i+k+t+1) == "under" || after == "or" && wsAt(ws, i+k+t+1) == "younger":
+					case (after == "and" || after == "or") && (wsAt(ws, i+k+t+1) == "under" || wsAt(ws, i+k+t+1) == "younger" || wsAt(ws, i+k+t+1) == "less"):
 						q.AgeMax = intp(v)
 						mark(i, k+t+2)
 					default:
 						q.AgeMin, q.AgeMax = intp(v), intp(v)
 						mark(i, k+t)
 					}
-				} else if (wsAt(ws, i+k) == "and" || wsAt(ws, i+k) == "or") && (wsAt(ws, i+k+1) == "older" || wsAt(ws, i+k+1) == "over") && m.Has("age", "aged", "old", "older") {
+				} else if (wsAt(ws, i+k) == "and" || wsAt(ws, i+k) == "or") && (wsAt(ws, i+k+1) == "older" || wsAt(ws, i+k+1) == "over") && !q.Used[i] {
 					q.AgeMin = intp(v)
+					mark(i, k+2)
+				} else if (wsAt(ws, i+k) == "and" || wsAt(ws, i+k) == "or") && (wsAt(ws, i+k+1) == "younger" || wsAt(ws, i+k+1) == "under") && !q.Used[i] {
+					q.AgeMax = intp(v)
 					mark(i, k+2)
 				}
 			}
@@ -372,6 +419,10 @@ func extractMissing(m Message, q *Query, mark func(i, n int)) {
 					continue
 				}
 				break
+			}
+			if kind == "address" && j > 0 && ws[j-1] == "email" {
+				j++ // "email address" is an email
+				continue
 			}
 			q.Missing = appendUnique(q.Missing, kind)
 			found = true
@@ -503,15 +554,33 @@ func statusOf(w string) string {
 	return ""
 }
 
-// limitBefore reads "5 newest", "the 3 oldest".
+// limitBefore reads "5 newest", "the 3 oldest", "10 youngest active":
+// a number up to three words before word i, skipping status words.
 func limitBefore(m Message, q *Query, i int, mark func(i, n int), setLimit func(int)) {
-	for k := 1; k <= 2; k++ {
-		if j := i - k; j >= 0 && !q.Used[j] {
-			if v, n := NumberAt(m.Norm, j); n == k && v > 0 {
+	for j := i - 1; j >= 0 && j >= i-4; j-- {
+		if q.Used[j] && statusOf(m.Norm[j]) == "" {
+			return
+		}
+		if q.Used[j] {
+			continue
+		}
+		for k := 2; k >= 1; k-- {
+			if j-k+1 < 0 {
+				continue
+			}
+			if v, n := NumberAt(m.Norm, j-k+1); n == k && v > 0 && m.Norm[j-k+1] != "a" && m.Norm[j-k+1] != "an" {
 				setLimit(v)
-				mark(j, n)
+				mark(j-k+1, n)
 				return
 			}
+		}
+		if v, n := NumberAt(m.Norm, j-1); n == 2 && v > 0 {
+			setLimit(v)
+			mark(j-1, n)
+			return
+		}
+		if m.Norm[j] != "the" && m.Norm[j] != "most" {
+			return
 		}
 	}
 }
@@ -528,7 +597,9 @@ var placeCues = words(`in from near at live lives living located based`)
 // providerCues precede a provider.
 var providerCues = words(`dr doctor provider physician clinician`)
 
-func extractPeople(m Message, q *Query, v Vocabularies, mark func(i, n int)) {
+// extractPlaces finds providers and cities (before "new", so "New York"
+// stays a city).
+func extractPlaces(m Message, q *Query, v Vocabularies, mark func(i, n int)) {
 	ws, raw := m.Norm, m.Raw
 	cueBefore := func(start int, cues map[string]bool) bool {
 		for k := 1; k <= 2; k++ {
@@ -589,8 +660,13 @@ func extractPeople(m Message, q *Query, v Vocabularies, mark func(i, n int)) {
 			}
 		}
 	}
-	// Names: after a name cue, or after find/search/look up when what
-	// follows is not a keyword.
+}
+
+// extractNames finds the name or MRN to search for.
+func extractNames(m Message, q *Query, mark func(i, n int)) {
+	ws := m.Norm
+	// After a name cue, or after find/search/look up when what follows
+	// is not a keyword.
 	if q.Name != "" {
 		return
 	}
@@ -632,4 +708,27 @@ func extractPeople(m Message, q *Query, v Vocabularies, mark func(i, n int)) {
 			}
 		}
 	}
+}
+
+// rangeToken reads "40-60" or "40/60" typed as one word.
+func rangeToken(w string) (int, int, bool) {
+	for _, sep := range []string{"-", "/"} {
+		a, b, ok := strings.Cut(w, sep)
+		if !ok {
+			continue
+		}
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(b)
+		if err1 == nil && err2 == nil && x < 130 && y < 130 && x <= y {
+			return x, y, true
+		}
+	}
+	return 0, 0, false
+}
+
+func ageTailAt(ws []string, j int) int {
+	if wsAt(ws, j) == "years" && wsAt(ws, j+1) == "old" {
+		return 2
+	}
+	return 0
 }

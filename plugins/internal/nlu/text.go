@@ -75,6 +75,8 @@ func Words(s string) []string {
 type Message struct {
 	Raw  []string
 	Norm []string
+	// Orig is the message as typed.
+	Orig string
 }
 
 // Parse prepares msg: it splits it into words and corrects each word
@@ -86,7 +88,7 @@ func Parse(msg string) Message {
 	for i, w := range raw {
 		norm[i] = correct(w)
 	}
-	return Message{Raw: raw, Norm: norm}
+	return Message{Raw: raw, Norm: norm, Orig: msg}
 }
 
 // Has reports whether any of words appears in m (corrected form).
