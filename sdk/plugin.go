@@ -166,8 +166,11 @@ func EncodeOK(v any) []byte {
 	if err != nil {
 		return EncodeError(Errorf(CodeInternal, "encode result: %v", err))
 	}
-	out, _ := json.Marshal(Envelope{OK: b})
-	return out
+	// Assemble the envelope by hand: json.Marshal would scan b again.
+	out := make([]byte, 0, len(b)+7)
+	out = append(out, `{"ok":`...)
+	out = append(out, b...)
+	return append(out, '}')
 }
 
 // EncodeError encodes err as a failure envelope.

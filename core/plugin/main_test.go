@@ -34,8 +34,18 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	artifacts["stub-insurance"] = p
-	os.Exit(m.Run())
+	if sharedData, err = os.MkdirTemp("", "plugin-data-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(sharedData)
+	os.Exit(code)
 }
+
+// sharedData is the data dir (compilation cache) of registries whose
+// test does not set one, so each module compiles once per test binary.
+var sharedData string
 
 // plug describes one manifest entry for a test manifest.
 type plug struct {
@@ -91,6 +101,9 @@ func admin() context.Context {
 }
 
 func start(t testing.TB, opts Options) *Registry {
+	if opts.DataDir == "" {
+		opts.DataDir = sharedData
+	}
 	r, err := New(opts)
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background()))

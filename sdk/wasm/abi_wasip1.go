@@ -22,24 +22,35 @@ func ptrOf(b []byte) uint32 {
 	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
-func keep(b []byte) uint64 {
+// lastResult is the result of the latest export call. It stays valid for
+// the host until the next export call, which releases it, so the host
+// needs no pfinni_free call per result.
+var lastResult uint32
+
+// result keeps b alive as the current result and packs ptr<<32|len.
+func result(b []byte) uint64 {
+	if lastResult != 0 {
+		delete(buffers, lastResult)
+		lastResult = 0
+	}
 	if len(b) == 0 {
 		return 0
 	}
 	p := ptrOf(b)
 	buffers[p] = b
+	lastResult = p
 	return uint64(p)<<32 | uint64(uint32(len(b)))
 }
 
-func take(ptr, n uint32) []byte {
+// view returns the n bytes at ptr in linear memory. The host places its
+// arguments in buffers it got from pfinni_alloc (possibly several
+// arguments in one buffer), which the buffers map keeps alive; the
+// guest copies whatever it keeps.
+func view(ptr, n uint32) []byte {
 	if n == 0 {
 		return nil
 	}
-	b, ok := buffers[ptr]
-	if !ok || int(n) > len(b) {
-		panic("pfinni abi: host passed a buffer the guest did not allocate")
-	}
-	return b[:n]
+	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n)
 }
 
 //go:wasmexport pfinni_abi_v1
@@ -75,20 +86,20 @@ func guestContext() context.Context {
 //go:wasmexport pfinni_init
 func initPlugin(ptr, n uint32) uint64 {
 	if registered == nil {
-		return keep(sdk.EncodeError(sdk.Errorf(sdk.CodeInternal, "no plugin registered: call wasm.Register from init")))
+		return result(sdk.EncodeError(sdk.Errorf(sdk.CodeInternal, "no plugin registered: call wasm.Register from init")))
 	}
-	return keep(sdk.RunInit(guestContext(), plugin(), take(ptr, n)))
+	return result(sdk.RunInit(guestContext(), plugin(), view(ptr, n)))
 }
 
 //go:wasmexport pfinni_handle
 func handle(hookPtr, hookLen, inPtr, inLen uint32) uint64 {
-	hook := string(take(hookPtr, hookLen))
-	return keep(sdk.Dispatch(guestContext(), plugin(), hook, take(inPtr, inLen)))
+	hook := string(view(hookPtr, hookLen))
+	return result(sdk.Dispatch(guestContext(), plugin(), hook, view(inPtr, inLen)))
 }
 
 //go:wasmexport pfinni_health
 func health() uint64 {
-	return keep(sdk.RunHealth(guestContext(), plugin()))
+	return result(sdk.RunHealth(guestContext(), plugin()))
 }
 
 //go:wasmimport pfinni_v1 log
@@ -128,7 +139,7 @@ func call(op string, in, out any) error {
 	runtime.KeepAlive(opb)
 	runtime.KeepAlive(inb)
 	ptr, n := uint32(r>>32), uint32(r)
-	res := take(ptr, n)
-	delete(buffers, ptr)
+	res := view(ptr, n)
+	defer delete(buffers, ptr)
 	return sdk.DecodeEnvelope(res, out)
 }

@@ -13,9 +13,12 @@
 // plugin (see Registered), so plugin packages can be unit-tested natively
 // with sdk.Dispatch and sdk/sdktest.
 //
-// The ABI, for host implementers (all integers are i32/i64, results are
-// ptr<<32|len of a JSON sdk.Envelope in guest memory that the host frees
-// with pfinni_free):
+// The ABI, for host implementers (all integers are i32/i64; results are
+// ptr<<32|len of a JSON sdk.Envelope in guest memory, valid until the
+// next pfinni_init/handle/health call on the instance, which releases it;
+// arguments live in buffers the host got from pfinni_alloc and may reuse
+// across calls, several arguments may share one buffer, and the guest
+// copies what it keeps):
 //
 //	pfinni_abi_v1()
 //	pfinni_alloc(size i32) -> ptr i32

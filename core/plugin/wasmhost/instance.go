@@ -35,7 +35,12 @@ type instance struct {
 	mod                         api.Module
 	alloc, free, handle, health api.Function
 	stdout, stderr              *output
+	scratch                     uint32 // guest buffer of scratchSize bytes for call arguments, 0 until first use
 }
+
+// scratchSize is the argument buffer kept per instance; larger arguments
+// get a buffer of their own for one call.
+const scratchSize = 64 << 10
 
 // callState travels in the context of a guest call so that host
 // functions can count capability refusals.
@@ -76,11 +81,11 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	inst.health = mod.ExportedFunction("pfinni_health")
 	init := mod.ExportedFunction("pfinni_init")
 	out, _, err := inst.invoke(ictx, m, "init", func(cctx context.Context) (uint64, error) {
-		p, err := inst.write(cctx, m.cfg.InitConfig)
+		p, done, err := inst.args(cctx, m.cfg.InitConfig)
 		if err != nil {
 			return 0, err
 		}
-		defer inst.release(cctx, p)
+		defer done()
 		r, err := init.Call(cctx, uint64(p), uint64(len(m.cfg.InitConfig)))
 		if err != nil {
 			return 0, err
@@ -100,16 +105,12 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 // call runs pfinni_handle.
 func (inst *instance) call(ctx context.Context, m *Module, hook string, in []byte) ([]byte, []string, error) {
 	return inst.invoke(ctx, m, hook, func(cctx context.Context) (uint64, error) {
-		hp, err := inst.write(cctx, []byte(hook))
+		hp, done, err := inst.args(cctx, []byte(hook), in)
 		if err != nil {
 			return 0, err
 		}
-		defer inst.release(cctx, hp)
-		ip, err := inst.write(cctx, in)
-		if err != nil {
-			return 0, err
-		}
-		defer inst.release(cctx, ip)
+		defer done()
+		ip := hp + uint32(len(hook))
 		r, err := inst.handle.Call(cctx, uint64(hp), uint64(len(hook)), uint64(ip), uint64(len(in)))
 		if err != nil {
 			return 0, err
@@ -139,28 +140,43 @@ func (inst *instance) invoke(ctx context.Context, m *Module, what string, fn fun
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: result at %#x+%d is outside guest memory", errMalformed, ptr, n)
 	}
-	out := bytes.Clone(view)
-	inst.release(cctx, ptr)
-	return out, st.refusals(), nil
+	// The guest keeps the result alive until its next export call.
+	return bytes.Clone(view), st.refusals(), nil
 }
 
-// write copies b into a buffer the guest allocates.
-func (inst *instance) write(ctx context.Context, b []byte) (uint32, error) {
-	r, err := inst.alloc.Call(ctx, uint64(len(b)))
-	if err != nil {
-		return 0, err
+// args places parts back to back in guest memory: in the instance's
+// scratch buffer when they fit (no guest call in the steady state), else
+// in a buffer of their own that done frees.
+func (inst *instance) args(ctx context.Context, parts ...[]byte) (uint32, func(), error) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
 	}
-	p := uint32(r[0])
-	if len(b) > 0 && !inst.mod.Memory().Write(p, b) {
-		return 0, fmt.Errorf("%w: pfinni_alloc returned %#x, outside guest memory", errMalformed, p)
+	ptr, done := inst.scratch, func() {}
+	if n > scratchSize || ptr == 0 {
+		size := n
+		if n <= scratchSize {
+			size = scratchSize
+		}
+		r, err := inst.alloc.Call(ctx, uint64(size))
+		if err != nil {
+			return 0, nil, err
+		}
+		ptr = uint32(r[0])
+		if n <= scratchSize {
+			inst.scratch = ptr
+		} else {
+			done = func() { _, _ = inst.free.Call(ctx, uint64(ptr)) }
+		}
 	}
-	return p, nil
-}
-
-func (inst *instance) release(ctx context.Context, p uint32) {
-	if p != 0 {
-		_, _ = inst.free.Call(ctx, uint64(p))
+	mem, off := inst.mod.Memory(), ptr
+	for _, p := range parts {
+		if len(p) > 0 && !mem.Write(off, p) {
+			return 0, nil, fmt.Errorf("%w: pfinni_alloc returned %#x, outside guest memory", errMalformed, ptr)
+		}
+		off += uint32(len(p))
 	}
+	return ptr, done, nil
 }
 
 // instantiateHostModule defines the "pfinni_v1" host module in m's

@@ -19,6 +19,10 @@ import (
 // wasmBin holds every stub module, built once per test binary.
 var wasmBin = map[string][]byte{}
 
+// sharedCache is one on-disk compilation cache for the whole test binary,
+// so each module compiles once.
+var sharedCache string
+
 var stubs = []string{"stub-echo", "stub-slow", "stub-trap", "stub-oom", "stub-bad-abi", "stub-greedy", "stub-malformed"}
 
 func TestMain(m *testing.M) {
@@ -35,7 +39,15 @@ func TestMain(m *testing.M) {
 		}
 		wasmBin[s] = b
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "wasmhost-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedCache = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // logSink collects log records as text.
@@ -81,6 +93,9 @@ func newFixture(t testing.TB, cacheDir string) *fixture {
 		Audit:    f.audit,
 		Logger:   slog.New(f.logs),
 	})
+	if cacheDir == "" {
+		cacheDir = sharedCache
+	}
 	e, err := NewEngine(EngineConfig{CacheDir: cacheDir, Host: d})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(context.Background()) })
