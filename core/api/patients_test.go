@@ -310,7 +310,9 @@ func TestPatientListAPI(t *testing.T) {
 		assert.False(t, seen[p.ID])
 		seen[p.ID] = true
 	}
-	assert.True(t, slices.IsSortedFunc(all.Items, func(a, b patient.Patient) int { return strings.Compare(strings.ToLower(a.LastName), strings.ToLower(b.LastName)) }))
+	assert.True(t, slices.IsSortedFunc(all.Items, func(a, b patient.Patient) int {
+		return strings.Compare(strings.ToLower(a.LastName), strings.ToLower(b.LastName))
+	}))
 
 	var active page
 	require.Equal(t, 200, env.call(t, actor.RoleStaff, "GET", "/api/v1/patients?status=active,inactive&sort=-created_at&limit=5", "", &active))

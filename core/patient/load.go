@@ -2,7 +2,11 @@ package patient
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/surrealdb/surrealdb.go/pkg/models"
@@ -12,8 +16,7 @@ import (
 )
 
 // load reads every provider, patient and recent status change into a new
-// state. Patients come in pages of pageSize, walking the record ids in
-// order (each page starts after the last id of the one before).
+// state.
 func (s *Service) load(ctx context.Context) (*state, error) {
 	st := newState()
 	provs, err := store.Query[[]Provider](ctx, s.db, "SELECT *, record::id(id) AS id FROM provider", nil)
@@ -24,24 +27,9 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 		p := provs[i]
 		st.providers[p.ID] = &p
 	}
-	var all []*Patient
-	after := ""
-	for {
-		page, err := store.Query[[]Patient](ctx, s.db,
-			"SELECT *, record::id(id) AS id FROM patient WHERE id > $after ORDER BY id LIMIT $n",
-			map[string]any{"after": store.RecordID("patient", after), "n": s.opt.pageSize})
-		if err != nil {
-			return nil, fmt.Errorf("load patients: %w", err)
-		}
-		for i := range page {
-			p := &page[i]
-			p.normalize()
-			all = append(all, p)
-		}
-		if len(page) < s.opt.pageSize {
-			break
-		}
-		after = page[len(page)-1].ID
+	all, err := s.loadPatients(ctx)
+	if err != nil {
+		return nil, err
 	}
 	st.bulkLoad(all)
 	since := s.opt.now().Add(-transitionWindow)
@@ -53,6 +41,79 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 	}
 	st.transitions = changes
 	return st, nil
+}
+
+// safeKey matches the record keys pfinni generates; only such keys are
+// written into a range query's text.
+var safeKey = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// loadWorkers is how many range SELECTs of the load run at once: the
+// engine serves them on both cores and the client decodes them in
+// parallel (about twice as fast as one after the other, measured).
+const loadWorkers = 4
+
+// loadPatients reads every patient. It lists the record keys (small),
+// splits them into ranges of pageSize and loads the ranges in parallel
+// (record-range scans, `patient:⟨a⟩..=⟨b⟩`). Keys of another shape fall
+// back to paging one after the other.
+func (s *Service) loadPatients(ctx context.Context) ([]*Patient, error) {
+	keys, err := store.Query[[]string](ctx, s.db, "SELECT VALUE record::id(id) FROM patient", nil)
+	if err != nil {
+		return nil, fmt.Errorf("load patients: %w", err)
+	}
+	slices.Sort(keys)
+	if !slices.ContainsFunc(keys, func(k string) bool { return !safeKey.MatchString(k) }) {
+		var ranges []string
+		for lo := 0; lo < len(keys); lo += s.opt.pageSize {
+			hi := min(lo+s.opt.pageSize, len(keys)) - 1
+			r := fmt.Sprintf("patient:⟨%s⟩..=⟨%s⟩", keys[lo], keys[hi])
+			if hi == len(keys)-1 {
+				r = fmt.Sprintf("patient:⟨%s⟩..", keys[lo]) // and whatever was added since
+			}
+			ranges = append(ranges, r)
+		}
+		pages := make([][]Patient, len(ranges))
+		errs := make([]error, len(ranges))
+		sem := make(chan struct{}, loadWorkers)
+		var wg sync.WaitGroup
+		for i, r := range ranges {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				pages[i], errs[i] = store.Query[[]Patient](ctx, s.db, "SELECT *, record::id(id) AS id FROM "+r, nil)
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("load patients: %w", err)
+		}
+		all := make([]*Patient, 0, len(keys))
+		for _, page := range pages {
+			for i := range page {
+				page[i].normalize()
+				all = append(all, &page[i])
+			}
+		}
+		return all, nil
+	}
+	var all []*Patient
+	after := ""
+	for {
+		page, err := store.Query[[]Patient](ctx, s.db,
+			"SELECT *, record::id(id) AS id FROM patient WHERE id > $after ORDER BY id LIMIT $n",
+			map[string]any{"after": store.RecordID("patient", after), "n": s.opt.pageSize})
+		if err != nil {
+			return nil, fmt.Errorf("load patients: %w", err)
+		}
+		for i := range page {
+			page[i].normalize()
+			all = append(all, &page[i])
+		}
+		if len(page) < s.opt.pageSize {
+			return all, nil
+		}
+		after = page[len(page)-1].ID
+	}
 }
 
 // subscribe starts the live queries that bring other instances' writes.
