@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/store"
@@ -19,7 +20,7 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 		CreatedBy   string `json:"created_by"`
 		CreatedRole string `json:"created_role"`
 	}
-	stale, err := store.Query[[]row](ctx, s.d.DB, `SELECT record::id(id) AS key, created_by, created_role FROM import_job
+	stale, err := store.Query[[]row](ctx, s.d.DB, `SELECT record::id(id) AS key, created_by, created_role, created_at FROM import_job
 		WHERE status = 'running' AND lease_until < time::now() ORDER BY created_at`, nil)
 	if err != nil {
 		return 0, fmt.Errorf("resume imports: %w", err)
@@ -30,6 +31,9 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 			WHERE status = 'running' AND lease_until < time::now() RETURN VALUE record::id(id)`,
 			map[string]any{"job": jobID(r.Key), "me": s.opt.Instance, "ttl": s.opt.LeaseTTL.String()})
 		if err != nil {
+			if strings.Contains(err.Error(), "conflict") {
+				continue // another instance claimed it in the same instant
+			}
 			return n, fmt.Errorf("resume imports: claim %s: %w", r.Key, err)
 		}
 		if len(claimed) == 0 {
