@@ -1,4 +1,32 @@
 package app
 
-// wirePages mounts the dashboard's pages on the server (core/dashboard).
-func (a *App) wirePages() {}
+import (
+	"github.com/pfinni/pfinni/core/dashboard"
+	"github.com/pfinni/pfinni/web"
+)
+
+// wirePages mounts the dashboard's pages on the server, under the base
+// path, and makes errors of non-API routes render as pages. Services
+// not built (nil) leave their pages answering "not available".
+func (a *App) wirePages() {
+	d := dashboard.Deps{
+		Config: a.Config, Logger: a.Log, Templates: web.Templates(), Assets: web.Assets(),
+		IdleTimeout: a.Config.SessionIdleTimeout,
+	}
+	if a.Auth != nil {
+		d.Sessions, d.Users = a.Auth, a.Auth
+	}
+	if a.Audit != nil {
+		d.Audit = a.Audit
+	}
+	if a.Plugins != nil {
+		d.Plugins = a.Plugins
+	}
+	db, err := dashboard.New(d)
+	if err != nil {
+		a.Log.Error("dashboard not mounted", "err", err)
+		return
+	}
+	a.Server.SetPageErrors(db.RenderError)
+	db.Mount(a.Server.Root())
+}

@@ -1,0 +1,207 @@
+package dashboard
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/plugin"
+)
+
+func (db *Dashboard) bindAdmin(r fiber.Router) {
+	admin := allow(adminPages...)
+	r.Get("/admin", db.session, admin, func(c *fiber.Ctx) error {
+		return c.Redirect(db.base+"/admin/users", fiber.StatusSeeOther)
+	})
+	r.Get("/admin/users", db.session, admin, db.users)
+	r.Post("/admin/users", db.session, admin, db.userCreate)
+	r.Post("/admin/users/:id", db.session, admin, db.userUpdate)
+	r.Get("/admin/plugins", db.session, admin, db.plugins)
+	r.Post("/admin/plugins/:name/:op", db.session, admin, db.pluginToggle)
+	r.Get("/admin/settings", db.session, admin, db.settings)
+}
+
+// usersView is the users and roles page.
+type usersView struct {
+	Users     []auth.User
+	Roles     []actor.Role
+	New       auth.NewUser
+	Fields    map[string]string
+	Error     string
+	Generated string // a password made up for a new user or a reset, shown once
+	For       string // whose password Generated is
+}
+
+func (db *Dashboard) renderUsers(c *fiber.Ctx, status int, uv usersView) error {
+	if db.d.Users == nil {
+		return unavailable("users")
+	}
+	us, err := db.d.Users.ListUsers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	uv.Users = us
+	uv.Roles = []actor.Role{actor.RoleStaff, actor.RoleAdmin, actor.RoleAuditor}
+	return db.render(c, status, "users", db.view(c, "Users and roles", "users", uv))
+}
+
+func (db *Dashboard) users(c *fiber.Ctx) error { return db.renderUsers(c, fiber.StatusOK, usersView{}) }
+
+// userCreate creates a user; with no password given, one is generated
+// and shown once.
+func (db *Dashboard) userCreate(c *fiber.Ctx) error {
+	if db.d.Users == nil {
+		return unavailable("users")
+	}
+	in := auth.NewUser{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
+		Role: actor.Role(c.FormValue("role")), Password: c.FormValue("password")}
+	uv := usersView{New: in}
+	if in.Password == "" {
+		pw, err := auth.GeneratePassword()
+		if err != nil {
+			return err
+		}
+		in.Password, uv.Generated = pw, pw
+	}
+	u, err := db.d.Users.CreateUser(c.UserContext(), in)
+	if err != nil {
+		uv.Generated = ""
+		uv.New.Password = ""
+		var fields fault.Fields
+		switch {
+		case errors.As(err, &fields):
+			uv.Fields = fieldMap(fields)
+			uv.Error = "The new user needs attention; see the messages below the fields."
+		case errors.Is(err, fault.ErrConflict), errors.Is(err, fault.ErrInvalid):
+			uv.Error = messageOf(err)
+		default:
+			return err
+		}
+		return db.renderUsers(c, fiber.StatusUnprocessableEntity, uv)
+	}
+	uv.New = auth.NewUser{}
+	uv.For = u.Email
+	if uv.Generated == "" {
+		return c.Redirect(db.base+"/admin/users?notice=user", fiber.StatusSeeOther)
+	}
+	return db.renderUsers(c, fiber.StatusOK, uv)
+}
+
+// userUpdate changes one user: role, disabled, or a password reset
+// (the form's op field says which).
+func (db *Dashboard) userUpdate(c *fiber.Ctx) error {
+	if db.d.Users == nil {
+		return unavailable("users")
+	}
+	var patch auth.UserPatch
+	uv := usersView{}
+	switch c.FormValue("op") {
+	case "role":
+		r := actor.Role(c.FormValue("role"))
+		patch.Role = &r
+	case "disable", "enable":
+		d := c.FormValue("op") == "disable"
+		patch.Disabled = &d
+	case "reset":
+		pw, err := auth.GeneratePassword()
+		if err != nil {
+			return err
+		}
+		patch.Password, uv.Generated = &pw, pw
+	default:
+		return fault.New(fault.ErrInvalid, "unknown user change")
+	}
+	u, err := db.d.Users.UpdateUser(c.UserContext(), c.Params("id"), patch)
+	if err != nil {
+		if !errors.Is(err, fault.ErrInvalid) && !errors.Is(err, fault.ErrConflict) {
+			return err
+		}
+		return db.renderUsers(c, fiber.StatusUnprocessableEntity, usersView{Error: messageOf(err)})
+	}
+	if uv.Generated != "" {
+		uv.For = u.Email
+		return db.renderUsers(c, fiber.StatusOK, uv)
+	}
+	return c.Redirect(db.base+"/admin/users?notice=user", fiber.StatusSeeOther)
+}
+
+// pluginsView is the plugins page.
+type pluginsView struct {
+	Plugins []plugin.Info
+	Error   string
+}
+
+func (db *Dashboard) plugins(c *fiber.Ctx) error {
+	if db.d.Plugins == nil {
+		return unavailable("plugin")
+	}
+	return db.render(c, fiber.StatusOK, "plugins", db.view(c, "Plugins", "plugins", pluginsView{Plugins: db.d.Plugins.List()}))
+}
+
+// pluginToggle enables or disables a plugin at runtime.
+func (db *Dashboard) pluginToggle(c *fiber.Ctx) error {
+	if db.d.Plugins == nil {
+		return unavailable("plugin")
+	}
+	name := c.Params("name")
+	var err error
+	switch c.Params("op") {
+	case "enable":
+		_, err = db.d.Plugins.Enable(c.UserContext(), name)
+	case "disable":
+		_, err = db.d.Plugins.Disable(c.UserContext(), name)
+	default:
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		if errors.Is(err, plugin.ErrNotFound) {
+			return fault.New(fault.ErrNotFound, "no such plugin")
+		}
+		return db.render(c, fiber.StatusUnprocessableEntity, "plugins", db.view(c, "Plugins", "plugins",
+			pluginsView{Plugins: db.d.Plugins.List(), Error: messageOf(err)}))
+	}
+	return c.Redirect(db.base+"/admin/plugins?notice=plugin#plugin-"+url.PathEscape(name), fiber.StatusSeeOther)
+}
+
+// setting is one row of the settings page.
+type setting struct{ Key, Value, Help string }
+
+// settings shows the running configuration, secrets masked.
+func (db *Dashboard) settings(c *fiber.Ctx) error {
+	cfg := db.d.Config
+	mask := func(s string) string {
+		if s == "" {
+			return "(not set)"
+		}
+		return "•••••• (set)"
+	}
+	or := func(s, d string) string {
+		if s == "" {
+			return d
+		}
+		return s
+	}
+	rows := []setting{
+		{"base_path", or(cfg.BasePath, "(root)"), "path prefix the app is served under"},
+		{"http_addr", cfg.HTTPAddr, "address the server listens on"},
+		{"database", or(cfg.DBURL, "embedded engine in "+cfg.DataDir), "SurrealDB in use"},
+		{"db_namespace / db_database", cfg.DBNamespace + " / " + cfg.DBDatabase, "SurrealDB namespace and database"},
+		{"session_idle_timeout", cfg.SessionIdleTimeout.String(), "automatic logoff after inactivity"},
+		{"session_max_lifetime", cfg.SessionMaxLifetime.String(), "absolute session length"},
+		{"login_max_failures", formatInt(cfg.LoginMaxFailures), "failed sign-ins before a lockout"},
+		{"lockout_duration", cfg.LockoutDuration.String(), "how long a lockout lasts"},
+		{"api_rate_limit", formatInt(cfg.APIRateLimit) + " / min", "API requests per client"},
+		{"secure_cookies", cfg.SecureCookies, "Secure flag on the session cookie"},
+		{"plugins_manifest", cfg.PluginsManifest, "installed plugins"},
+		{"import_max_bytes", formatInt(cfg.ImportMaxBytes), "largest import document"},
+		{"llm_url", or(cfg.LLMURL, "(off)"), "optional LLM endpoint for the assistant (never receives PHI)"},
+		{"llm_key", mask(cfg.LLMKey), "LLM API key"},
+		{"log_level", cfg.LogLevel, "log level"},
+	}
+	return db.render(c, fiber.StatusOK, "settings", db.view(c, "Settings", "settings", rows))
+}

@@ -1,0 +1,152 @@
+package dashboard
+
+import (
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/plugin"
+)
+
+// homeView is the dashboard overview.
+type homeView struct {
+	Stats        patient.Stats
+	Statuses     []statusCount
+	NewChart     template.HTML
+	NewTable     []patient.Bucket
+	MovesChart   template.HTML
+	MovesTable   []moveRow
+	Birthdays    []*patient.Patient
+	BirthdayLink string
+	Stuck        []*patient.Patient
+	StuckLink    string
+	Recent       []*patient.Patient
+	Activity     []audit.Event
+	Alerts       []alert
+}
+
+type statusCount struct {
+	Status patient.Status
+	Count  int
+	Link   string
+}
+
+type moveRow struct {
+	Week                     string
+	Active, Inactive, Churned int
+}
+
+// alert is one line of the alerts area.
+type alert struct {
+	Level string // info | warn
+	Text  string
+	Link  string
+}
+
+// home is the dashboard overview for staff and admins; auditors land on
+// the audit log.
+func (db *Dashboard) home(c *fiber.Ctx) error {
+	s, _ := sessionOf(c)
+	if s.User.Role == actor.RoleAuditor {
+		return c.Redirect(db.base+"/audit", fiber.StatusSeeOther)
+	}
+	if db.d.Patients == nil {
+		return unavailable("patients")
+	}
+	ctx := c.UserContext()
+	st, err := db.d.Patients.Stats(ctx, patient.StatsOptions{})
+	if err != nil {
+		return err
+	}
+	hv := homeView{Stats: st}
+	for _, status := range patient.Statuses() {
+		hv.Statuses = append(hv.Statuses, statusCount{Status: status, Count: st.ByStatus[status], Link: "/patients?status=" + string(status)})
+	}
+
+	labels := make([]string, len(st.NewPerWeek))
+	vals := make([][]int, len(st.NewPerWeek))
+	for i, b := range st.NewPerWeek {
+		labels[i], vals[i] = weekLabel(b.Start), []int{b.Count}
+	}
+	hv.NewTable = st.NewPerWeek
+	hv.NewChart = barChart("New patients per week", labels, []series{{Name: "new", Label: "new patients"}}, vals)
+
+	labels = make([]string, len(st.TransitionsPerWeek))
+	vals = make([][]int, len(st.TransitionsPerWeek))
+	for i, b := range st.TransitionsPerWeek {
+		r := moveRow{Week: weekLabel(b.Start)}
+		for k, n := range b.Counts {
+			switch {
+			case strings.HasSuffix(k, "->active"):
+				r.Active += n
+			case strings.HasSuffix(k, "->inactive"):
+				r.Inactive += n
+			case strings.HasSuffix(k, "->churned"):
+				r.Churned += n
+			}
+		}
+		hv.MovesTable = append(hv.MovesTable, r)
+		labels[i], vals[i] = r.Week, []int{r.Active, r.Inactive, r.Churned}
+	}
+	hv.MovesChart = barChart("Status changes per week", labels,
+		[]series{{Name: "active", Label: "to active"}, {Name: "inactive", Label: "to inactive"}, {Name: "churned", Label: "to churned"}}, vals)
+
+	hv.BirthdayLink = "/patients?birthday_within_days=30&sort=birthday"
+	page, err := db.d.Patients.List(ctx, patient.Filter{BirthdayWithinDays: 30, Sort: "birthday", Limit: 6})
+	if err != nil {
+		return err
+	}
+	hv.Birthdays = page.Items
+
+	stuckBefore := db.d.Now().AddDate(0, 0, -max(st.StuckDays, 1)).Format(time.DateOnly)
+	q := url.Values{"status": {"onboarding"}, "status_changed_to": {stuckBefore}, "sort": {"updated_at"}}
+	hv.StuckLink = "/patients?" + q.Encode()
+	t, _ := time.Parse(time.DateOnly, stuckBefore)
+	page, err = db.d.Patients.List(ctx, patient.Filter{Statuses: []patient.Status{patient.StatusOnboarding}, StatusChangedTo: t.Add(24*time.Hour - time.Nanosecond), Sort: "updated_at", Limit: 6})
+	if err != nil {
+		return err
+	}
+	hv.Stuck = page.Items
+
+	page, err = db.d.Patients.List(ctx, patient.Filter{Sort: "-updated_at", Limit: 8})
+	if err != nil {
+		return err
+	}
+	hv.Recent = page.Items
+	if s.User.Role == actor.RoleAdmin && db.d.Audit != nil {
+		if ap, err := db.d.Audit.List(ctx, audit.Filter{Limit: 8}); err == nil {
+			hv.Activity = ap.Items
+		}
+	}
+	hv.Alerts = db.alerts(s.User.Role, st, hv.StuckLink)
+	return db.render(c, fiber.StatusOK, "home", db.view(c, "Dashboard", "dashboard", hv))
+}
+
+// alerts are what needs attention: patients stuck in onboarding,
+// missing data, plugins out of service (admins).
+func (db *Dashboard) alerts(role actor.Role, st patient.Stats, stuckLink string) []alert {
+	var out []alert
+	if st.StuckOnboarding > 0 {
+		out = append(out, alert{Level: "warn", Text: formatInt(st.StuckOnboarding) + " patients have been onboarding for more than " + formatInt(st.StuckDays) + " days.", Link: stuckLink})
+	}
+	if n := st.Missing["insurance"]; n > 0 {
+		out = append(out, alert{Level: "info", Text: formatInt(n) + " patients have no insurance on file.", Link: "/patients?missing=insurance"})
+	}
+	if n := st.Missing["phone"]; n > 0 {
+		out = append(out, alert{Level: "info", Text: formatInt(n) + " patients have no phone number.", Link: "/patients?missing=phone"})
+	}
+	if role == actor.RoleAdmin && db.d.Plugins != nil {
+		for _, p := range db.d.Plugins.List() {
+			if p.State == plugin.StateFaulted || p.State == plugin.StateFailed {
+				out = append(out, alert{Level: "warn", Text: "Plugin " + p.Name + " is out of service (" + string(p.State) + ").", Link: "/admin/plugins"})
+			}
+		}
+	}
+	return out
+}

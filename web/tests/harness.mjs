@@ -1,0 +1,136 @@
+// Test harness for the browser flows: starts the real pfinni server (the
+// binary from `make build`, or one built here with `go build`) on a free
+// port with a fresh data folder — the embedded SurrealDB comes up with
+// it — and drives Debian's Chromium through playwright-core. No browser
+// is ever downloaded.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+export const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+export const ADMIN = { email: 'admin@pfinni.local', password: 'correct-horse-battery-staple' };
+export const STAFF = { email: 'staff@pfinni.local', password: 'staff-password-12345', name: 'Sam Staff', role: 'staff' };
+export const AUDITOR = { email: 'auditor@pfinni.local', password: 'auditor-password-123', name: 'Ada Auditor', role: 'auditor' };
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+/** binary returns the pfinni binary, building it once when none is given. */
+export function binary() {
+  if (process.env.PFINNI_BIN && existsSync(process.env.PFINNI_BIN)) return process.env.PFINNI_BIN;
+  const out = join(tmpdir(), 'pfinni-webtest-bin');
+  execFileSync('go', ['build', '-o', out, './cmd/pfinni'], { cwd: repoRoot, stdio: 'inherit' });
+  process.env.PFINNI_BIN = out;
+  return out;
+}
+
+/**
+ * startServer runs `pfinni serve` and resolves when /readyz answers.
+ * opts: basePath ('' or '/pfinni'), patients (demo count), env (extra).
+ */
+export async function startServer(opts = {}) {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'pfinni-web-'));
+  const base = opts.basePath ?? '/pfinni';
+  const env = {
+    ...process.env,
+    PFINNI_DATA_DIR: data, PFINNI_HTTP_ADDR: `127.0.0.1:${port}`, PFINNI_BASE_PATH: base,
+    PFINNI_ADMIN_EMAIL: ADMIN.email, PFINNI_ADMIN_PASSWORD: ADMIN.password,
+    PFINNI_DEMO_PATIENTS: String(opts.patients ?? 300), PFINNI_LOG_LEVEL: 'warn',
+    PFINNI_API_RATE_LIMIT: '100000',
+    ...(opts.env || {}),
+  };
+  const proc = spawn(binary(), ['serve'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const origin = `http://127.0.0.1:${port}`;
+  const url = origin + base;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error('pfinni exited early:\n' + log);
+    try {
+      const r = await fetch(url + '/readyz');
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGTERM'); throw new Error('pfinni did not become ready:\n' + log); }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const server = {
+    url, origin, base, port, proc,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(); }, 15_000); proc.on('exit', () => { clearTimeout(t); r(); }); });
+      }
+      rmSync(data, { recursive: true, force: true });
+    },
+    /** api calls the JSON API as the admin (bearer token). */
+    async api(method, path, body) {
+      if (!server.token) {
+        const r = await fetch(url + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ADMIN) });
+        if (!r.ok) throw new Error('admin login failed: ' + r.status + ' ' + await r.text());
+        server.token = (await r.json()).token;
+      }
+      const r = await fetch(url + '/api/v1' + path, {
+        method, headers: { Authorization: 'Bearer ' + server.token, 'Content-Type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await r.text();
+      let data = null;
+      try { data = JSON.parse(text); } catch { data = text; }
+      return { status: r.status, data };
+    },
+    /** ensureUser creates a user (admin API) unless it exists. */
+    async ensureUser(u) {
+      const r = await server.api('POST', '/users', { email: u.email, name: u.name, role: u.role, password: u.password });
+      if (r.status !== 201 && r.status !== 200 && r.status !== 409) throw new Error('create user: ' + r.status + ' ' + JSON.stringify(r.data));
+    },
+  };
+  return server;
+}
+
+/** launch starts Debian's Chromium. */
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** login signs in through the sign-in page. */
+export async function login(page, server, user) {
+  await page.goto(server.url + '/login');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('load');
+}
+
+/** shot saves a full-page screenshot under tests/screenshots/. */
+export function shot(page, name) {
+  return page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+}
+
+/** cspErrors collects Content-Security-Policy violations and page errors. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
