@@ -52,10 +52,14 @@ type actionRow struct {
 // confirmation.
 func (s *Service) offerActions(ctx context.Context, a actor.Actor, r *Reply) error {
 	var keep []Action
-	refused := false
+	refusedChange, refusedNav := false, false
 	for _, act := range r.Actions {
 		if roles, ok := actionRoles[act.Type]; ok && !slices.Contains(roles, a.Role) {
-			refused = true
+			if changesData[act.Type] {
+				refusedChange = true
+			} else {
+				refusedNav = true
+			}
 			continue
 		}
 		if changesData[act.Type] {
@@ -68,12 +72,16 @@ func (s *Service) offerActions(ctx context.Context, a actor.Actor, r *Reply) err
 		keep = append(keep, act)
 	}
 	r.Actions = keep
-	if refused {
-		r.Reply = fmt.Sprintf("I'm sorry, your role (%s) can't do that, so I haven't offered it. An admin can help.", a.Role)
+	switch {
+	case refusedChange:
+		// The whole reply was an offer to change data: refuse politely.
+		r.Reply = fmt.Sprintf("I'm sorry, your role (%s) can't make that change, so I haven't offered it. An admin or staff member can do it.", a.Role)
 		if r.Data != nil {
 			delete(r.Data, "patients")
 		}
 		r.Intent = IntentForbidden
+	case refusedNav:
+		r.Reply += fmt.Sprintf(" (That page needs an admin; your role is %s.)", a.Role)
 	}
 	return nil
 }

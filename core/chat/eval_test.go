@@ -40,24 +40,24 @@ type evalCase struct {
 // harness computes it with its own straightforward filter (below), never
 // with the code under test.
 type evalExpect struct {
-	Status        []string `json:"status,omitempty"`
-	Provider      string   `json:"provider,omitempty"` // provider name as seeded
-	City          string   `json:"city,omitempty"`
-	AgeMin        *int     `json:"age_min,omitempty"`
-	AgeMax        *int     `json:"age_max,omitempty"`
-	BirthdayDays  int      `json:"birthday_days,omitempty"`
-	CreatedFrom   string   `json:"created_from,omitempty"`
-	CreatedTo     string   `json:"created_to,omitempty"`
-	UpdatedFrom   string   `json:"updated_from,omitempty"`
-	UpdatedTo     string   `json:"updated_to,omitempty"`
-	ChangedFrom   string   `json:"status_changed_from,omitempty"`
-	ChangedTo     string   `json:"status_changed_to,omitempty"`
-	Missing       []string `json:"missing,omitempty"`
-	Name          string   `json:"name,omitempty"` // every word equals a name word (typo-free spelling)
-	MRN           string   `json:"mrn,omitempty"`
-	Sort          string   `json:"sort,omitempty"` // newest | oldest_records | oldest | youngest
-	Top           int      `json:"top,omitempty"`
-	Contains      bool     `json:"contains,omitempty"` // name searches: expected ⊆ answer (fuzzy search may add near names)
+	Status       []string `json:"status,omitempty"`
+	Provider     string   `json:"provider,omitempty"` // provider name as seeded
+	City         string   `json:"city,omitempty"`
+	AgeMin       *int     `json:"age_min,omitempty"`
+	AgeMax       *int     `json:"age_max,omitempty"`
+	BirthdayDays int      `json:"birthday_days,omitempty"`
+	CreatedFrom  string   `json:"created_from,omitempty"`
+	CreatedTo    string   `json:"created_to,omitempty"`
+	UpdatedFrom  string   `json:"updated_from,omitempty"`
+	UpdatedTo    string   `json:"updated_to,omitempty"`
+	ChangedFrom  string   `json:"status_changed_from,omitempty"`
+	ChangedTo    string   `json:"status_changed_to,omitempty"`
+	Missing      []string `json:"missing,omitempty"`
+	Name         string   `json:"name,omitempty"` // every word equals a name word (typo-free spelling)
+	MRN          string   `json:"mrn,omitempty"`
+	Sort         string   `json:"sort,omitempty"` // newest | oldest_records | oldest | youngest
+	Top          int      `json:"top,omitempty"`
+	Contains     bool     `json:"contains,omitempty"` // name searches: expected ⊆ answer (fuzzy search may add near names)
 }
 
 func loadEval(t testing.TB) []evalCase {

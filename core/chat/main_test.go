@@ -15,7 +15,11 @@ import (
 	"github.com/pfinni/pfinni/core/patient/patienttest"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/plugins/intent-guide/guide"
+	"github.com/pfinni/pfinni/plugins/intent-insights/insights"
 	"github.com/pfinni/pfinni/plugins/intent-patients/patients"
+	"github.com/pfinni/pfinni/plugins/kb-guide/guidekb"
+	"github.com/pfinni/pfinni/plugins/kb-hipaa/hipaa"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -39,6 +43,10 @@ type env struct {
 func nativePlugins() []sdk.Plugin {
 	return []sdk.Plugin{
 		{Name: "intent-patients", Intent: patients.Handler{Now: fixedNow}},
+		{Name: "intent-insights", Intent: insights.Handler{Now: fixedNow}},
+		{Name: "intent-guide", Intent: guide.Handler{}},
+		{Name: "kb-hipaa", Knowledge: hipaa.Module()},
+		{Name: "kb-guide", Knowledge: guidekb.Module()},
 	}
 }
 

@@ -14,7 +14,7 @@ const (
 	scoreGuide  = 0.3
 )
 
-var nouns = []string{"patients", "patient", "people", "clients", "client", "records", "persons", "anyone", "everyone", "pts", "folks", "who", "whose"}
+var nouns = []string{"patients", "patient", "people", "clients", "client", "records", "persons", "anyone", "everyone", "pts", "folks"}
 
 var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
 
@@ -23,7 +23,8 @@ var statusVerbs = []string{"mark", "set", "change", "move", "switch", "update", 
 // classify returns the intent and score of a message.
 func classify(m nlu.Message, q nlu.Query) (string, float64) {
 	guide := m.AnyPhrase("how do i", "how can i", "how to", "where can i", "where do i", "where is", "what does", "what is", "what are",
-		"what do", "explain", "why", "how does", "help me", "can you explain", "tell me about", "should i")
+		"what do", "explain", "why", "how does", "help me", "can you explain", "tell me about", "should i", "can i", "is it ok",
+		"am i allowed", "are we allowed", "best practice", "best practices") || m.Has("should")
 	stNamed := len(q.Statuses) > 0
 	// Status changes: "mark this patient as active", "activate patient X",
 	// "change the status to inactive", "churn this patient".
@@ -36,9 +37,10 @@ func classify(m nlu.Message, q nlu.Query) (string, float64) {
 		}
 	}
 	noun := m.Has(nouns...)
+	who := m.Has("who", "whose") // "who left us?": a noun only with a filter
 	filters := q.Filters()
 	count := m.AnyPhrase("how many", "number of", "count of", "count the", "total number", "how much") || m.Has("count")
-	if m.Has("per", "trend", "trends", "breakdown", "rate", "summary", "overview", "backlog", "stuck", "growth", "statistics", "stats", "chart", "insights", "insight") {
+	if m.Has("per", "each", "weekly", "monthly", "trend", "trends", "trending", "breakdown", "rate", "summary", "overview", "backlog", "stuck", "growth", "statistics", "stats", "chart", "insights", "insight") {
 		// insights territory: let intent-insights take it
 		if count && filters > 0 && !m.Has("per", "trend", "trends", "breakdown", "rate", "chart") {
 			return IntentCount, scoreWeak
@@ -58,9 +60,8 @@ func classify(m nlu.Message, q nlu.Query) (string, float64) {
 	case count && (noun || filters > 0):
 		return IntentCount, scoreStrong
 	case m.Has(listVerbs...) && (noun || filters > 0):
-		if m.Has("who", "which") && !noun && filters == 0 {
-			return "", 0
-		}
+		return IntentList, scoreList
+	case who && filters > 0:
 		return IntentList, scoreList
 	case noun && filters > 0:
 		return IntentList, scoreBare

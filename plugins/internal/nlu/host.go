@@ -19,10 +19,16 @@ type HostContext struct {
 	Providers []Term          `json:"providers,omitempty"`
 	Cities    []string        `json:"cities,omitempty"`
 	Stats     json.RawMessage `json:"stats,omitempty"`
-	// FirstVisit is set when the user has not taken the welcome tour.
-	FirstVisit bool `json:"first_visit,omitempty"`
-	// Tour is the user's saved tour step, for resuming ("" = not started).
-	TourStep int `json:"tour_step,omitempty"`
+	Page      string          `json:"page,omitempty"`
+	// Form and LastError are what the page showed: field names and
+	// messages, the problem+json of the last error; never values.
+	Form      map[string]any `json:"form,omitempty"`
+	LastError map[string]any `json:"last_error,omitempty"`
+	Selection int            `json:"selection,omitempty"` // how many patients are selected
+	Role      string         `json:"role,omitempty"`      // admin | staff | auditor
+	// TourStep and TourDone are the user's welcome-tour progress.
+	TourStep int  `json:"tour_step,omitempty"`
+	TourDone bool `json:"tour_done,omitempty"`
 }
 
 // HostFrom reads the host context from a plugin's entities; a missing or
