@@ -175,6 +175,9 @@ func (m *Module) Health(ctx context.Context) error {
 	})
 	if err != nil {
 		m.discard(inst)
+		if ctx.Err() != nil && !errors.Is(err, errTimeout) {
+			return ctx.Err()
+		}
 		return m.fault("health", err, inst)
 	}
 	m.release(inst)

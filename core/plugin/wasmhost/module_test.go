@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +224,20 @@ func TestCompilationCacheOnDisk(t *testing.T) {
 	start := time.Now()
 	f2.load(t, Config{Name: "stub-echo"})
 	t.Logf("load with warm disk cache: %s", time.Since(start))
+}
+
+func TestTrapSummary(t *testing.T) {
+	err := errors.New("wasm error: unreachable\nwasm stack trace:\n\t.runtime.abort(i32) i32\n\t.main.__oom_.Handle(i32) i32\n\t.pfinni_handle(i32,i32,i32,i32) i64")
+	assert.Equal(t, "wasm error: unreachable (in main.__oom_.Handle)", trapSummary(err))
+	assert.Equal(t, "boom", trapSummary(errors.New("boom")))
+}
+
+func TestHealthWithoutExport(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-malformed"})
+	assert.NoError(t, m.Health(staff()))
+	e := f.load(t, Config{Name: "stub-echo"})
+	ctx, cancel := context.WithCancel(staff())
+	cancel()
+	assert.ErrorIs(t, e.Health(ctx), context.Canceled)
 }
