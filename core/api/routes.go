@@ -5,6 +5,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/patient"
 )
 
@@ -17,6 +18,7 @@ type Services struct {
 	Plugins PluginAdmin
 
 	Patients *patient.Service // patients and providers (patients.go, providers.go)
+	Chat     *chat.Service    // the assistant (chat.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -29,4 +31,5 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindPluginsAPI(r)
 	s.bindPatientsAPI(r)
 	s.bindProvidersAPI(r)
+	s.bindChatAPI(r)
 }
