@@ -6,6 +6,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
 )
 
@@ -17,8 +18,9 @@ type Services struct {
 	// Plugins is the plugin registry's admin side (plugins.go).
 	Plugins PluginAdmin
 
-	Patients *patient.Service // patients and providers (patients.go, providers.go)
-	Chat     *chat.Service    // the assistant (chat.go)
+	Patients *patient.Service  // patients and providers (patients.go, providers.go)
+	Imports  *importer.Service // imports and kept documents (imports.go)
+	Chat     *chat.Service     // the assistant (chat.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -31,5 +33,6 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindPluginsAPI(r)
 	s.bindPatientsAPI(r)
 	s.bindProvidersAPI(r)
+	s.bindImportsAPI(r)
 	s.bindChatAPI(r)
 }

@@ -229,3 +229,6 @@ func readEntry(f *zip.File, maxBytes int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// IsArchiveName reports whether a file name is that of a zip archive.
+func IsArchiveName(name string) bool { return strings.EqualFold(path.Ext(name), ".zip") }

@@ -1,0 +1,244 @@
+package api
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/importer"
+	"github.com/pfinni/pfinni/core/importer/importertest"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+type importEnv struct {
+	srv    *Server
+	env    *importertest.Env
+	tokens map[actor.Role]string
+}
+
+func newImportEnv(t *testing.T) *importEnv {
+	t.Helper()
+	db := storetest.New(t)
+	log := audit.New(db, audit.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	env := importertest.New(t, db, log, importer.Options{})
+	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 10_000})
+	cfg := testConfig(t)
+	cfg.APIRateLimit = 1 << 30
+	e := &importEnv{env: env, tokens: map[actor.Role]string{}}
+	e.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: env.Patients, Imports: env.Imports}})
+	sys := actor.System(context.Background())
+	for _, r := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
+		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})
+		require.NoError(t, err)
+		res, body := do(t, e.srv.App(), "POST", "/api/v1/auth/login", `{"email":"`+string(r)+`@x.example","password":"`+apiTestPassword+`"}`)
+		require.Equal(t, 200, res.StatusCode, string(body))
+		var s sessionResponse
+		require.NoError(t, json.Unmarshal(body, &s))
+		e.tokens[r] = s.Token
+	}
+	return e
+}
+
+// upload posts files (name -> content) as multipart parts named "files".
+func (e *importEnv) upload(t *testing.T, role actor.Role, files map[string][]byte) (int, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for name, data := range files {
+		w, err := mw.CreateFormFile("files", name)
+		require.NoError(t, err)
+		_, _ = w.Write(data)
+	}
+	require.NoError(t, mw.Close())
+	req := httptest.NewRequest("POST", "/api/v1/imports", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	}
+	res, err := e.srv.App().Test(req, -1)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (e *importEnv) get(t *testing.T, role actor.Role, path string, out any) int {
+	t.Helper()
+	var hdr []string
+	if role != "" {
+		hdr = []string{"Authorization", "Bearer " + e.tokens[role]}
+	}
+	res, b := do(t, e.srv.App(), "GET", path, "", hdr...)
+	if out != nil && res.StatusCode == 200 {
+		require.NoError(t, json.Unmarshal(b, out), string(b))
+	}
+	return res.StatusCode
+}
+
+func fhirDoc(mrn, family string) []byte {
+	return []byte(fmt.Sprintf(`<Patient xmlns="http://hl7.org/fhir"><identifier><type><coding><code value="MR"/></coding></type><value value="%s"/></identifier>`+
+		`<name><family value="%s"/><given value="Ann"/></name><gender value="female"/><birthDate value="1980-02-03"/></Patient>`, mrn, family))
+}
+
+type importJSON struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Progress struct {
+		Done  int `json:"done"`
+		Total int `json:"total"`
+	} `json:"progress"`
+	Files []struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Result   string `json:"result"`
+		Problems []struct {
+			Element string `json:"element"`
+			Message string `json:"message"`
+		} `json:"problems"`
+		PatientIDs []string `json:"patient_ids"`
+		DocumentID string   `json:"document_id"`
+	} `json:"files"`
+}
+
+func (e *importEnv) wait(t *testing.T, id string) importJSON {
+	t.Helper()
+	var job importJSON
+	require.Eventually(t, func() bool {
+		job = importJSON{}
+		return e.get(t, actor.RoleStaff, "/api/v1/imports/"+id, &job) == 200 && job.Status == "done"
+	}, 60*time.Second, 50*time.Millisecond)
+	return job
+}
+
+func TestImportsAPI(t *testing.T) {
+	e := newImportEnv(t)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, _ := zw.Create("inner/b.xml")
+	_, _ = w.Write(fhirDoc("API-2", "Beta"))
+	w, _ = zw.Create("../escape.xml")
+	_, _ = w.Write(fhirDoc("API-3", "Gamma"))
+	require.NoError(t, zw.Close())
+
+	// Roles: auditors and anonymous callers may not import.
+	code, _ := e.upload(t, actor.RoleAuditor, map[string][]byte{"a.xml": fhirDoc("API-1", "Alpha")})
+	assert.Equal(t, 403, code)
+	code, _ = e.upload(t, "", map[string][]byte{"a.xml": fhirDoc("API-1", "Alpha")})
+	assert.Equal(t, 401, code)
+	res, _ := do(t, e.srv.App(), "POST", "/api/v1/imports", `{"files":[]}`, "Authorization", "Bearer "+e.tokens[actor.RoleStaff])
+	assert.Equal(t, 400, res.StatusCode)
+
+	code, body := e.upload(t, actor.RoleStaff, map[string][]byte{"a.xml": fhirDoc("API-1", "Alpha"), "more.zip": zbuf.Bytes(), "junk.txt": []byte("hello")})
+	require.Equal(t, 202, code, string(body))
+	var accepted struct{ ID string }
+	require.NoError(t, json.Unmarshal(body, &accepted))
+	require.NotEmpty(t, accepted.ID)
+
+	job := e.wait(t, accepted.ID)
+	assert.Equal(t, 4, job.Progress.Total)
+	results := map[string]string{}
+	var docID, patientID string
+	for _, f := range job.Files {
+		results[f.Name] = f.Result
+		if f.Name == "a.xml" {
+			docID, patientID = f.DocumentID, f.PatientIDs[0]
+		}
+	}
+	assert.Equal(t, map[string]string{"a.xml": "created", "more.zip/inner/b.xml": "created", "more.zip/../escape.xml": "rejected", "junk.txt": "rejected"}, results)
+
+	var list struct{ Items []importer.Job }
+	require.Equal(t, 200, e.get(t, actor.RoleAdmin, "/api/v1/imports", &list))
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, 403, e.get(t, actor.RoleAuditor, "/api/v1/imports", nil))
+	assert.Equal(t, 404, e.get(t, actor.RoleStaff, "/api/v1/imports/nope", nil))
+
+	var q struct{ Items []importer.File }
+	require.Equal(t, 200, e.get(t, actor.RoleStaff, "/api/v1/imports/quarantine", &q))
+	require.Len(t, q.Items, 2)
+
+	// Retry a quarantined file: rejected again (it is still not XML).
+	var junk importer.File
+	for _, f := range q.Items {
+		if f.Name == "junk.txt" {
+			junk = f
+		}
+	}
+	res, body = do(t, e.srv.App(), "POST", "/api/v1/imports/files/"+junk.ID+"/retry", "", "Authorization", "Bearer "+e.tokens[actor.RoleStaff])
+	require.Equal(t, 200, res.StatusCode, string(body))
+	var retried importer.Job
+	require.NoError(t, json.Unmarshal(body, &retried))
+	assert.Equal(t, "rejected", retried.Files[0].Result)
+	res, _ = do(t, e.srv.App(), "POST", "/api/v1/imports/files/"+junk.ID+"/retry", "", "Authorization", "Bearer "+e.tokens[actor.RoleStaff])
+	assert.Equal(t, 409, res.StatusCode)
+
+	// Kept documents: listed per patient and readable by staff, not auditors.
+	var docs struct{ Items []importer.Document }
+	require.Equal(t, 200, e.get(t, actor.RoleStaff, "/api/v1/patients/"+patientID+"/documents", &docs))
+	require.Len(t, docs.Items, 1)
+	assert.Equal(t, docID, docs.Items[0].ID)
+	res, body = do(t, e.srv.App(), "GET", "/api/v1/documents/"+docID, "", "Authorization", "Bearer "+e.tokens[actor.RoleStaff])
+	require.Equal(t, 200, res.StatusCode)
+	assert.Equal(t, "application/xml", res.Header.Get("Content-Type"))
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "sandbox")
+	assert.Equal(t, string(fhirDoc("API-1", "Alpha")), string(body))
+	assert.Equal(t, 403, e.get(t, actor.RoleAuditor, "/api/v1/documents/"+docID, nil))
+	assert.Equal(t, 403, e.get(t, actor.RoleAuditor, "/api/v1/patients/"+patientID+"/documents", nil))
+}
+
+// TestImportFolderThroughAPI uploads the public samples folder (zipped)
+// through the real server and checks it ends as the CLI run does.
+func TestImportFolderThroughAPI(t *testing.T) {
+	dir := importertest.SamplesDir()
+	if dir == "" {
+		t.Skip("../shared/testdata not present")
+	}
+	e := newImportEnv(t)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	n := 0
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".xml" {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		n++
+		_, err = w.Write(b)
+		return err
+	}))
+	require.NoError(t, zw.Close())
+	code, body := e.upload(t, actor.RoleStaff, map[string][]byte{"samples.zip": zbuf.Bytes()})
+	require.Equal(t, 202, code, string(body))
+	var accepted struct{ ID string }
+	require.NoError(t, json.Unmarshal(body, &accepted))
+	job := e.wait(t, accepted.ID)
+	require.Len(t, job.Files, n)
+	counts := map[string]int{}
+	for _, f := range job.Files {
+		counts[f.Result]++
+	}
+	// As in core/importer/testdata/samples.txt (without the two .md files).
+	assert.Equal(t, map[string]int{"created": 64, "updated": 1, "unchanged": 2, "rejected": 22}, counts)
+}
