@@ -49,3 +49,39 @@ func BenchmarkDirectoryLoad(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkDirectoryQuery measures the directory alone (no HTTP, no
+// audit, no database) over 10,000 demo patients.
+func BenchmarkDirectoryQuery(b *testing.B) {
+	g := newGen(1)
+	g.now = testNow
+	provs := g.providers()
+	ps := make([]*Patient, 0, 10_000)
+	for i := range 10_000 {
+		p, _ := g.patient(i, provs)
+		ps = append(ps, p)
+	}
+	st := newTestState(ps)
+	today := dayOf(testNow)
+	cases := map[string]Filter{
+		"filtered-50":  {Statuses: []Status{StatusActive}, Missing: []string{"email"}, Limit: 50},
+		"page-50":      {Limit: 50},
+		"typo-search":  {Q: "Jonh Smtih", Limit: 50},
+		"birthdays-30": {BirthdayWithinDays: 30, Sort: "birthday", Limit: 50},
+		"sort-created": {Sort: "-created_at", Limit: 50},
+	}
+	for name, f := range cases {
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				if _, err := st.list(&f, today); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("stats", func(b *testing.B) {
+		for range b.N {
+			st.stats(testNow, StatsOptions{})
+		}
+	})
+}

@@ -106,6 +106,10 @@ func (st *state) stats(now time.Time, o StatsOptions) Stats {
 		return int(d.Sub(firstWeek).Hours()/24) / 7
 	}
 	stuckBefore := now.AddDate(0, 0, -o.StuckDays)
+	missing := make([]func(*entry) bool, len(missingKinds))
+	for i, m := range missingKinds {
+		missing[i] = missingPred(m)
+	}
 	for _, e := range st.byID {
 		p := e.p
 		s.Total++
@@ -123,8 +127,8 @@ func (st *state) stats(now time.Time, o StatsOptions) Stats {
 		if p.Status == StatusOnboarding && p.StatusChangedAt.Before(stuckBefore) {
 			s.StuckOnboarding++
 		}
-		for _, m := range missingKinds {
-			if missingPred(m)(e) {
+		for i, m := range missingKinds {
+			if missing[i](e) {
 				s.Missing[m]++
 			}
 		}
