@@ -114,8 +114,8 @@ func (s *Service) Confirm(ctx context.Context, id string, in ConfirmRequest) (Re
 	}
 	// Claim it: only a pending, unexpired action of this user moves to done.
 	rows, err := store.Query[[]actionRow](ctx, s.d.DB,
-		"UPDATE $rid SET state = 'done' WHERE user = $user AND state = 'pending' AND expires_at > time::now() RETURN BEFORE",
-		map[string]any{"rid": store.RecordID("chat_action", id), "user": a.UserID})
+		"UPDATE $rid SET state = 'done' WHERE user = $user AND state = 'pending' AND expires_at > $now RETURN BEFORE",
+		map[string]any{"rid": store.RecordID("chat_action", id), "user": a.UserID, "now": s.now().UTC()})
 	if err != nil {
 		return Reply{}, fmt.Errorf("confirm chat action: %w", err)
 	}

@@ -33,6 +33,7 @@ func fixedNow() time.Time { return evalNow }
 // env is a chat service over a real database and patient service.
 type env struct {
 	db       *store.DB
+	cfg      store.Config
 	patients *patient.Service
 	audit    *patienttest.Auditor
 	plugins  *chattest.Plugins
@@ -58,7 +59,9 @@ func system(ctx context.Context) context.Context {
 func newEnv(t testing.TB, n int, opts ...func(*chat.Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.New(t)
+	cfg := storetest.Config(t)
+	db := open(t, cfg)
+	t.Cleanup(func() { _ = db.Exec(context.Background(), "REMOVE DATABASE IF EXISTS "+cfg.Database, nil) })
 	aud := &patienttest.Auditor{}
 	ps, err := patient.New(ctx, db, aud, patient.WithClock(fixedNow), patient.WithLocation(time.UTC), patient.WithoutLive())
 	require.NoError(t, err)
@@ -66,7 +69,7 @@ func newEnv(t testing.TB, n int, opts ...func(*chat.Deps)) *env {
 	if n > 0 {
 		require.NoError(t, patient.Seed(system(ctx), ps, n, 42))
 	}
-	e := &env{db: db, patients: ps, audit: aud}
+	e := &env{db: db, cfg: cfg, patients: ps, audit: aud}
 	e.plugins = &chattest.Plugins{List: nativePlugins(), Host: chattest.Host{Patients: ps}}
 	d := chat.Deps{DB: db, Patients: ps, Intents: e.plugins, Knowledge: e.plugins, Now: fixedNow, Location: time.UTC, Audit: aud}
 	for _, o := range opts {
@@ -81,4 +84,16 @@ func newEnv(t testing.TB, n int, opts ...func(*chat.Deps)) *env {
 // as returns a context acting as a user of role.
 func as(role actor.Role) context.Context {
 	return patienttest.As(context.Background(), role)
+}
+
+// open connects to the database of cfg (applying the schema) and closes
+// the connection when the test ends.
+func open(t testing.TB, cfg store.Config) *store.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
