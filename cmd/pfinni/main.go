@@ -40,6 +40,9 @@ func commands() []command {
 		{name: "audit", summary: "audit trail: verify the hash chain, list, export CSV", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runAudit(ctx, a.Audit, args, out)
 		}},
+		{name: "seed", summary: "seed deterministic demo patients (--patients N --seed S)", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			return runSeed(ctx, a.Patients, args, out)
+		}},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
 			return err

@@ -38,7 +38,22 @@ type App struct {
 	Server    *api.Server
 	Services
 
-	closers []func(context.Context) error
+	closers        []func(context.Context) error
+	pluginsStarted chan struct{}
+}
+
+// WaitPlugins blocks until the plugins have been loaded (or failed to).
+// CLI commands that need a plugin (import) call it; the server does not.
+func (a *App) WaitPlugins(ctx context.Context) error {
+	if a.pluginsStarted == nil {
+		return nil
+	}
+	select {
+	case <-a.pluginsStarted:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Options tune Open for the CLI and tests.

@@ -13,6 +13,7 @@ import (
 	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 )
@@ -21,7 +22,8 @@ import (
 type Services struct {
 	Audit   *audit.Log
 	Auth    *auth.Service
-	Plugins *plugin.Registry
+	Plugins  *plugin.Registry
+	Patients *patient.Service
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -39,6 +41,13 @@ func (a *App) wireServices(ctx context.Context) error {
 	if err := a.wirePlugins(ctx); err != nil {
 		return err
 	}
+
+	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log))
+	if err != nil {
+		return fmt.Errorf("load patient directory: %w", err)
+	}
+	a.Patients = patients
+	a.closers = append(a.closers, func(context.Context) error { return patients.Close() })
 	return nil
 }
 
@@ -64,20 +73,28 @@ func (a *App) wirePlugins(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := reg.Start(actor.System(ctx)); err != nil {
-		return err
-	}
-	for _, p := range reg.Problems() {
-		a.Log.Warn("plugin manifest entry refused", "problem", p.Error())
-	}
+	// Plugins load in the background: a cold compile takes about a
+	// second per module, and the server must answer meanwhile (the admin
+	// page shows them as loading). Warm starts use the on-disk cache.
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		if err := reg.Start(actor.System(context.WithoutCancel(ctx))); err != nil {
+			a.Log.Error("start plugins", "err", err)
+		}
+	}()
+	a.pluginsStarted = started
 	a.Plugins = reg
-	a.closers = append(a.closers, reg.Close)
+	a.closers = append(a.closers, func(ctx context.Context) error {
+		<-started
+		return reg.Close(ctx)
+	})
 	return nil
 }
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}
