@@ -99,31 +99,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 
 	urlFunc := func() string { return cfg.DBURL }
 	if cfg.Embedded() {
-		dir, derr := cfg.EngineDir()
-		if derr != nil {
-			return a, derr
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return a, fmt.Errorf("create data dir: %w", err)
-		}
-		hostDir := cfg.DBHostDir
-		if hostDir == "" {
-			wd, _ := os.Getwd()
-			if hostDir, err = dbengine.FindHostDir(wd); err != nil {
-				exe, _ := os.Executable()
-				if h, e2 := dbengine.FindHostDir(exe); e2 == nil {
-					hostDir, err = h, nil
-				} else {
-					return a, err
-				}
-			}
-		}
-		a.Engine, err = dbengine.Start(ctx, dbengine.Config{Path: "surrealkv://" + dir, HostDir: hostDir, Logger: a.Log})
-		if err != nil {
+		if urlFunc, err = a.startEngine(ctx); err != nil {
 			return a, err
 		}
-		a.closers = append(a.closers, func(context.Context) error { return a.Engine.Stop() })
-		urlFunc = a.Engine.URL
 	}
 
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -80,3 +80,23 @@ func TestServeWithoutHTTP(t *testing.T) {
 	a := &App{}
 	assert.Error(t, a.Serve(context.Background()))
 }
+
+// A CLI command run beside a serving core joins its embedded engine
+// instead of failing on the database lock.
+func TestSecondProcessJoinsRunningEngine(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	a, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	defer a.Close(ctx)
+	require.NoError(t, a.DB.Exec(ctx, "CREATE provider CONTENT {name: 'Dr. Shared'}", nil))
+
+	b, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	assert.Nil(t, b.Engine, "joined, did not start a second engine")
+	names, err := store.Query[[]string](ctx, b.DB, "SELECT VALUE name FROM provider", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Dr. Shared"}, names)
+	require.NoError(t, b.Close(ctx))
+	require.True(t, a.DB.Ready(), "the first core keeps its engine")
+}
