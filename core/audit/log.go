@@ -27,8 +27,10 @@ type Options struct {
 	// MaxBatch is the most events one INSERT carries; 500 when zero.
 	MaxBatch int
 	// MaxDelay is how long the writer waits for more events after the
-	// first one of a batch arrived; 2ms when zero. It bounds the latency
-	// group commit adds to Record.
+	// first one of a batch arrived. Zero (the default) waits not at all:
+	// the writer takes every event already queued and stores them at
+	// once, and events arriving during that insert form the next batch —
+	// so batches grow with load while a lone request pays no delay.
 	MaxDelay time.Duration
 	// WriteTimeout bounds the storing of one batch, retries included;
 	// 10s when zero.
@@ -49,9 +51,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 500
-	}
-	if o.MaxDelay <= 0 {
-		o.MaxDelay = 2 * time.Millisecond
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
@@ -196,10 +195,25 @@ func (l *Log) write() {
 			return
 		}
 		batch = append(batch[:0], first)
-		timer.Reset(l.opts.MaxDelay)
 		open := true
+		if l.opts.MaxDelay > 0 {
+			timer.Reset(l.opts.MaxDelay)
+		}
 	gather:
 		for len(batch) < l.opts.MaxBatch {
+			if l.opts.MaxDelay > 0 {
+				select {
+				case r, more := <-l.reqs:
+					if !more {
+						open = false
+						break gather
+					}
+					batch = append(batch, r)
+				case <-timer.C:
+					break gather
+				}
+				continue
+			}
 			select {
 			case r, more := <-l.reqs:
 				if !more {
@@ -207,7 +221,7 @@ func (l *Log) write() {
 					break gather
 				}
 				batch = append(batch, r)
-			case <-timer.C:
+			default:
 				break gather
 			}
 		}
