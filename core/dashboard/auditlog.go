@@ -24,6 +24,7 @@ type auditView struct {
 	Export    string
 	Error     string
 	Outcomes  []string
+	Names     map[string]string
 }
 
 // auditParams are the filter parameters the viewer passes on.
@@ -34,7 +35,8 @@ func (db *Dashboard) auditList(c *fiber.Ctx) error {
 		return unavailable("audit")
 	}
 	q := cleanQuery(c)
-	av := auditView{Query: q, Outcomes: []string{audit.OutcomeSuccess, audit.OutcomeDenied, audit.OutcomeFailure, audit.OutcomeError}}
+	av := auditView{Query: q, Outcomes: []string{audit.OutcomeSuccess, audit.OutcomeDenied, audit.OutcomeFailure, audit.OutcomeError},
+		Names: db.userNames(c)}
 	params := map[string]string{}
 	for _, k := range auditParams {
 		if v := q.Get(k); v != "" {

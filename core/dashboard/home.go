@@ -29,6 +29,7 @@ type homeView struct {
 	Recent       []*patient.Patient
 	Activity     []audit.Event
 	Alerts       []alert
+	Names        map[string]string // user id -> name (admins)
 }
 
 type statusCount struct {
@@ -120,9 +121,10 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 	}
 	hv.Recent = page.Items
 	if s.User.Role == actor.RoleAdmin && db.d.Audit != nil {
-		if ap, err := db.d.Audit.List(ctx, audit.Filter{Limit: 8}); err == nil {
-			hv.Activity = ap.Items
+		if ap, err := db.d.Audit.List(ctx, audit.Filter{Limit: 200}); err == nil {
+			hv.Activity = changesOnly(ap.Items, 8)
 		}
+		hv.Names = db.userNames(c)
 	}
 	hv.Alerts = db.alerts(s.User.Role, st, hv.StuckLink)
 	return db.render(c, fiber.StatusOK, "home", db.view(c, "Dashboard", "dashboard", hv))
@@ -149,4 +151,39 @@ func (db *Dashboard) alerts(role actor.Role, st patient.Stats, stuckLink string)
 		}
 	}
 	return out
+}
+
+// changesOnly keeps the events that changed something or were refused
+// (not the stream of reads every page makes), at most n.
+func changesOnly(evs []audit.Event, n int) []audit.Event {
+	var out []audit.Event
+	for _, e := range evs {
+		if len(out) == n {
+			break
+		}
+		read := strings.HasSuffix(e.Action, ".list") || strings.HasSuffix(e.Action, ".read") ||
+			strings.HasSuffix(e.Action, ".stats") || strings.HasSuffix(e.Action, ".history") || e.Action == audit.ActionRead
+		if !read || e.Outcome != audit.OutcomeSuccess {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// userNames maps user ids to "Name (email)" for the audit columns; only
+// admins may list users, so others see ids.
+func (db *Dashboard) userNames(c *fiber.Ctx) map[string]string {
+	s, ok := sessionOf(c)
+	if !ok || s.User.Role != actor.RoleAdmin || db.d.Users == nil {
+		return nil
+	}
+	us, err := db.d.Users.ListUsers(c.UserContext())
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]string, len(us))
+	for _, u := range us {
+		m[u.ID] = u.Name + " (" + u.Email + ")"
+	}
+	return m
 }

@@ -94,6 +94,9 @@ func inputOf(c *fiber.Ctx) (patient.Input, string) {
 func formError(fv *formView, err error) (int, error) {
 	var fields fault.Fields
 	switch {
+	case errors.Is(err, fault.ErrConflict):
+		fv.Error = conflictMessage(err)
+		return fiber.StatusConflict, nil
 	case errors.As(err, &fields):
 		fv.Fields = fieldMap(fields)
 		fv.Error = "Some fields need attention; see the messages below each field."
@@ -104,9 +107,6 @@ func formError(fv *formView, err error) (int, error) {
 			}
 		}
 		return fiber.StatusUnprocessableEntity, nil
-	case errors.Is(err, fault.ErrConflict):
-		fv.Error = messageOf(err)
-		return fiber.StatusConflict, nil
 	case errors.Is(err, fault.ErrInvalid):
 		fv.Error = messageOf(err)
 		return fiber.StatusUnprocessableEntity, nil
@@ -180,4 +180,17 @@ func (db *Dashboard) patientUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return db.renderForm(c, status, fv)
+}
+
+// conflictMessage says what to do about a conflict: a stale version or
+// a duplicate value.
+func conflictMessage(err error) string {
+	var fields fault.Fields
+	if errors.As(err, &fields) && len(fields) > 0 {
+		if fields[0].Field == "version" {
+			return "Someone else changed this patient while you were editing: " + fields[0].Message + "."
+		}
+		return sentence(fields[0].Field, fields[0].Message)
+	}
+	return messageOf(err)
 }

@@ -154,6 +154,7 @@ type detailView struct {
 	Timeline     []timelineEntry
 	Audit        []audit.Event
 	ShowAudit    bool
+	Names        map[string]string
 	StatusError  string
 	StatusFields map[string]string
 	OpenStatus   bool
@@ -225,6 +226,7 @@ func (db *Dashboard) detail(c *fiber.Ctx, id string) (detailView, error) {
 	s, _ := sessionOf(c)
 	if s.User.Role == actor.RoleAdmin && db.d.Audit != nil {
 		dv.ShowAudit = true
+		dv.Names = db.userNames(c)
 		if page, err := db.d.Audit.List(ctx, audit.Filter{Record: id, Limit: 20}); err == nil {
 			dv.Audit = page.Items
 		}
@@ -253,9 +255,12 @@ func (db *Dashboard) patientStatus(c *fiber.Ctx) error {
 	}
 	dv.OpenStatus = true
 	var fields fault.Fields
-	if errors.As(err, &fields) {
+	switch {
+	case errors.Is(err, fault.ErrConflict):
+		dv.StatusError = conflictMessage(err)
+	case errors.As(err, &fields):
 		dv.StatusFields = fieldMap(fields)
-	} else {
+	default:
 		dv.StatusError = messageOf(err)
 	}
 	status := fiber.StatusUnprocessableEntity

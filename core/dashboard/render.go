@@ -133,6 +133,18 @@ func (db *Dashboard) funcs() template.FuncMap {
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"dob": formatDOB,
 		"age": func(dob string) string { return ageOf(dob, db.d.Now()) },
+		"birthday": func(dob string) string {
+			t, err := time.Parse(time.DateOnly, dob)
+			if err != nil {
+				return ""
+			}
+			now := db.d.Now()
+			next := time.Date(now.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+			if next.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)) {
+				next = next.AddDate(1, 0, 0)
+			}
+			return next.Format("Jan 2") + " · turns " + fmt.Sprint(next.Year()-t.Year())
+		},
 		"title": func(s string) string {
 			if s == "" {
 				return s
@@ -220,5 +232,17 @@ type fieldCtl struct {
 // messages and first the field to focus.
 func newFieldCtl(errs map[string]string, first, name, label, value, typ, ac string, required bool) fieldCtl {
 	return fieldCtl{Name: name, ID: "f-" + strings.ReplaceAll(name, ".", "-"), Label: label, Value: value, Type: typ,
-		Autocomplete: ac, Error: errs[name], Required: required, Focus: first == name}
+		Autocomplete: ac, Error: sentence(label, errs[name]), Required: required, Focus: first == name}
+}
+
+// sentence puts the field's label before a message that starts in
+// lower case ("is required" -> "Last name is required").
+func sentence(label, msg string) string {
+	if msg == "" || strings.ToLower(msg[:1]) != msg[:1] {
+		return msg
+	}
+	if i := strings.Index(label, " ("); i > 0 {
+		label = label[:i]
+	}
+	return label + " " + msg
 }
