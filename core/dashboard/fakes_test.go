@@ -43,5 +43,9 @@ func (f *fakePlugins) set(name string, on bool) (plugin.Info, error) {
 	return plugin.Info{}, fmt.Errorf("plugin %q: %w", name, plugin.ErrNotFound)
 }
 
-func (f *fakePlugins) Enable(_ context.Context, name string) (plugin.Info, error)  { return f.set(name, true) }
-func (f *fakePlugins) Disable(_ context.Context, name string) (plugin.Info, error) { return f.set(name, false) }
+func (f *fakePlugins) Enable(_ context.Context, name string) (plugin.Info, error) {
+	return f.set(name, true)
+}
+func (f *fakePlugins) Disable(_ context.Context, name string) (plugin.Info, error) {
+	return f.set(name, false)
+}

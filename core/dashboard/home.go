@@ -39,7 +39,7 @@ type statusCount struct {
 }
 
 type moveRow struct {
-	Week                     string
+	Week                      string
 	Active, Inactive, Churned int
 }
 

@@ -19,7 +19,7 @@ type loginView struct {
 	Expired bool
 	// SignedOut thanks the user after signing out.
 	SignedOut bool
-	Fields     map[string]string
+	Fields    map[string]string
 }
 
 func (db *Dashboard) loginPage(c *fiber.Ctx) error {

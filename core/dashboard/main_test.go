@@ -54,6 +54,8 @@ type fixtureOpts struct {
 	base     string
 	patients int
 	noDeps   bool
+	// onlySessions wires sign-in but no other service.
+	onlySessions bool
 	// realAssets serves the built bundle (web.Assets) instead of a stand-in.
 	realAssets bool
 }
@@ -93,6 +95,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	deps := dashboard.Deps{Config: cfg, Logger: log, Templates: web.Templates(), Assets: assets,
 		Sessions: f.auth, Users: f.auth, Patients: f.patients, Audit: f.audit, Plugins: f.plugins}
+	if o.onlySessions {
+		deps = dashboard.Deps{Config: cfg, Logger: log, Templates: web.Templates(), Assets: assets, Sessions: f.auth}
+	}
 	if o.noDeps {
 		deps = dashboard.Deps{Config: cfg, Templates: web.Templates()}
 	}

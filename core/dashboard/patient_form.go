@@ -161,7 +161,7 @@ func (db *Dashboard) patientUpdate(c *fiber.Ctx) error {
 	patch := patient.Patch{
 		MRN: &in.MRN, FirstName: &in.FirstName, LastName: &in.LastName, PreferredName: &in.PreferredName,
 		DateOfBirth: &in.DateOfBirth, Sex: &in.Sex, Phone: &in.Phone, Email: &in.Email,
-		Address: &patient.AddressPatch{Line1: &ad.Line1, Line2: &ad.Line2, City: &ad.City, State: &ad.State, PostalCode: &ad.PostalCode, Country: &ad.Country},
+		Address:  &patient.AddressPatch{Line1: &ad.Line1, Line2: &ad.Line2, City: &ad.City, State: &ad.State, PostalCode: &ad.PostalCode, Country: &ad.Country},
 		Language: &in.Language, ProviderID: &in.ProviderID,
 		Insurance: &patient.InsurancePatch{Payer: &ins.Payer, MemberID: &ins.MemberID, Group: &ins.Group},
 		Tags:      &in.Tags,

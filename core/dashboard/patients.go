@@ -39,27 +39,27 @@ var listParams = []string{"from"}
 
 // listView is the patient list page.
 type listView struct {
-	Query     url.Values // the filter in the URL (empty values dropped)
-	Q         string
-	Statuses  []string
-	Provider  string
-	Birthday  string
-	Created   [2]string
-	Updated   [2]string
-	Missing   []string
-	Sort      string
-	Page      patient.Page
-	From      int // 1-based position of the first row
-	To        int
+	Query      url.Values // the filter in the URL (empty values dropped)
+	Q          string
+	Statuses   []string
+	Provider   string
+	Birthday   string
+	Created    [2]string
+	Updated    [2]string
+	Missing    []string
+	Sort       string
+	Page       patient.Page
+	From       int // 1-based position of the first row
+	To         int
 	NextQuery  string
 	FirstQuery string
-	Providers []patient.Provider
-	Names     map[string]string // provider id -> name
-	Error     string
-	All       []patient.Status
-	Sorts     [][2]string
-	Windows   [][2]string
-	Missings  []string
+	Providers  []patient.Provider
+	Names      map[string]string // provider id -> name
+	Error      string
+	All        []patient.Status
+	Sorts      [][2]string
+	Windows    [][2]string
+	Missings   []string
 }
 
 // cleanQuery keeps the non-empty parameters of the request's query.

@@ -225,7 +225,7 @@ func formatInt(n int) string {
 // "input" partial.
 type fieldCtl struct {
 	Name, ID, Label, Value, Type, Autocomplete, Error, Hint string
-	Required, Focus                                       bool
+	Required, Focus                                         bool
 }
 
 // newFieldCtl builds a fieldCtl; errs are the form's per-field
