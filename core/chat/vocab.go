@@ -46,8 +46,10 @@ func (s *Service) hostContext(ctx context.Context, req Request, intent string) (
 		Today: s.now().Format(time.DateOnly), Page: req.Context.Page, Form: req.Context.Form,
 		LastError: req.Context.LastError, Selection: len(req.Context.Selection), Role: string(a.Role),
 	}
-	if t, err := s.tour(ctx, a.UserID); err == nil {
-		h.TourStep, h.TourDone = t.Step, t.Done
+	if strings.HasPrefix(intent, "tour.") {
+		if t, err := s.tour(ctx, a.UserID); err == nil {
+			h.TourStep, h.TourDone = t.Step, t.Done
+		}
 	}
 	if !readsPatients(a.Role) {
 		return h, nil

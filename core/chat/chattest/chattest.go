@@ -14,7 +14,6 @@ import (
 	"sort"
 
 	"github.com/pfinni/pfinni/core/chat"
-	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -112,19 +111,7 @@ var _ sdk.Host = Host{}
 
 // SearchPatients lists patients matching the text as the user in ctx.
 func (h Host) SearchPatients(ctx context.Context, q sdk.PatientQuery) (sdk.PatientList, error) {
-	f := patient.Filter{Q: q.Text, ProviderID: q.ProviderID, BirthdayWithinDays: q.BirthdayWithinDays, Limit: q.Limit}
-	if q.Status != "" {
-		f.Statuses = []patient.Status{patient.Status(q.Status)}
-	}
-	page, err := h.Patients.List(ctx, f)
-	if err != nil {
-		return sdk.PatientList{}, sdk.Errorf(sdk.CodeForbidden, "%v", err)
-	}
-	out := sdk.PatientList{Total: page.Total, Patients: []sdk.PatientSummary{}}
-	for _, p := range page.Items {
-		out.Patients = append(out.Patients, sdk.PatientSummary{ID: p.ID, MRN: p.MRN, FirstName: p.FirstName, LastName: p.LastName, Status: string(p.Status), ProviderID: p.ProviderID})
-	}
-	return out, nil
+	return chat.HostPatients{Patients: h.Patients}.SearchPatients(ctx, q)
 }
 
 // KBSearch is not offered.

@@ -65,18 +65,18 @@ func correct(w string) string {
 	if Known(w) || len(w) < 4 || isNumber(w) {
 		return w
 	}
-	tol := Tolerance(len([]rune(w)))
+	n := len([]rune(w))
+	tol := Tolerance(n)
 	found, best, ties := w, tol+1, 0
-	for k := range keywords {
-		if len(k) < 4 {
-			continue
-		}
-		d := Distance(w, k, tol)
-		switch {
-		case d < best:
-			found, best, ties = k, d, 1
-		case d == best && d <= tol:
-			ties++
+	for l := n - tol; l <= n+tol; l++ {
+		for _, k := range byLength[l] {
+			d := Distance(w, k, tol)
+			switch {
+			case d < best:
+				found, best, ties = k, d, 1
+			case d == best && d <= tol:
+				ties++
+			}
 		}
 	}
 	if best <= tol && ties == 1 {
@@ -84,6 +84,18 @@ func correct(w string) string {
 	}
 	return w
 }
+
+// byLength buckets the keywords of four letters or more by length, so a
+// typo is compared only with keywords it could be.
+var byLength = func() map[int][]string {
+	m := map[int][]string{}
+	for k := range keywords {
+		if n := len([]rune(k)); n >= 4 {
+			m[n] = append(m[n], k)
+		}
+	}
+	return m
+}()
 
 func isNumber(w string) bool {
 	for _, r := range w {

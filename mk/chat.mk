@@ -1,0 +1,9 @@
+# Chat assistant (core/chat, plugins/intent-*, plugins/kb-*; docs/chat.md).
+#
+#   make eval-chat   accuracy per intent and overall on testdata/chat/eval.jsonl (misses listed),
+#                    then latency of data questions at 10,000 patients (in-process and WASM plugins)
+
+.PHONY: eval-chat
+
+eval-chat: deps
+	$(GO) test -count=1 -timeout 30m -run 'TestEval|TestLatency' ./core/chat/ -args -eval
