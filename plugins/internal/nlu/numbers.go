@@ -19,7 +19,7 @@ var tens = map[string]int{
 // value and how many words it used; n is 0 when there is no number at i.
 // "a"/"an" alone are not numbers (only before hundred, dozen or couple).
 func NumberAt(ws []string, i int) (value, n int) {
-	if i >= len(ws) {
+	if i < 0 || i >= len(ws) {
 		return 0, 0
 	}
 	w := ws[i]
@@ -33,9 +33,6 @@ func NumberAt(ws []string, i int) (value, n int) {
 				return 100, 2
 			case "dozen", "couple", "few", "fortnight":
 				v, k := NumberAt(ws, i+1)
-				if ws[i+1] == "couple" && i+2 < len(ws) && ws[i+2] == "of" {
-					k++
-				}
 				return v, k + 1
 			}
 		}
