@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
+	"github.com/surrealdb/surrealdb.go/pkg/models"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/fault"
@@ -44,7 +44,7 @@ type actionRow struct {
 	Target    string    `json:"target"`
 	Params    string    `json:"params"`
 	State     string    `json:"state"`
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt models.CustomDateTime `json:"expires_at"`
 }
 
 // offerActions removes actions the user's role may not run (saying so
@@ -89,7 +89,7 @@ func (s *Service) offerActions(ctx context.Context, a actor.Actor, r *Reply) err
 func (s *Service) registerAction(ctx context.Context, a actor.Actor, act Action) (string, error) {
 	id := newID()
 	params, _ := json.Marshal(act.Params)
-	row := actionRow{User: a.UserID, Type: act.Type, Target: act.Target, Params: string(params), State: "pending", ExpiresAt: s.now().Add(s.o.ActionTTL).UTC()}
+	row := actionRow{User: a.UserID, Type: act.Type, Target: act.Target, Params: string(params), State: "pending", ExpiresAt: dbTime(s.now().Add(s.o.ActionTTL))}
 	err := s.d.DB.Exec(ctx, "CREATE $rid CONTENT $row RETURN NONE", map[string]any{"rid": store.RecordID("chat_action", id), "row": row})
 	if err != nil {
 		return "", fmt.Errorf("offer chat action: %w", err)
@@ -115,7 +115,7 @@ func (s *Service) Confirm(ctx context.Context, id string, in ConfirmRequest) (Re
 	// Claim it: only a pending, unexpired action of this user moves to done.
 	rows, err := store.Query[[]actionRow](ctx, s.d.DB,
 		"UPDATE $rid SET state = 'done' WHERE user = $user AND state = 'pending' AND expires_at > $now RETURN BEFORE",
-		map[string]any{"rid": store.RecordID("chat_action", id), "user": a.UserID, "now": s.now().UTC()})
+		map[string]any{"rid": store.RecordID("chat_action", id), "user": a.UserID, "now": dbTime(s.now())})
 	if err != nil {
 		return Reply{}, fmt.Errorf("confirm chat action: %w", err)
 	}

@@ -40,11 +40,14 @@ type messageRow struct {
 	Actions     string           `json:"actions"`
 	Suggestions []string         `json:"suggestions"`
 	Instance    string           `json:"instance"`
-	At          time.Time        `json:"at"`
+	// At is a SurrealDB datetime: a time.Time would be sent as RFC 3339
+	// without its fraction of a second, and a user's message and the
+	// reply to it would tie.
+	At models.CustomDateTime `json:"at"`
 }
 
 func (r messageRow) message() Message {
-	m := Message{Session: r.Session, Role: r.Role, Text: r.Text, Intent: r.Intent, Page: r.Page, Suggestions: r.Suggestions, At: r.At}
+	m := Message{Session: r.Session, Role: r.Role, Text: r.Text, Intent: r.Intent, Page: r.Page, Suggestions: r.Suggestions, At: r.At.Time}
 	if r.ID != nil {
 		m.ID = store.Key(*r.ID)
 	}
@@ -72,11 +75,11 @@ func (s *Service) store(ctx context.Context, a actor.Actor, req Request, r Reply
 	now := r.At
 	user := messageRow{
 		User: a.UserID, Session: req.Session, Role: "user", Text: sc.Text(req.Message), Page: req.Context.Page,
-		Suggestions: []string{}, Instance: s.d.Instance, At: now,
+		Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(now),
 	}
 	asst := messageRow{
 		User: a.UserID, Session: req.Session, Role: "assistant", Text: sc.Text(r.Reply), Intent: r.Intent, Page: req.Context.Page,
-		Suggestions: sc.Value("suggestions", r.Suggestions).([]string), Instance: s.d.Instance, At: now.Add(time.Millisecond),
+		Suggestions: sc.Value("suggestions", r.Suggestions).([]string), Instance: s.d.Instance, At: dbTime(now.Add(time.Microsecond)),
 	}
 	if r.Data != nil {
 		b, _ := json.Marshal(sc.Value("data", jsonValue(r.Data)))
@@ -211,7 +214,7 @@ func (s *Service) Alert(ctx context.Context, user, text string, data map[string]
 	if v, err := s.vocab.get(ctx); err == nil {
 		sc = newScrubber(v)
 	}
-	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: sc.Text(text), Suggestions: []string{}, Instance: s.d.Instance, At: s.now().UTC()}
+	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: sc.Text(text), Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.now())}
 	if data != nil {
 		b, _ := json.Marshal(sc.Value("data", jsonValue(data)))
 		row.Data = string(b)
@@ -221,3 +224,6 @@ func (s *Service) Alert(ctx context.Context, user, text string, data map[string]
 	}
 	return nil
 }
+
+// dbTime makes t a SurrealDB datetime that keeps its nanoseconds.
+func dbTime(t time.Time) models.CustomDateTime { return models.CustomDateTime{Time: t.UTC()} }
