@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"github.com/surrealdb/surrealdb.go/pkg/models"
+	"slices"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/fault"
@@ -39,11 +39,11 @@ var ErrActionGone = fault.New(fault.ErrNotFound, "this action is no longer avail
 
 // actionRow is the chat_action table's shape.
 type actionRow struct {
-	User      string    `json:"user"`
-	Type      string    `json:"type"`
-	Target    string    `json:"target"`
-	Params    string    `json:"params"`
-	State     string    `json:"state"`
+	User      string                `json:"user"`
+	Type      string                `json:"type"`
+	Target    string                `json:"target"`
+	Params    string                `json:"params"`
+	State     string                `json:"state"`
 	ExpiresAt models.CustomDateTime `json:"expires_at"`
 }
 
