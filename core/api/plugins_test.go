@@ -37,7 +37,7 @@ func newPluginsEnv(t *testing.T) (*Server, map[actor.Role][]string, *plugintest.
 		"  - name: broken\n    version: 1.0.0\n    kind: wasm\n    sdk: 1.0.0\n    artifact: {path: x.wasm}\n    provides: {intents: [{name: x.y}]}\n    colour: red\n", manifest.Schema, sum)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin-manifest.yaml"), []byte(man), 0o644))
 	aud := &plugintest.Audit{}
-	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml"), Services: hostcall.Services{Audit: aud}})
+	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml"), DataDir: plugintest.DataDir(), Services: hostcall.Services{Audit: aud}})
 	require.NoError(t, err)
 	require.NoError(t, reg.Start(context.Background()))
 	t.Cleanup(func() { _ = reg.Close(context.Background()) })

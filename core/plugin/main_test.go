@@ -34,18 +34,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	artifacts["stub-insurance"] = p
-	if sharedData, err = os.MkdirTemp("", "plugin-data-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(sharedData)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // sharedData is the data dir (compilation cache) of registries whose
-// test does not set one, so each module compiles once per test binary.
-var sharedData string
+// test does not set one, so each module compiles once per machine.
+var sharedData = plugintest.DataDir()
 
 // plug describes one manifest entry for a test manifest.
 type plug struct {

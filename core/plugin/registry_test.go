@@ -32,7 +32,7 @@ func TestLifecycleAndRouting(t *testing.T) {
 	)
 	aud := &plugintest.Audit{}
 	state := &plugintest.State{}
-	opts := Options{ManifestPath: path, DataDir: t.TempDir(), State: state,
+	opts := Options{ManifestPath: path, State: state,
 		Services: hostcall.Services{Patients: &plugintest.Patients{List: patients}, Audit: aud}}
 	r := start(t, opts)
 

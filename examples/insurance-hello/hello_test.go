@@ -35,7 +35,7 @@ func TestThroughTheHost(t *testing.T) {
 		"    artifact: {path: insurance-hello.bin, sha256: \"" + hexString(sum) + "\"}\n    provides: {insurance: true}\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin-manifest.yaml"), []byte(man), 0o644))
 
-	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml")})
+	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml"), DataDir: plugintest.DataDir()})
 	require.NoError(t, err)
 	require.NoError(t, reg.Start(context.Background()))
 	defer reg.Close(context.Background())

@@ -45,7 +45,7 @@ func TestThroughTheHost(t *testing.T) {
 		"    artifact: {path: intent-hello.wasm, sha256: \"" + hexString(sum) + "\"}\n    provides: {intents: [{name: greeting.hello}]}\n    capabilities: [log]\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin-manifest.yaml"), []byte(man), 0o644))
 
-	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml")})
+	reg, err := plugin.New(plugin.Options{ManifestPath: filepath.Join(dir, "plugin-manifest.yaml"), DataDir: plugintest.DataDir()})
 	require.NoError(t, err)
 	require.NoError(t, reg.Start(context.Background()))
 	defer reg.Close(context.Background())

@@ -43,6 +43,21 @@ func Root() (string, error) {
 
 var buildMu sync.Mutex
 
+// DataDir returns a data directory shared by every test run on this
+// machine, for plugin.Options.DataDir: its WASM compilation cache
+// (DataDir/plugin-cache) means each module version compiles once per
+// machine, not once per test (compiling is slow, slower still with -race).
+func DataDir() string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "pfinni", "plugintest", "data")
+}
+
+// CacheDir is DataDir's compilation cache, for wasmhost.EngineConfig.
+func CacheDir() string { return filepath.Join(DataDir(), "plugin-cache") }
+
 // BuildWASM builds the package at pkgDir (relative to the repository
 // root, e.g. "plugins/stub-echo") as a WASM plugin and returns the path
 // of the .wasm file.

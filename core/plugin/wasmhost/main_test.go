@@ -19,8 +19,8 @@ import (
 // wasmBin holds every stub module, built once per test binary.
 var wasmBin = map[string][]byte{}
 
-// sharedCache is one on-disk compilation cache for the whole test binary,
-// so each module compiles once.
+// sharedCache is the machine-wide test compilation cache, so each module
+// compiles once.
 var sharedCache string
 
 var stubs = []string{"stub-echo", "stub-slow", "stub-trap", "stub-oom", "stub-bad-abi", "stub-greedy", "stub-malformed"}
@@ -39,15 +39,8 @@ func TestMain(m *testing.M) {
 		}
 		wasmBin[s] = b
 	}
-	dir, err := os.MkdirTemp("", "wasmhost-cache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	sharedCache = dir
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	sharedCache = plugintest.CacheDir()
+	os.Exit(m.Run())
 }
 
 // logSink collects log records as text.
