@@ -589,7 +589,7 @@ func limitBefore(m Message, q *Query, i int, mark func(i, n int), setLimit func(
 var nameCues = words(`named called name surname lastname firstname`)
 
 // lookCues precede a name when what follows is not a keyword.
-var lookCues = words(`find lookup search open locate`)
+var lookCues = words(`find lookup search open locate activate deactivate reactivate churn set mark move`)
 
 // placeCues precede a city.
 var placeCues = words(`in from near at live lives living located based`)

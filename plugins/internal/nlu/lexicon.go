@@ -42,7 +42,7 @@ there here then than also just only very too so if but as into out up down about
 data date dates name names named called city live lives living located based near
 care seen seeing visit visits whom want need like know tell let lets see
 more less much few lot lots via per within onto
-longer became become becomes went turned moved ones one's
+longer became become becomes went turned moved ones because reason due away
 twenties thirties forties fifties sixties seventies eighties nineties
 `)
 

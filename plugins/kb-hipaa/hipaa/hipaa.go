@@ -87,7 +87,7 @@ var Keywords = map[string][]string{
 	"hipaa-phi":               {"phi", "protected health information", "identifier", "identifiers", "counts", "personal", "what is phi"},
 	"hipaa-audit-controls":    {"audit", "audit log", "audit trail", "logging", "controls", "review", "who accessed", "record"},
 	"hipaa-retention":         {"retention", "keep", "kept", "long", "years", "retain", "audit logs", "store"},
-	"hipaa-access-control":    {"access", "who should have access", "roles", "role", "permissions", "login", "records", "authorization"},
+	"hipaa-access-control":    {"access", "have access", "patient records", "roles", "role", "permissions", "login", "records", "authorization"},
 	"hipaa-breach":            {"breach", "data breach", "incident", "report", "notify", "notification", "leak", "lost laptop", "after"},
 	"hipaa-communications":    {"email", "text", "texting", "sms", "message", "results", "send", "information", "communicate"},
 	"hipaa-risk-analysis":     {"risk", "assessment", "analysis", "security"},
