@@ -22,7 +22,7 @@ BUILD_DEPS += web
 TEST_EXTRA += test-web
 
 test-web: build
-	cd web && PFINNI_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
+	cd web && WEBTEST_PFINNI_BINARY=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
 
 web-budget: build
-	cd web && PFINNI_BIN=$(CURDIR)/$(BIN) node scripts/budget.mjs
+	cd web && WEBTEST_PFINNI_BINARY=$(CURDIR)/$(BIN) node scripts/budget.mjs

@@ -22,6 +22,9 @@ func (a *App) wirePages() {
 	if a.Plugins != nil {
 		d.Plugins = a.Plugins
 	}
+	if a.Patients != nil {
+		d.Patients = a.Patients
+	}
 	db, err := dashboard.New(d)
 	if err != nil {
 		a.Log.Error("dashboard not mounted", "err", err)

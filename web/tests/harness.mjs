@@ -34,10 +34,10 @@ function freePort() {
 
 /** binary returns the pfinni binary, building it once when none is given. */
 export function binary() {
-  if (process.env.PFINNI_BIN && existsSync(process.env.PFINNI_BIN)) return process.env.PFINNI_BIN;
+  if (process.env.WEBTEST_PFINNI_BINARY && existsSync(process.env.WEBTEST_PFINNI_BINARY)) return process.env.WEBTEST_PFINNI_BINARY;
   const out = join(tmpdir(), 'pfinni-webtest-bin');
   execFileSync('go', ['build', '-o', out, './cmd/pfinni'], { cwd: repoRoot, stdio: 'inherit' });
-  process.env.PFINNI_BIN = out;
+  process.env.WEBTEST_PFINNI_BINARY = out;
   return out;
 }
 
@@ -49,8 +49,10 @@ export async function startServer(opts = {}) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'pfinni-web-'));
   const base = opts.basePath ?? '/pfinni';
+  // pfinni refuses unknown PFINNI_* variables: pass only ours.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PFINNI_')));
   const env = {
-    ...process.env,
+    ...inherited,
     PFINNI_DATA_DIR: data, PFINNI_HTTP_ADDR: `127.0.0.1:${port}`, PFINNI_BASE_PATH: base,
     PFINNI_ADMIN_EMAIL: ADMIN.email, PFINNI_ADMIN_PASSWORD: ADMIN.password,
     PFINNI_DEMO_PATIENTS: String(opts.patients ?? 300), PFINNI_LOG_LEVEL: 'warn',
