@@ -34,6 +34,9 @@ type evalCase struct {
 	Intent  string      `json:"intent"`
 	Expect  *evalExpect `json:"expect,omitempty"`
 	Note    string      `json:"note,omitempty"`
+	// Split is "" for the development set (written first, tuned against)
+	// or "holdout" (written after tuning; reported separately).
+	Split string `json:"split,omitempty"`
 }
 
 // evalExpect describes the expected patient set in plain terms; the
@@ -348,7 +351,7 @@ func TestEval(t *testing.T) {
 func report(t *testing.T, results []evalResult) {
 	type tally struct{ ok, n int }
 	per := map[string]*tally{}
-	total := tally{}
+	total, dev, hold := tally{}, tally{}, tally{}
 	var misses []string
 	for _, r := range results {
 		k := r.c.Intent
@@ -357,9 +360,15 @@ func report(t *testing.T, results []evalResult) {
 		}
 		per[k].n++
 		total.n++
+		split := &dev
+		if r.c.Split == "holdout" {
+			split = &hold
+		}
+		split.n++
 		if r.ok {
 			per[k].ok++
 			total.ok++
+			split.ok++
 		} else {
 			misses = append(misses, fmt.Sprintf("  %-14s %-55q %s", r.c.ID, r.c.Message, r.reason))
 		}
@@ -375,6 +384,10 @@ func report(t *testing.T, results []evalResult) {
 		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%%\n", k, per[k].ok, per[k].n, 100*float64(per[k].ok)/float64(per[k].n))
 	}
 	fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%% exact (target >= 95%%)\n", "OVERALL", total.ok, total.n, 100*float64(total.ok)/float64(total.n))
+	if hold.n > 0 {
+		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%%\n", "  development split", dev.ok, dev.n, 100*float64(dev.ok)/float64(dev.n))
+		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%% (written after tuning)\n", "  held-out split", hold.ok, hold.n, 100*float64(hold.ok)/float64(hold.n))
+	}
 	if len(misses) > 0 {
 		fmt.Fprintf(&b, "misses:\n%s\n", strings.Join(misses, "\n"))
 	}

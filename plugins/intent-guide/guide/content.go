@@ -83,7 +83,8 @@ var fields = []struct {
 
 // fieldTopic recognises form questions.
 func fieldTopic(m nlu.Message, has func(...string) bool, page string) (string, bool) {
-	formy := has(" field", " format", " valid", " refused", " rejected", " invalid", " what goes in", " fill in", " required", " mandatory", " mean", " allowed", " accepted", " look like")
+	formy := has(" field", " format", " valid", " refused", " rejected", " invalid", " what goes in", " fill in", " required", " mandatory", " mean", " allowed", " accepted", " look like",
+		" enter", " put in", " type in", " should i write", " should i put")
 	if !formy {
 		return "", false
 	}

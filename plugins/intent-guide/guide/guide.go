@@ -94,6 +94,8 @@ func classify(m nlu.Message, page string) (string, float64, string) {
 		return IntentDecline, 0.98, "clinical"
 	case has(" delete all", " delete every", " remove all", " wipe", " drop all", " delete the database"):
 		return IntentDecline, 0.98, "bulk_delete"
+	case has(" every patient", " all patients", " all patient", " all the patients", " everyone s", " all of our patients") && has(" email", " phone", " address", " contact", " numbers"):
+		return IntentDecline, 0.98, "export"
 	case has(" export all", " export every", " download all", " dump all") || (has(" export", " send", " forward", " email ") && has(" personal", " gmail", " my email", " home email", " outside")):
 		return IntentDecline, 0.98, "export"
 	case has(" turn off the audit", " turn off audit", " disable audit", " disable the audit", " delete the audit", " delete audit", " stop auditing", " edit the audit", " change the audit"):
@@ -118,7 +120,7 @@ func classify(m nlu.Message, page string) (string, float64, string) {
 	if t, ok := workflowTopic(m, has); ok {
 		return IntentWorkflow, 0.88, t
 	}
-	if has(" what can you do", " what can i ask", " what do you do", " suggestions", " suggest", " alerts", " anything i should know",
+	if has(" what can you do", " what can i ask", " can i ask you", " things can i ask", " what kinds of things", " what sort of things", " what do you do", " suggestions", " suggest", " alerts", " anything i should know",
 		" what should i do", " what s next", " whats next", " what next") || strings.TrimSpace(text) == "help" || has(" help me ", " i need help") && m.Len() <= 4 {
 		return IntentSuggest, 0.9, "suggest"
 	}
@@ -128,7 +130,7 @@ func classify(m nlu.Message, page string) (string, float64, string) {
 // navTopic recognises "where is X", "how do I get to X", "open X".
 func navTopic(m nlu.Message, has func(...string) bool) (string, bool) {
 	where := has(" where can i", " where do i", " where is", " where are", " how do i get to", " how can i get to", " take me to", " go to", " navigate to", " bring me to", " open the", " find the", " how do i find the")
-	addPatient := has(" add a new patient", " add a patient", " add new patient", " create a patient", " create a new patient", " new patient form", " register a patient", " register a new patient", " add patient")
+	addPatient := has(" add a new patient", " add a patient", " add new patient", " create a patient", " create a new patient", " new patient form", " register a patient", " register a new patient", " add patient", " add someone", " add a new person", " add a person")
 	if addPatient && has(" how ", " where ", " open", " take me", " go to") {
 		return "add_patient", true
 	}

@@ -16,7 +16,7 @@ const (
 
 var nouns = []string{"patients", "patient", "people", "clients", "client", "records", "persons", "anyone", "everyone", "pts", "folks"}
 
-var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
+var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "look", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
 
 var statusVerbs = []string{"mark", "set", "change", "move", "switch", "update", "put", "make", "turn"}
 

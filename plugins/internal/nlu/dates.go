@@ -145,7 +145,7 @@ func pointAt(ws []string, i int, today time.Time) (from, to time.Time, n int) {
 		return d, d, 1
 	}
 	switch w {
-	case "today", "now":
+	case "today":
 		return today, today, 1
 	case "yesterday":
 		d := today.AddDate(0, 0, -1)

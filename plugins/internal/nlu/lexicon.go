@@ -10,7 +10,7 @@ active inactive onboarding churned churn current currently left lost pending dor
 dropped cancelled canceled paused lapsed intake enrolled new status statuses idle engaged gone quit sept
 show list find display search lookup open view give pull fetch get which who whose
 many count number total how much amount
-birthday birthdays born upcoming soon
+birthday birthdays bday bdays born upcoming soon
 today yesterday tomorrow week weeks month months year years quarter quarters day days
 weekend fortnight decade
 this last past previous next coming since before after between during within ago until
