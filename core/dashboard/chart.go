@@ -30,7 +30,7 @@ func barChart(title string, labels []string, ss []series, values [][]int) templa
 	}
 	maxV = niceCeil(maxV)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="none">`, w, h, html.EscapeString(title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, h, html.EscapeString(title))
 	plotH := float64(h - top - bottom)
 	for _, frac := range []float64{0, 0.5, 1} {
 		y := float64(top) + plotH*(1-frac)

@@ -142,6 +142,7 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	r.Post("/logout", db.session, db.logout)
 	r.Get("/", db.session, db.needUser, db.home)
 	r.Get("/help", db.session, db.needUser, db.helpPage)
+	r.Get("/activity", db.session, allow(adminPages...), db.activity)
 	db.bindPatients(r)
 	db.bindProviders(r)
 	db.bindImports(r)

@@ -27,9 +27,44 @@ type homeView struct {
 	Stuck        []*patient.Patient
 	StuckLink    string
 	Recent       []*patient.Patient
-	Activity     []audit.Event
+	ShowActivity bool // admins: recent activity, loaded after the page
 	Alerts       []alert
-	Names        map[string]string // user id -> name (admins)
+}
+
+// activityView is the recent-activity fragment.
+type activityView struct {
+	Activity []audit.Event
+	Names    map[string]string // user id -> name (admins)
+}
+
+// activity is the dashboard's recent-activity card (admins), loaded by
+// htmx after the page so the audit query never delays the dashboard.
+func (db *Dashboard) activity(c *fiber.Ctx) error {
+	if db.d.Audit == nil {
+		return unavailable("audit")
+	}
+	av := activityView{Names: db.userNames(c)}
+	ap, err := db.d.Audit.List(c.UserContext(), audit.Filter{Limit: 200})
+	if err != nil {
+		return err
+	}
+	av.Activity = changesOnly(ap.Items, 8)
+	return db.render(c, fiber.StatusOK, "activity", db.view(c, "Recent activity", "dashboard", av))
+}
+
+// parallel runs fs at once and returns the first error.
+func parallel(fs ...func() error) error {
+	errs := make(chan error, len(fs))
+	for _, f := range fs {
+		go func() { errs <- f() }()
+	}
+	var first error
+	for range fs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 type statusCount struct {
@@ -61,7 +96,28 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 		return unavailable("patients")
 	}
 	ctx := c.UserContext()
-	st, err := db.d.Patients.Stats(ctx, patient.StatsOptions{})
+	// The figures and the three short lists are independent reads, each
+	// audited: run them together so their audit events share one write.
+	const stuckDays = 14
+	stuckBefore := db.d.Now().AddDate(0, 0, -stuckDays).Format(time.DateOnly)
+	stuckTo, _ := time.Parse(time.DateOnly, stuckBefore)
+	var (
+		st                     patient.Stats
+		birthdays, stuck, last patient.Page
+	)
+	err := parallel(
+		func() (err error) { st, err = db.d.Patients.Stats(ctx, patient.StatsOptions{StuckDays: stuckDays}); return err },
+		func() (err error) {
+			birthdays, err = db.d.Patients.List(ctx, patient.Filter{BirthdayWithinDays: 30, Sort: "birthday", Limit: 6})
+			return err
+		},
+		func() (err error) {
+			stuck, err = db.d.Patients.List(ctx, patient.Filter{Statuses: []patient.Status{patient.StatusOnboarding},
+				StatusChangedTo: stuckTo.Add(24*time.Hour - time.Nanosecond), Sort: "updated_at", Limit: 6})
+			return err
+		},
+		func() (err error) { last, err = db.d.Patients.List(ctx, patient.Filter{Sort: "-updated_at", Limit: 8}); return err },
+	)
 	if err != nil {
 		return err
 	}
@@ -99,33 +155,12 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 		[]series{{Name: "active", Label: "to active"}, {Name: "inactive", Label: "to inactive"}, {Name: "churned", Label: "to churned"}}, vals)
 
 	hv.BirthdayLink = "/patients?birthday_within_days=30&sort=birthday"
-	page, err := db.d.Patients.List(ctx, patient.Filter{BirthdayWithinDays: 30, Sort: "birthday", Limit: 6})
-	if err != nil {
-		return err
-	}
-	hv.Birthdays = page.Items
-
-	stuckBefore := db.d.Now().AddDate(0, 0, -max(st.StuckDays, 1)).Format(time.DateOnly)
+	hv.Birthdays = birthdays.Items
 	q := url.Values{"status": {"onboarding"}, "status_changed_to": {stuckBefore}, "sort": {"updated_at"}}
 	hv.StuckLink = "/patients?" + q.Encode()
-	t, _ := time.Parse(time.DateOnly, stuckBefore)
-	page, err = db.d.Patients.List(ctx, patient.Filter{Statuses: []patient.Status{patient.StatusOnboarding}, StatusChangedTo: t.Add(24*time.Hour - time.Nanosecond), Sort: "updated_at", Limit: 6})
-	if err != nil {
-		return err
-	}
-	hv.Stuck = page.Items
-
-	page, err = db.d.Patients.List(ctx, patient.Filter{Sort: "-updated_at", Limit: 8})
-	if err != nil {
-		return err
-	}
-	hv.Recent = page.Items
-	if s.User.Role == actor.RoleAdmin && db.d.Audit != nil {
-		if ap, err := db.d.Audit.List(ctx, audit.Filter{Limit: 200}); err == nil {
-			hv.Activity = changesOnly(ap.Items, 8)
-		}
-		hv.Names = db.userNames(c)
-	}
+	hv.Stuck = stuck.Items
+	hv.Recent = last.Items
+	hv.ShowActivity = s.User.Role == actor.RoleAdmin && db.d.Audit != nil
 	hv.Alerts = db.alerts(s.User.Role, st, hv.StuckLink)
 	return db.render(c, fiber.StatusOK, "home", db.view(c, "Dashboard", "dashboard", hv))
 }

@@ -277,8 +277,21 @@ func TestPatientPages(t *testing.T) {
 	t.Run("dashboard", func(t *testing.T) {
 		r := f.client().login(adminEmail).get("/")
 		require.Equal(t, http.StatusOK, r.status)
-		for _, s := range []string{"All patients", `<svg class="chart"`, "Upcoming birthdays", "Stuck in onboarding", "Recently updated", "Needs attention", "stub-trap"} {
+		for _, s := range []string{"All patients", `<svg class="chart"`, "Upcoming birthdays", "Stuck in onboarding", "Recently updated", "Needs attention", "stub-trap", `hx-get="/activity"`} {
 			assert.Contains(t, r.body, s)
 		}
 	})
+}
+
+func TestActivityFragment(t *testing.T) {
+	f := newFixture(t, fixtureOpts{patients: 5})
+	c := f.client().login(adminEmail)
+	c.post("/patients", url.Values{"mrn": {"A-1"}, "first_name": {"A"}, "last_name": {"B"}, "date_of_birth": {"1980-01-01"}})
+	r := c.get("/activity", "HX-Request", "true", "HX-Target", "activity")
+	require.Equal(t, http.StatusOK, r.status)
+	assert.NotContains(t, r.body, "<html")
+	assert.Contains(t, r.body, "patient.create")
+	assert.NotContains(t, r.body, "patient.list", "reads are left out")
+	assert.Contains(t, r.body, "Ann Admin (admin@example.org)")
+	assert.Equal(t, http.StatusForbidden, f.client().login(staffEmail).get("/activity").status)
 }

@@ -98,17 +98,24 @@ func (db *Dashboard) patientList(c *fiber.Ctx) error {
 			fq[k] = v
 		}
 	}
-	providers, err := db.d.Patients.ListProviders(ctx)
-	if err != nil {
-		return err
+	f, ferr := patient.ParseFilter(fq, time.Local)
+	if ferr == nil && f.Limit == 0 {
+		f.Limit = 25
 	}
-	lv.Providers, lv.Names = providers, providerNames(providers)
-	f, err := patient.ParseFilter(fq, time.Local)
+	var providers []patient.Provider
+	// Both reads are audited: together, their events share one write.
+	err := parallel(
+		func() (err error) { providers, err = db.d.Patients.ListProviders(ctx); return err },
+		func() (err error) {
+			if ferr != nil {
+				return nil
+			}
+			lv.Page, err = db.d.Patients.List(ctx, f)
+			return err
+		},
+	)
 	if err == nil {
-		if f.Limit == 0 {
-			f.Limit = 25
-		}
-		lv.Page, err = db.d.Patients.List(ctx, f)
+		err = ferr
 	}
 	if err != nil {
 		if !errors.Is(err, fault.ErrInvalid) {
@@ -116,6 +123,7 @@ func (db *Dashboard) patientList(c *fiber.Ctx) error {
 		}
 		lv.Error = messageOf(err)
 	}
+	lv.Providers, lv.Names = providers, providerNames(providers)
 	lv.From, _ = strconv.Atoi(q.Get("from"))
 	lv.From = max(lv.From, 1)
 	lv.To = lv.From + len(lv.Page.Items) - 1

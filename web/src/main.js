@@ -89,6 +89,7 @@ function start() {
     initIdle();
   }
   document.documentElement.dataset.ready = '1';
+  document.documentElement.dataset.readyAt = String(Math.round(performance.now()));
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
