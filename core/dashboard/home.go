@@ -106,7 +106,10 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 		birthdays, stuck, last patient.Page
 	)
 	err := parallel(
-		func() (err error) { st, err = db.d.Patients.Stats(ctx, patient.StatsOptions{StuckDays: stuckDays}); return err },
+		func() (err error) {
+			st, err = db.d.Patients.Stats(ctx, patient.StatsOptions{StuckDays: stuckDays})
+			return err
+		},
 		func() (err error) {
 			birthdays, err = db.d.Patients.List(ctx, patient.Filter{BirthdayWithinDays: 30, Sort: "birthday", Limit: 6})
 			return err
@@ -116,7 +119,10 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 				StatusChangedTo: stuckTo.Add(24*time.Hour - time.Nanosecond), Sort: "updated_at", Limit: 6})
 			return err
 		},
-		func() (err error) { last, err = db.d.Patients.List(ctx, patient.Filter{Sort: "-updated_at", Limit: 8}); return err },
+		func() (err error) {
+			last, err = db.d.Patients.List(ctx, patient.Filter{Sort: "-updated_at", Limit: 8})
+			return err
+		},
 	)
 	if err != nil {
 		return err
