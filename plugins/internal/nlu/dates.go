@@ -114,6 +114,9 @@ func yearAt(ws []string, i int) (int, bool) {
 // isoDate parses 2025-03-01, 2025/03/01, 3/14/2025 and 3/14 (the current
 // year).
 func isoDate(w string, today time.Time) (time.Time, bool) {
+	if len(w) < 3 || w[0] < '0' || w[0] > '9' || !strings.ContainsAny(w, "-/.") {
+		return time.Time{}, false
+	}
 	for _, layout := range []string{"2006-01-02", "2006/01/02", "2006-1-2", "1/2/2006", "01/02/2006", "1-2-2006", "1.2.2006"} {
 		if t, err := time.Parse(layout, w); err == nil {
 			return t, true

@@ -1,10 +1,15 @@
 package nlu
 
+import "unicode/utf8"
+
 // Distance is the optimal-string-alignment (restricted Damerau-
 // Levenshtein) distance between a and b, counting insertions, deletions,
 // substitutions and transpositions of adjacent letters. It stops early
 // and returns max+1 once the distance must exceed max.
 func Distance(a, b string, max int) int {
+	if len(a) < 32 && len(b) < 32 && ascii(a) && ascii(b) {
+		return distanceASCII(a, b, max)
+	}
 	ra, rb := []rune(a), []rune(b)
 	if d := len(ra) - len(rb); d > max || -d > max {
 		return max + 1
@@ -35,7 +40,7 @@ func Distance(a, b string, max int) int {
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(rb)]
+	return min(prev[len(rb)], max+1)
 }
 
 // Tolerance is how many typos a word of n letters may carry and still
@@ -56,6 +61,49 @@ func Similar(typed, want string) bool {
 	if typed == want {
 		return true
 	}
-	n := min(len([]rune(typed)), len([]rune(want)))
+	n := min(utf8.RuneCountInString(typed), utf8.RuneCountInString(want))
 	return Distance(typed, want, Tolerance(n)) <= Tolerance(n)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// distanceASCII is Distance for short ASCII words, without allocating
+// (it runs for every unknown word against the keyword list, in WASM too).
+func distanceASCII(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max + 1
+	}
+	var r0, r1, r2 [32]int
+	prev2, prev, cur := &r0, &r1, &r2
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			best = min(best, v)
+		}
+		if best > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(b)], max+1)
 }

@@ -359,3 +359,22 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDistance: the allocation-free ASCII path agrees with the general one.
+func FuzzDistance(f *testing.F) {
+	f.Add("smith", "smtih", 2)
+	f.Add("kitten", "sitting", 3)
+	f.Fuzz(func(t *testing.T, a, b string, max int) {
+		if !ascii(a) || !ascii(b) || len(a) >= 32 || len(b) >= 32 || max < 0 || max > 40 {
+			return
+		}
+		if got, want := distanceASCII(a, b, max), distanceRunes(a, b, max); got != want {
+			t.Fatalf("Distance(%q,%q,%d) = %d, want %d", a, b, max, got, want)
+		}
+	})
+}
+
+// distanceRunes forces the general path.
+func distanceRunes(a, b string, max int) int {
+	return Distance(a+"\u00e9", b+"\u00e9", max)
+}
