@@ -29,6 +29,9 @@ type command struct {
 	needsApp bool
 	http     bool // build the HTTP server too
 	run      func(ctx context.Context, a *app.App, args []string, out io.Writer) error
+	// runConfig, when set, runs instead of run with the loaded config and
+	// no app (commands that build their own, like bench).
+	runConfig func(ctx context.Context, cfg *config.Config, args []string, out io.Writer) error
 }
 
 func commands() []command {
@@ -43,6 +46,7 @@ func commands() []command {
 		{name: "seed", summary: "seed deterministic demo patients (--patients N --seed S)", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runSeed(ctx, a.Patients, args, out)
 		}},
+		{name: "bench", summary: "load and benchmark harness on a fresh temporary server", runConfig: runBench},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
 			return err
@@ -102,6 +106,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	cfg, err := config.Load(fs, os.Environ())
 	if err != nil {
 		return err
+	}
+	if cmd.runConfig != nil {
+		return cmd.runConfig(ctx, cfg, rest, out)
 	}
 	if !cmd.needsApp {
 		return cmd.run(ctx, nil, rest, out)

@@ -210,6 +210,7 @@ func (d *DB) health() {
 	defer d.wg.Done()
 	t := time.NewTicker(d.cfg.PingEvery)
 	defer t.Stop()
+	slow := 0 // consecutive pings that timed out on a live connection
 	for {
 		select {
 		case <-d.closed:
@@ -217,13 +218,27 @@ func (d *DB) health() {
 		case <-t.C:
 		case <-d.reconnect:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		if d.ready.Load() {
-			if err := d.Ping(ctx); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if d.ready.Load() || slow > 0 {
+			err := d.Ping(ctx)
+			if err == nil {
+				slow = 0
+				d.ready.Store(true)
+				cancel()
+				continue
+			}
+			if errors.Is(err, context.DeadlineExceeded) && slow < 3 {
+				// Busy, not gone: stay ready for a few slow pings, then
+				// report not ready until it answers again.
+				slow++
+				if slow == 3 {
+					d.ready.Store(false)
+				}
 				cancel()
 				continue
 			}
 		}
+		slow = 0
 		d.ready.Store(false)
 		if err := d.connect(ctx); err != nil {
 			d.cfg.Logger.Warn("database unreachable; retrying", "err", err)
@@ -341,11 +356,17 @@ func (d *DB) classify(err error) error {
 	if errors.As(err, &re) {
 		return err
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The caller gave up, or the query ran past its time limit: the
+		// database is slow or the caller impatient, but the connection
+		// is fine, so no reconnect. A timeout still answers 503.
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: query timed out: %w", ErrUnavailable, err)
+		}
 		return err
 	}
-	// Anything else (timeouts, closed sockets, refused connections) means
-	// the database is not answering.
+	// Anything else (closed or reset sockets, refused connections) means
+	// the connection is gone: have the health loop reconnect at once.
 	d.ready.Store(false)
 	select {
 	case d.reconnect <- struct{}{}:

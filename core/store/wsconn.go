@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/gorilla/websocket"
@@ -183,9 +184,9 @@ func (c *wsConn) Call(ctx context.Context, req *connection.RPCRequest) (*connect
 	}()
 
 	c.writeMu.Lock()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.ws.SetWriteDeadline(dl)
-	}
+	// A fixed write deadline, not the caller's: a write cut short by one
+	// caller's deadline would leave the socket unusable for everyone.
+	_ = c.ws.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	err = c.ws.WriteMessage(websocket.BinaryMessage, data)
 	c.writeMu.Unlock()
 	if err != nil {
