@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pfinni/pfinni/core/plugin/fault"
 )
 
@@ -40,6 +44,9 @@ func (r *Registry) call(ctx context.Context, e *entry, hook string, req, resp an
 	if err != nil {
 		return fmt.Errorf("call plugin %q %s: encode request: %w", e.m.Name, hook, err)
 	}
+	ctx, span := r.tracer.Start(ctx, "plugin.call "+hook, trace.WithAttributes(
+		attribute.String("plugin.name", e.m.Name), attribute.String("plugin.kind", string(e.m.Kind)), attribute.String("plugin.hook", hook)))
+	defer span.End()
 	e.inflight.RLock()
 	defer e.inflight.RUnlock()
 	if e.rt == nil {
@@ -58,6 +65,10 @@ func (r *Registry) call(ctx context.Context, e *entry, hook string, req, resp an
 		}
 	}
 	r.record(e, time.Since(start), err)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, string(fault.KindOf(err)))
+	}
 	return err
 }
 

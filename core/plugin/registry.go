@@ -25,6 +25,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 	"github.com/pfinni/pfinni/core/plugin/manifest"
 	"github.com/pfinni/pfinni/core/plugin/wasmhost"
@@ -68,6 +71,8 @@ type Options struct {
 	// ProcessHealthInterval is how often process plugins are checked
 	// (default 10s).
 	ProcessHealthInterval time.Duration
+	// Tracer provides the spans "plugin.call <hook>"; nil means no tracing.
+	Tracer trace.TracerProvider
 }
 
 // Registry holds the installed plugins.
@@ -79,6 +84,7 @@ type Registry struct {
 	host     *hostcall.Dispatcher
 	state    StateStore
 	problems []error
+	tracer   trace.Tracer
 
 	mu      sync.Mutex // serialises lifecycle changes and route rebuilds
 	entries []*entry   // manifest order
@@ -106,7 +112,11 @@ func New(opts Options) (*Registry, error) {
 	if opts.State == nil {
 		opts.State = &memState{m: map[string]bool{}}
 	}
-	r := &Registry{opts: opts, dir: filepath.Dir(opts.ManifestPath), logger: opts.Logger, state: opts.State}
+	if opts.Tracer == nil {
+		opts.Tracer = noop.NewTracerProvider()
+	}
+	r := &Registry{opts: opts, dir: filepath.Dir(opts.ManifestPath), logger: opts.Logger, state: opts.State,
+		tracer: opts.Tracer.Tracer("github.com/pfinni/pfinni/core/plugin")}
 	if opts.Services.KB == nil {
 		opts.Services.KB = kbSelf{r}
 	}

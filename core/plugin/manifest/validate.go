@@ -12,11 +12,11 @@ import (
 )
 
 var (
-	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{2,47}$`)
-	semverRE  = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-	intentRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
-	formatRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
-	hostRE    = regexp.MustCompile(`^[A-Za-z0-9*.-]+(:[0-9]+)?$`)
+	nameRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{2,47}$`)
+	semverRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+	intentRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+	formatRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	hostRE   = regexp.MustCompile(`^[A-Za-z0-9*.-]+(:[0-9]+)?$`)
 )
 
 func validate(e *Entry, hostSDK string) *fieldErr {
