@@ -47,6 +47,12 @@ func commands() []command {
 			return runSeed(ctx, a.Patients, args, out)
 		}},
 		{name: "bench", summary: "load and benchmark harness on a fresh temporary server", runConfig: runBench},
+		{name: "import", summary: "import C-CDA / FHIR XML files, folders or .zip archives", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			if err := a.WaitPlugins(ctx); err != nil {
+				return err
+			}
+			return runImport(ctx, a.Imports, args, out)
+		}},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
 			return err

@@ -124,6 +124,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 		}
 	}
 	if !opts.NoHTTP {
+		// The server finishes imports an earlier run left unfinished.
+		a.Imports.Start(ctx)
 		a.Server = api.New(api.Deps{
 			Config: cfg, Logger: a.Log, DB: a.DB, Tracer: a.Telemetry.Tracer, Meter: a.Telemetry.Meter,
 			Version: Version, Services: a.services(),

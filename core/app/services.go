@@ -13,6 +13,8 @@ import (
 	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
@@ -24,6 +26,8 @@ type Services struct {
 	Auth    *auth.Service
 	Plugins  *plugin.Registry
 	Patients *patient.Service
+	Imports  *importer.Service
+	Chat     *chat.Service
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -48,6 +52,26 @@ func (a *App) wireServices(ctx context.Context) error {
 	}
 	a.Patients = patients
 	a.closers = append(a.closers, func(context.Context) error { return patients.Close() })
+
+	imp := importer.Deps{DB: a.DB, Patients: patients, Providers: patients, Auditor: a.Audit}
+	if a.Plugins != nil {
+		imp.Importer = a.Plugins
+	}
+	a.Imports, err = importer.New(imp, importer.Options{MaxBytes: int64(cfg.ImportMaxBytes), Logger: a.Log})
+	if err != nil {
+		return fmt.Errorf("build import service: %w", err)
+	}
+	a.closers = append(a.closers, a.Imports.Close)
+
+	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log}
+	if a.Plugins != nil {
+		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins
+	}
+	a.Chat, err = chat.New(ctx, cd, chat.Options{})
+	if err != nil {
+		return fmt.Errorf("build chat service: %w", err)
+	}
+	a.closers = append(a.closers, func(context.Context) error { return a.Chat.Close() })
 	return nil
 }
 
@@ -94,7 +118,7 @@ func (a *App) wirePlugins(ctx context.Context) error {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}
