@@ -106,9 +106,9 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 		r.auditAdmin(ctx, action, name, audit.OutcomeFailure, "no such plugin")
 		return Info{}, fmt.Errorf("%s %q: %w", action, name, ErrNotFound)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
+	e.lc.Lock()
+	defer e.lc.Unlock()
+	if r.isClosed() {
 		return Info{}, fmt.Errorf("%s %q: registry is closed", action, name)
 	}
 	if err := r.state.Save(ctx, name, on); err != nil {
@@ -125,17 +125,21 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 		if running {
 			e.resetBreaker()
 			e.setState(StateReady, "")
+			r.mu.Lock()
+			r.rebuild()
+			r.mu.Unlock()
 		} else {
 			r.load(ctx, e)
 		}
 	} else {
 		e.setState(StateDisabled, "")
+		r.mu.Lock()
 		r.rebuild() // stop routing first, then drain and stop
+		r.mu.Unlock()
 		if err := e.stop(ctx); err != nil {
 			r.logger.Error("stop plugin", "plugin", name, "err", err)
 		}
 	}
-	r.rebuild()
 	r.auditAdmin(ctx, action, name, audit.OutcomeSuccess, "state "+string(e.getState()))
 	return e.info(), nil
 }

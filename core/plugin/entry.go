@@ -55,6 +55,10 @@ func startProcess(ctx context.Context, r *Registry, m manifest.Entry, sum []byte
 type entry struct {
 	m manifest.Entry
 
+	// lc serialises this plugin's lifecycle changes (load, stop,
+	// enable, disable); it is held across a load, r.mu is not.
+	lc sync.Mutex
+
 	// inflight is held shared by every call and exclusively to swap rt,
 	// so stopping a plugin drains its calls first.
 	inflight sync.RWMutex

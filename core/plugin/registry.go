@@ -86,7 +86,7 @@ type Registry struct {
 	problems []error
 	tracer   trace.Tracer
 
-	mu      sync.Mutex // serialises lifecycle changes and route rebuilds
+	mu      sync.Mutex // guards entries, closed and route rebuilds; never held across a load
 	entries []*entry   // manifest order
 	routes  atomic.Pointer[routes]
 	closed  bool
@@ -143,72 +143,103 @@ func (r *Registry) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start plugins: %w", err)
 	}
-	for _, e := range entryErrs {
-		r.logger.Error("plugin manifest entry refused", "err", e)
-		r.problems = append(r.problems, e)
-	}
 	saved, err := r.state.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("start plugins: load state: %w", err)
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	for _, e := range entryErrs {
+		r.logger.Error("plugin manifest entry refused", "err", e)
+		r.problems = append(r.problems, e)
+	}
 	for _, me := range m.Plugins {
 		e := newEntry(me, r.opts.BreakerThreshold)
 		e.enabled = me.IsEnabled()
 		if v, ok := saved[me.Name]; ok {
 			e.enabled = v
 		}
-		r.entries = append(r.entries, e)
 		if !e.enabled {
-			e.setState(StateDisabled, "")
-			continue
+			e.state = StateDisabled
 		}
-		r.load(ctx, e)
+		r.entries = append(r.entries, e)
 	}
+	entries := r.entries
 	r.rebuild()
+	r.mu.Unlock()
+	// Load one by one without holding r.mu, so List and calls to plugins
+	// already loaded are served meanwhile (a cold compile takes about a
+	// second per module).
+	for _, e := range entries {
+		e.lc.Lock()
+		if e.getState() == StateLoading {
+			r.load(ctx, e)
+		}
+		e.lc.Unlock()
+	}
 	return nil
 }
 
 // Problems returns the manifest entries refused at Start.
-func (r *Registry) Problems() []error { return append([]error(nil), r.problems...) }
+func (r *Registry) Problems() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.problems...)
+}
 
 // Close stops every plugin in reverse order of start and releases the
 // WASM engine. Calls after Close fail with fault.Unavailable.
 func (r *Registry) Close(ctx context.Context) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return nil
 	}
 	r.closed = true
-	r.routes.Store(&routes{byName: map[string]*entry{}, importers: map[string]*entry{}})
+	r.rebuild()
+	entries := r.entries
+	r.mu.Unlock()
 	var errs []error
-	for i := len(r.entries) - 1; i >= 0; i-- {
-		if err := r.entries[i].stop(ctx); err != nil {
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		e.lc.Lock()
+		if err := e.stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		e.lc.Unlock()
 	}
 	errs = append(errs, r.engine.Close(ctx))
 	return errors.Join(errs...)
 }
 
-// load verifies and starts e's runtime; on failure e is marked failed.
-// Called with r.mu held.
+func (r *Registry) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// load verifies and starts e's runtime and routes calls to it; on
+// failure e is marked failed. Called with e.lc held, without r.mu.
 func (r *Registry) load(ctx context.Context, e *entry) {
 	e.setState(StateLoading, "")
 	rt, err := r.startRuntime(ctx, e.m)
-	if err != nil {
+	switch {
+	case err != nil:
 		r.logger.Error("load plugin", "plugin", e.m.Name, "err", err)
 		e.setState(StateFailed, err.Error())
-		return
+	case r.isClosed():
+		_ = rt.Close(ctx)
+		e.setState(StateDisabled, "registry closed")
+	default:
+		e.inflight.Lock()
+		e.rt = rt
+		e.inflight.Unlock()
+		e.resetBreaker()
+		e.setState(StateReady, "")
+		r.logger.Info("plugin ready", "plugin", e.m.Name, "version", e.m.Version, "kind", e.m.Kind)
 	}
-	e.inflight.Lock()
-	e.rt = rt
-	e.inflight.Unlock()
-	e.resetBreaker()
-	e.setState(StateReady, "")
-	r.logger.Info("plugin ready", "plugin", e.m.Name, "version", e.m.Version, "kind", e.m.Kind)
+	r.mu.Lock()
+	r.rebuild()
+	r.mu.Unlock()
 }
 
 func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime, error) {

@@ -299,3 +299,28 @@ func TestDisableDrainsInflight(t *testing.T) {
 	}
 	assert.Equal(t, fault.Unavailable, fault.KindOf(r.Call(staff(), "stub-slow", sdk.HookIntentHandle, nil, nil)))
 }
+
+// The core starts the registry in the background and serves meanwhile.
+func TestConcurrentStartListAndAdmin(t *testing.T) {
+	path := writeManifest(t,
+		plug{name: "stub-echo", provides: "{intents: [{name: echo.say}]}"},
+		plug{name: "stub-intent", provides: intents, caps: []string{"patients:read"}},
+	)
+	r, err := New(Options{ManifestPath: path, DataDir: sharedData})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- r.Start(context.Background()) }()
+	for i := 0; i < 20; i++ {
+		_ = r.List()
+		_ = r.Problems()
+		_, _ = r.MatchIntent(staff(), sdk.MatchRequest{Message: "echo"})
+		_, _ = r.Disable(admin(), "stub-intent")
+		_, _ = r.Enable(admin(), "stub-intent")
+	}
+	require.NoError(t, <-done)
+	require.Eventually(t, func() bool { s := states(r); return s["stub-echo"] == StateReady && s["stub-intent"] == StateReady }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Close(context.Background()))
+	for _, in := range r.List() {
+		assert.NotEqual(t, StateLoading, in.State)
+	}
+}

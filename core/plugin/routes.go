@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"maps"
+	"sync"
 
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -65,10 +67,20 @@ func (k kbSelf) Search(ctx context.Context, req sdk.KBSearchRequest) (sdk.KBSear
 }
 
 // memState is the in-memory StateStore used when none is given.
-type memState struct{ m map[string]bool }
+type memState struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
 
-func (s *memState) Load(context.Context) (map[string]bool, error) { return s.m, nil }
+func (s *memState) Load(context.Context) (map[string]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.m), nil
+}
+
 func (s *memState) Save(_ context.Context, name string, enabled bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.m[name] = enabled
 	return nil
 }
