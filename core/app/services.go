@@ -63,7 +63,9 @@ func (a *App) wireServices(ctx context.Context) error {
 	}
 	a.closers = append(a.closers, a.Imports.Close)
 
-	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log}
+	host, _ := os.Hostname()
+	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log,
+		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	if a.Plugins != nil {
 		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins
 	}
