@@ -1,0 +1,201 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/importer"
+	"github.com/pfinni/pfinni/core/importer/importertest"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+// routeRule is one row of the route x role table: who may call a route.
+// A nil roles list marks a public route.
+type routeRule struct {
+	method, path string
+	roles        []actor.Role
+}
+
+// The table is written from the product rules (design.md "Roles": admin
+// does everything, staff handles patients and chat, the auditor reads the
+// audit trail and changes nothing), independently of the bind functions:
+// a route bound with other roles, or a route missing here, fails the test.
+var (
+	publicRoute []actor.Role
+	anyRole     = []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor}
+	phi         = []actor.Role{actor.RoleAdmin, actor.RoleStaff}
+	admins      = []actor.Role{actor.RoleAdmin}
+	auditView   = []actor.Role{actor.RoleAdmin, actor.RoleAuditor}
+)
+
+var routeTable = []routeRule{
+	// Sign-in and the session.
+	{"POST", "/api/v1/auth/login", publicRoute},
+	{"POST", "/api/v1/auth/logout", anyRole},
+	{"GET", "/api/v1/auth/me", anyRole},
+
+	// Users and roles: admin only.
+	{"GET", "/api/v1/users", admins},
+	{"POST", "/api/v1/users", admins},
+	{"GET", "/api/v1/users/:id", admins},
+	{"PATCH", "/api/v1/users/:id", admins},
+
+	// The audit trail: read by auditors and admins, changed by nobody.
+	{"GET", "/api/v1/audit", auditView},
+	{"GET", "/api/v1/audit/verify", auditView},
+	{"GET", "/api/v1/audit/export.csv", auditView},
+
+	// Plugins: admin only.
+	{"GET", "/api/v1/plugins", admins},
+	{"POST", "/api/v1/plugins/:name/enable", admins},
+	{"POST", "/api/v1/plugins/:name/disable", admins},
+
+	// Patients (PHI): staff and admins; delete is admin only.
+	{"GET", "/api/v1/patients", phi},
+	{"POST", "/api/v1/patients", phi},
+	{"GET", "/api/v1/patients/stats", phi},
+	{"GET", "/api/v1/patients/workflow", phi},
+	{"GET", "/api/v1/patients/:id", phi},
+	{"PATCH", "/api/v1/patients/:id", phi},
+	{"DELETE", "/api/v1/patients/:id", admins},
+	{"POST", "/api/v1/patients/:id/status", phi},
+	{"GET", "/api/v1/patients/:id/history", phi},
+	{"GET", "/api/v1/patients/:id/documents", phi},
+
+	// Providers.
+	{"GET", "/api/v1/providers", phi},
+	{"POST", "/api/v1/providers", phi},
+	{"GET", "/api/v1/providers/:id", phi},
+	{"PATCH", "/api/v1/providers/:id", phi},
+
+	// Imports and the documents they keep (PHI).
+	{"POST", "/api/v1/imports", phi},
+	{"GET", "/api/v1/imports", phi},
+	{"GET", "/api/v1/imports/quarantine", phi},
+	{"GET", "/api/v1/imports/:id", phi},
+	{"POST", "/api/v1/imports/files/:id/retry", phi},
+	{"GET", "/api/v1/documents/:id", phi},
+
+	// The assistant: every signed-in role may talk to it; what a role may
+	// see or change through it is checked by the services it calls.
+	{"POST", "/api/v1/chat", anyRole},
+	{"GET", "/api/v1/chat/history", anyRole},
+	{"POST", "/api/v1/chat/actions/:id/confirm", anyRole},
+	{"POST", "/api/v1/chat/actions/:id/cancel", anyRole},
+	{"GET", "/api/v1/chat/tour", anyRole},
+	{"PUT", "/api/v1/chat/tour", anyRole},
+	{"GET", "/ws/chat", anyRole},
+}
+
+// newFullServer serves every API service on one database.
+func newFullServer(t *testing.T) (*Server, *auth.Service) {
+	t.Helper()
+	db := storetest.New(t)
+	log := audit.New(db, audit.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	env := importertest.New(t, db, log, importer.Options{})
+	assistant, err := chat.New(context.Background(), chat.Deps{DB: db, Patients: env.Patients, Audit: log, Logger: quiet}, chat.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = assistant.Close() })
+	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 1 << 30})
+	cfg := testConfig(t)
+	cfg.APIRateLimit = 1 << 30
+	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
+		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
+	}})
+	sys := actor.System(context.Background())
+	for _, r := range anyRole {
+		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})
+		require.NoError(t, err)
+	}
+	return srv, au
+}
+
+var routeParam = regexp.MustCompile(`:[A-Za-z_]+`)
+
+func TestRouteRoleTable(t *testing.T) {
+	srv, au := newFullServer(t)
+	app := srv.App()
+
+	// (a) Every route the server binds is in the table, and (b) every
+	// table row is bound (a stale row would test nothing).
+	table := map[string]routeRule{}
+	for _, r := range routeTable {
+		key := r.method + " " + r.path
+		if _, dup := table[key]; dup {
+			t.Fatalf("duplicate table row %s", key)
+		}
+		table[key] = r
+	}
+	bound := map[string]bool{}
+	for _, r := range app.GetRoutes(true) {
+		if r.Method == "HEAD" || !(strings.HasPrefix(r.Path, "/api/v1/") || strings.HasPrefix(r.Path, "/ws/")) {
+			continue // HEAD mirrors GET; health probes are public by design
+		}
+		key := r.Method + " " + r.Path
+		bound[key] = true
+		if _, ok := table[key]; !ok {
+			t.Errorf("route %s is bound but not in the route x role table", key)
+		}
+	}
+	for key := range table {
+		assert.True(t, bound[key], "table row %s is not bound by the server", key)
+	}
+
+	// (c) Each route x {anonymous, admin, staff, auditor}: 401 for
+	// anonymous, 403 for a role the table does not name, and neither for
+	// a role it does. Every call uses a fresh session (bearer, so no CSRF
+	// token is needed) so that logging out does not spoil the next one.
+	login := func(r actor.Role) []string {
+		ctx := actor.With(context.Background(), actor.Actor{RequestID: "roles-test", IP: "192.0.2.10"})
+		sess, err := au.Login(ctx, string(r)+"@x.example", apiTestPassword)
+		require.NoError(t, err)
+		return []string{"Authorization", "Bearer " + sess.Token}
+	}
+	for _, rule := range routeTable {
+		path := routeParam.ReplaceAllString(rule.path, "no-such-id")
+		body := ""
+		if rule.method != "GET" && rule.method != "DELETE" {
+			body = "{}"
+		}
+		for _, role := range append([]actor.Role{""}, anyRole...) {
+			name := fmt.Sprintf("%s %s as %s", rule.method, rule.path, cmpOr(string(role), "anonymous"))
+			t.Run(name, func(t *testing.T) {
+				var hdr []string
+				if role != "" {
+					hdr = login(role)
+				}
+				res, resBody := do(t, app, rule.method, path, body, hdr...)
+				switch {
+				case rule.roles == nil:
+					assert.NotContains(t, []int{401, 403}, res.StatusCode, "public route: %s", resBody)
+				case role == "":
+					assert.Equal(t, 401, res.StatusCode, "anonymous: %s", resBody)
+				case !slices.Contains(rule.roles, role):
+					assert.Equal(t, 403, res.StatusCode, "role not allowed: %s", resBody)
+				default:
+					assert.NotContains(t, []int{401, 403}, res.StatusCode, "role allowed: %s", resBody)
+					assert.Less(t, res.StatusCode, 500, "an allowed call with a dummy body must not fail on the server: %s", resBody)
+				}
+			})
+		}
+	}
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
