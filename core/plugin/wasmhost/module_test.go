@@ -212,6 +212,9 @@ func TestPoolAndClose(t *testing.T) {
 }
 
 func TestCompilationCacheOnDisk(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a cold compile under -race takes minutes; covered by the non-race run")
+	}
 	dir := t.TempDir()
 	f := newFixture(t, dir)
 	f.load(t, Config{Name: "stub-echo"})
