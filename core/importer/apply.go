@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"sync"
 	"errors"
 	"fmt"
 	"path"
@@ -17,6 +18,7 @@ import (
 // jobCtx is what the applier of one job keeps between files.
 type jobCtx struct {
 	key       string
+	mu        sync.Mutex // guards providers; serialises provider creation
 	providers *providerIndex
 }
 

@@ -56,7 +56,7 @@ func (s *Service) Document(ctx context.Context, id string) (*Document, error) {
 	var rows []row
 	var err error
 	if len(id) == 64 {
-		rows, err = store.Query[[]row](ctx, s.d.DB, "SELECT * FROM $doc", map[string]any{"doc": docID(id)})
+		rows, err = store.Query[[]row](ctx, s.d.DB, "SELECT sha256, name, format, size, content, created_at FROM $doc", map[string]any{"doc": docID(id)})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read document: %w", err)
@@ -70,6 +70,10 @@ func (s *Service) Document(ctx context.Context, id string) (*Document, error) {
 	r := rows[0]
 	if err := s.audit(ctx, "document.read", "source_document", id, audit.OutcomeSuccess, ""); err != nil {
 		return nil, err
+	}
+	r.PatientIDs, err = store.Query[[]string](ctx, s.d.DB, "SELECT VALUE patient_id FROM patient_document WHERE document = $d", map[string]any{"d": id})
+	if err != nil {
+		return nil, fmt.Errorf("read document: %w", err)
 	}
 	if r.PatientIDs == nil {
 		r.PatientIDs = []string{}

@@ -150,8 +150,9 @@ func (s *Service) createJob(ctx context.Context, origin string, items []intake) 
 		if it.data == nil {
 			continue
 		}
+		format, _ := sniff(it.data)
 		batch = append(batch, map[string]any{"id": docID(it.sha), "sha256": it.sha, "name": path.Base(it.name),
-			"size": it.size, "content": it.data, "created_at": now})
+			"format": format, "size": it.size, "content": it.data, "created_at": now})
 		size += len(it.data)
 		if size >= batchBytes {
 			if err := flush(); err != nil {
@@ -240,8 +241,13 @@ func (s *Service) Job(ctx context.Context, id string) (*Job, error) {
 	}
 	j := r.job()
 	j.Files = make([]File, len(files))
+	j.Counts, j.Progress.Done = Counts{}, 0
 	for i, f := range files {
 		j.Files[i] = f.file()
+		if f.State == stateDone {
+			j.Progress.Done++
+			j.Counts.add(f.Result)
+		}
 	}
 	return &j, nil
 }
@@ -258,9 +264,24 @@ func (s *Service) Jobs(ctx context.Context, limit int) ([]Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list import jobs: %w", err)
 	}
+	var running []string
+	for _, r := range rows {
+		if r.Status == StatusRunning {
+			running = append(running, r.Key)
+		}
+	}
+	tally := map[string]jobTally{}
+	if len(running) > 0 {
+		if tally, err = s.tally(ctx, running); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Job, len(rows))
 	for i, r := range rows {
 		out[i] = r.job()
+		if t, ok := tally[r.Key]; ok {
+			out[i].Progress.Done, out[i].Counts = t.done, t.counts
+		}
 	}
 	return out, nil
 }

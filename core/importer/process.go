@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
@@ -130,37 +132,72 @@ func (s *Service) process(ctx context.Context, key string, progress ProgressFunc
 		}()
 	}
 
+	// Apply: files go to ApplyWorkers appliers by the MRN of their first
+	// record, so all files about one patient are applied one after the
+	// other, in file order, and files about different patients in
+	// parallel.
 	jc := &jobCtx{key: key}
-	prog := Progress{Done: job.Done, Total: job.Total}
-	var stopErr error
-	for t := range order {
-		if stopErr != nil {
-			continue // drain
-		}
-		p := <-t.out
-		if ctx.Err() != nil {
-			stopErr = ctx.Err()
-			continue
-		}
-		if p.err != nil {
-			stopErr = p.err
-			cancel(nil) // stop the parsers too
-			continue
-		}
-		// Once applying starts, the file is finished even if ctx ends, so
-		// a stop never leaves a patient written but its file pending.
-		actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		f, err := s.finishFile(actx, jc, p)
-		acancel()
-		if err != nil {
+	var (
+		mu      sync.Mutex
+		prog    = Progress{Done: job.Total - len(files), Total: job.Total}
+		stopErr error
+	)
+	stop := func(err error) {
+		mu.Lock()
+		if stopErr == nil {
 			stopErr = err
-			cancel(nil)
+		}
+		mu.Unlock()
+		cancel(nil) // stop the parsers and the other appliers too
+	}
+	shards := make([]chan parsed, s.opt.ApplyWorkers)
+	var wg sync.WaitGroup
+	for i := range shards {
+		shards[i] = make(chan parsed, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range shards[i] {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				// Once applying starts, the file is finished even if ctx
+				// ends, so a stop never leaves a patient written but its
+				// file pending.
+				actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+				f, err := s.finishFile(actx, jc, p)
+				acancel()
+				if err != nil {
+					stop(err)
+					continue
+				}
+				mu.Lock()
+				prog.Done++
+				if progress != nil {
+					progress(prog, f)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for t := range order {
+		p := <-t.out
+		switch {
+		case ctx.Err() != nil:
+			stop(ctx.Err())
+			continue
+		case p.err != nil:
+			stop(p.err)
 			continue
 		}
-		prog.Done++
-		if progress != nil {
-			progress(prog, f)
-		}
+		shards[shardOf(p, len(shards))] <- p
+	}
+	for _, c := range shards {
+		close(c)
+	}
+	wg.Wait()
+	if stopErr == nil && ctx.Err() != nil {
+		stopErr = ctx.Err()
 	}
 	if stopErr != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errLeaseLost) {
@@ -211,17 +248,55 @@ func (s *Service) finishJob(ctx context.Context, key string) error {
 		s.release(key)
 		return fmt.Errorf("finish import job %s: %d files still pending", key, left)
 	}
-	rows, err := store.Query[[]jobRow](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(), lease_owner = ''
-		WHERE status = 'running' RETURN *, record::id(id) AS key`, map[string]any{"job": jobID(key)})
+	tally, err := s.tally(ctx, []string{key})
 	if err != nil {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}
-	if len(rows) == 1 {
-		c := rows[0].Counts
+	c := tally[key].counts
+	keys, err := store.Query[[]string](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(), lease_owner = '',
+		done = $done, counts = $counts WHERE status = 'running' RETURN VALUE record::id(id)`,
+		map[string]any{"job": jobID(key), "done": tally[key].done, "counts": map[string]any{
+			"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged, "rejected": c.Rejected}})
+	if err != nil {
+		return fmt.Errorf("finish import job %s: %w", key, err)
+	}
+	if len(keys) == 1 {
 		return s.audit(ctx, "import.finish", "import_job", key, audit.OutcomeSuccess,
 			fmt.Sprintf("created=%d updated=%d unchanged=%d rejected=%d", c.Created, c.Updated, c.Unchanged, c.Rejected))
 	}
 	return nil
+}
+
+// jobTally is a job's progress counted from its files.
+type jobTally struct {
+	done   int
+	counts Counts
+}
+
+// tally counts the done files of jobs by result. Counting from the
+// files (not counters on the job) lets files be committed in parallel
+// without contending for the job's record.
+func (s *Service) tally(ctx context.Context, keys []string) (map[string]jobTally, error) {
+	type row struct {
+		Job    string `json:"job"`
+		Result string `json:"result"`
+		N      int    `json:"n"`
+	}
+	rows, err := store.Query[[]row](ctx, s.d.DB, `SELECT job, result, count() AS n FROM import_file
+		WHERE job IN $keys AND state = 'done' GROUP BY job, result`, map[string]any{"keys": keys})
+	if err != nil {
+		return nil, fmt.Errorf("count import files: %w", err)
+	}
+	out := map[string]jobTally{}
+	for _, r := range rows {
+		t := out[r.Job]
+		t.done += r.N
+		for range r.N {
+			t.counts.add(r.Result)
+		}
+		out[r.Job] = t
+	}
+	return out, nil
 }
 
 // parse is a file's parse stage: the kept document is read, its format
@@ -388,13 +463,12 @@ func (s *Service) finishFile(ctx context.Context, jc *jobCtx, p parsed) (File, e
 	q.WriteString(`BEGIN;
 UPDATE $file SET state = 'done', result = $result, detail = $detail, records = $records, problems = $problems,
 	patient_ids = $pids, format = $format, quarantined = $quarantined, attempts += 1, updated_at = time::now();
-UPDATE $job SET done += 1, counts.` + out.result + ` += 1;
 `)
-	vars := map[string]any{"file": fileID(f.Key), "job": jobID(f.Job), "result": out.result, "detail": out.detail,
+	vars := map[string]any{"file": fileID(f.Key), "result": out.result, "detail": out.detail,
 		"records": out.records, "problems": problemRows(out.problems), "pids": out.patientIDs, "format": out.format, "quarantined": quarantined}
 	if f.Document != "" {
-		q.WriteString("UPDATE $doc SET format = $format, patient_ids = array::union(patient_ids, $pids);\n")
-		vars["doc"] = docID(f.Document)
+		// The document row itself is never rewritten (it holds the whole
+		// original); its links to patients are rows of their own.
 		if len(out.patientIDs) > 0 {
 			links := make([]map[string]any, len(out.patientIDs))
 			for i, pid := range out.patientIDs {
@@ -410,7 +484,15 @@ UPDATE $job SET done += 1, counts.` + out.result + ` += 1;
 		vars["retried"] = fileID(f.RetryOf)
 	}
 	q.WriteString("COMMIT;")
-	if err := s.d.DB.Exec(ctx, q.String(), vars); err != nil {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		// Two files with the same content commit to the same document row.
+		if err = s.d.DB.Exec(ctx, q.String(), vars); err == nil || !strings.Contains(err.Error(), "conflict") {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	if err != nil {
 		return File{}, fmt.Errorf("commit import file: %w", err)
 	}
 	f.State, f.Result, f.Detail, f.Records, f.Problems, f.PatientIDs, f.Format, f.Quarantined =
@@ -437,4 +519,16 @@ func problemRows(ps []Problem) []map[string]any {
 		out[i] = map[string]any{"element": p.Element, "message": p.Message, "severity": p.Severity, "record": p.Record}
 	}
 	return out
+}
+
+// shardOf picks the applier of a parsed file: by the MRN of its first
+// record, so files about the same patient keep their order.
+func shardOf(p parsed, n int) int {
+	key := p.f.Key
+	if len(p.res.Records) > 0 {
+		key = strings.TrimSpace(p.res.Records[0].MRN)
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
 }

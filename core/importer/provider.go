@@ -47,6 +47,8 @@ func providerKey(name string) string {
 // matched by NPI, else by name, else created. Failing that is a warning:
 // the patient is imported without a provider.
 func (s *Service) resolveProvider(ctx context.Context, jc *jobCtx, format string, rp *sdk.Provider) (string, []Problem, error) {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
 	if jc.providers == nil {
 		list, err := s.d.Providers.ListProviders(ctx)
 		if err != nil {

@@ -63,6 +63,9 @@ type Options struct {
 	// Workers is how many documents are parsed at once (the results are
 	// applied one by one, in file order); 2.
 	Workers int
+	// ApplyWorkers is how many files are applied at once; files about
+	// the same MRN always go to the same worker, in order; 4.
+	ApplyWorkers int
 	// ParseTimeout bounds one importer call; 60s.
 	ParseTimeout time.Duration
 	// LeaseTTL is how long a job stays claimed by this instance without
@@ -83,6 +86,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 2
+	}
+	if o.ApplyWorkers <= 0 {
+		o.ApplyWorkers = 4
 	}
 	if o.ParseTimeout <= 0 {
 		o.ParseTimeout = time.Minute

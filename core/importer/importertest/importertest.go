@@ -22,6 +22,9 @@ import (
 	"github.com/pfinni/pfinni/core/plugin/manifest"
 	"github.com/pfinni/pfinni/core/plugin/plugintest"
 	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/plugins/importer-ccda/ccda"
+	"github.com/pfinni/pfinni/plugins/importer-fhir/fhir"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Importers are the first-party importer plugins and the formats each serves.
@@ -91,6 +94,26 @@ type Recorder = patienttest.Auditor
 // used). Everything is closed when the test ends.
 func New(tb testing.TB, db *store.DB, aud importer.Auditor, opts importer.Options) *Env {
 	tb.Helper()
+	return NewWith(tb, db, aud, nil, opts)
+}
+
+// Native parses in-process with the importer plugins' own parser
+// packages (no WASM): for benchmarks that separate the pipeline's cost
+// from the sandbox's.
+type Native struct{}
+
+// Import routes req by format to the C-CDA or FHIR parser.
+func (Native) Import(ctx context.Context, req sdk.ImportRequest) (sdk.ImportResult, error) {
+	if req.Format == importer.FormatFHIRXML {
+		return fhir.Importer{}.Import(ctx, req)
+	}
+	return ccda.Importer{}.Import(ctx, req)
+}
+
+// NewWith is New with the documents parsed by imp instead of the plugin
+// registry (which is still started) when imp is not nil.
+func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer, opts importer.Options) *Env {
+	tb.Helper()
 	if aud == nil {
 		aud = &Recorder{}
 	}
@@ -115,7 +138,10 @@ func New(tb testing.TB, db *store.DB, aud importer.Auditor, opts importer.Option
 	if got := reg.ImportFormats(); len(got) != len(Importers) {
 		tb.Fatalf("importer plugins not in service: formats %v; plugins %+v", got, reg.List())
 	}
-	svc, err := importer.New(importer.Deps{DB: db, Importer: reg, Patients: pats, Providers: pats, Auditor: aud}, opts)
+	if imp == nil {
+		imp = reg
+	}
+	svc, err := importer.New(importer.Deps{DB: db, Importer: imp, Patients: pats, Providers: pats, Auditor: aud}, opts)
 	if err != nil {
 		tb.Fatalf("import service: %v", err)
 	}
