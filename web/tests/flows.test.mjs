@@ -91,7 +91,9 @@ test('filters live in the URL and the back button restores them', async (t) => {
   await shot(page, 'filter-url-state');
   await page.goBack();
   await page.waitForURL((u) => /status=active/.test(u.href) && !/sort=/.test(u.href));
-  await page.waitForLoadState('load');
+  // htmx keeps no page copies (no PHI in localStorage): going back
+  // reloads the page from its address, which restores the form.
+  await page.waitForFunction(() => document.getElementById('sort')?.value === '' && document.documentElement.dataset.ready === '1');
   assert.equal(await page.getByLabel('Sort by').inputValue(), '');
   assert.ok(await page.getByLabel('Active', { exact: true }).isChecked());
   assert.equal(await count(), active);
