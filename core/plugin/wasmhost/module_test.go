@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"errors"
 	"strings"
 	"testing"
@@ -243,4 +244,45 @@ func TestHealthWithoutExport(t *testing.T) {
 	ctx, cancel := context.WithCancel(staff())
 	cancel()
 	assert.ErrorIs(t, e.Health(ctx), context.Canceled)
+}
+
+func TestGrantedClockAndRandom(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Capabilities: []string{"clock", "random"}})
+	r, err := handle(t, m, staff(), "echo tick")
+	require.NoError(t, err)
+	assert.Equal(t, "tick", r.Reply)
+}
+
+func TestReleaseAfterClose(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Concurrency: 1})
+	inst, err := m.acquire(staff())
+	require.NoError(t, err)
+	require.NoError(t, m.Close(context.Background()))
+	m.release(inst) // an in-flight call finishing after Close frees its instance
+	assert.Empty(t, m.slots)
+	assert.Empty(t, m.idle)
+}
+
+func TestEngineConfig(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	require.NoError(t, err)
+	require.NoError(t, e.Close(context.Background()))
+	file := t.TempDir() + "/file"
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	_, err = NewEngine(EngineConfig{CacheDir: file + "/cache"})
+	assert.ErrorContains(t, err, "wasm compilation cache")
+}
+
+func TestLargeArguments(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Concurrency: 1})
+	big := strings.Repeat("z", 200<<10) // past the scratch buffer: a one-off guest buffer
+	r, err := handle(t, m, staff(), "echo "+big)
+	require.NoError(t, err)
+	assert.Len(t, r.Reply, len(big))
+	r, err = handle(t, m, staff(), "echo small")
+	require.NoError(t, err)
+	assert.Equal(t, "small", r.Reply)
 }
