@@ -98,7 +98,7 @@ export function initChat() {
     if (Array.isArray(ps) && ps.length) {
       const tbody = el('tbody');
       for (const p of ps.slice(0, 20)) {
-        const a = el('a', { href: basePath() + '/patients/' + encodeURIComponent(p.id), text: [p.last_name, p.first_name].filter(Boolean).join(', ') || p.id });
+        const a = el('a', { href: basePath() + '/patients/' + encodeURIComponent(p.id), text: [p.last_name, p.first_name].filter(Boolean).join(', ') || p.mrn || p.id });
         tbody.append(el('tr', {}, el('td', {}, a), el('td', { text: p.mrn ?? '' }), el('td', { text: p.status ?? '' })));
       }
       const table = el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Patient' }), el('th', { text: 'MRN' }), el('th', { text: 'Status' }))), tbody);
