@@ -14,13 +14,13 @@ import (
 
 var articles = []sdk.Article{
 	{ID: "hipaa-minimum-necessary", Title: "HIPAA minimum necessary standard", Topics: []string{"hipaa"},
-		Summary: "Use or disclose only the minimum PHI needed for the purpose.",
+		Summary:   "Use or disclose only the minimum PHI needed for the purpose.",
 		Citations: []sdk.Citation{{Title: "Minimum necessary requirement", Source: "45 CFR 164.502(b)", URL: "https://www.hhs.gov/hipaa/for-professionals/privacy/guidance/minimum-necessary-requirement/index.html"}}},
 	{ID: "hipaa-audit-controls", Title: "HIPAA audit controls", Topics: []string{"hipaa", "audit"},
-		Summary: "Record and examine activity in systems that contain ePHI.",
+		Summary:   "Record and examine activity in systems that contain ePHI.",
 		Citations: []sdk.Citation{{Title: "Technical safeguards", Source: "45 CFR 164.312(b)"}}},
 	{ID: "howto-status-change", Title: "How to change a patient's status", Topics: []string{"features"},
-		Summary: "Open the patient, choose Change status; churn needs a reason.",
+		Summary:   "Open the patient, choose Change status; churn needs a reason.",
 		Citations: []sdk.Citation{{Title: "pfinni user guide", Source: "docs/user-guide.md"}}},
 }
 

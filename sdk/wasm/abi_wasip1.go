@@ -50,8 +50,14 @@ func view(ptr, n uint32) []byte {
 	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n)
+	// Linear memory starts at address 0, so a guest address is an offset
+	// from any pointer's address.
+	base := unsafe.Pointer(&anchor)
+	p := unsafe.Add(base, int(ptr)-int(uintptr(base)))
+	return unsafe.Slice((*byte)(p), n)
 }
+
+var anchor byte
 
 //go:wasmexport pfinni_abi_v1
 func abiV1() {}

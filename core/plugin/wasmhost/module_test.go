@@ -3,8 +3,8 @@ package wasmhost
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
