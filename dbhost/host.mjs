@@ -21,7 +21,7 @@
 import { createRequire } from "node:module";
 import http from "node:http";
 import { randomUUID } from "node:crypto";
-import { Decoder, Encoder, Tag } from "cbor-x";
+import { decode, encode, Tagged } from "@surrealdb/cbor";
 import { WebSocketServer } from "ws";
 
 const require = createRequire(import.meta.url);
@@ -56,18 +56,19 @@ const path = arg("--path", "mem://");
 const bind = arg("--bind", "127.0.0.1:0");
 const [bindHost, bindPort] = bind.split(":");
 
-const decoder = new Decoder({ mapsAsObjects: true, useRecords: false });
-const encoder = new Encoder({ mapsAsObjects: true, useRecords: false, tagUint8Array: false });
+const encoder = { encode: (v) => Buffer.from(encode(v)) };
+const decoder = { decode: (b) => decode(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) };
 
 function uuidBytes(u) {
   return Buffer.from(u.replace(/-/g, ""), "hex");
 }
 function sessionTag(u) {
-  return new Tag(uuidBytes(u), 37);
+  return new Tagged(37, new Uint8Array(uuidBytes(u)));
 }
 function tagKey(v) {
   // Returns a stable string for a session value (tag 37 over 16 bytes).
-  if (v instanceof Tag) v = v.value;
+  if (v instanceof Tagged) v = v.value;
+  if (v instanceof ArrayBuffer) v = new Uint8Array(v);
   if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
   if (typeof v === "string") return v.replace(/-/g, "").toLowerCase();
   return String(v);
