@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/spf13/pflag"
 
 	"github.com/pfinni/pfinni/core/actor"
@@ -75,8 +76,11 @@ func usage(out io.Writer) {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Backstop: no process plugin outlives the core, even on an early exit.
+	defer goplugin.CleanupClients()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pfinni:", err)
+		goplugin.CleanupClients()
 		os.Exit(1)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
+	"github.com/pfinni/pfinni/core/plugin/pluginstate"
 )
 
 // Services are the domain services, built once by wireServices.
@@ -93,7 +94,7 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		ManifestPath: path,
 		DataDir:      a.Config.DataDir,
 		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
-		State:        pluginState{db: a.DB},
+		State:        pluginstate.New(a.DB),
 		Logger:       a.Log,
 	})
 	if err != nil {
