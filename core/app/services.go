@@ -19,6 +19,7 @@ import (
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 	"github.com/pfinni/pfinni/core/plugin/pluginstate"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Services are the domain services, built once by wireServices.
@@ -54,7 +55,7 @@ func (a *App) wireServices(ctx context.Context) error {
 	a.Patients = patients
 	a.closers = append(a.closers, func(context.Context) error { return patients.Close() })
 
-	imp := importer.Deps{DB: a.DB, Patients: patients, Providers: patients, Auditor: a.Audit}
+	imp := importer.Deps{DB: a.DB, Patients: patients, Providers: patients, Auditor: a.Audit, Importer: noImporter{}}
 	if a.Plugins != nil {
 		imp.Importer = a.Plugins
 	}
@@ -143,4 +144,11 @@ func (a *App) bootstrap(ctx context.Context, out io.Writer) error {
 		}
 	}
 	return a.seedDemo(ctx, out)
+}
+
+// noImporter answers imports when no plugin manifest is installed.
+type noImporter struct{}
+
+func (noImporter) Import(context.Context, sdk.ImportRequest) (sdk.ImportResult, error) {
+	return sdk.ImportResult{}, fmt.Errorf("import: %w (no plugin manifest is installed)", plugin.ErrNoPlugin)
 }
