@@ -43,15 +43,19 @@ func TestResumeAfterInterruption(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, job)
 	assert.Equal(t, importer.StatusRunning, job.Status)
-	assert.Equal(t, 4, job.Progress.Done)
+	// Files already being applied when the stop came are finished; the
+	// rest stay pending, with their documents kept.
+	done = job.Progress.Done
+	assert.GreaterOrEqual(t, done, 4)
+	assert.Less(t, done, 10)
 	pending := 0
 	for _, f := range job.Files {
 		if f.State == "pending" {
 			pending++
 		}
 	}
-	assert.Equal(t, 6, pending, "the files not reached stay pending, with their documents kept")
-	assert.Equal(t, 4, count(t, db, "patient"))
+	assert.Equal(t, 10-done, pending)
+	assert.Equal(t, done, count(t, db, "patient"))
 	assert.Equal(t, 10, count(t, db, "source_document"))
 
 	// Two instances look for interrupted jobs at once: one resumes it.
