@@ -2,12 +2,12 @@ package importer
 
 import (
 	"context"
-	"sync"
 	"errors"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pfinni/pfinni/core/fault"
