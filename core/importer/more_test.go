@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store"
@@ -77,4 +78,34 @@ func TestArchiveLinksAndFolders(t *testing.T) {
 	in := importer.ExpandZip("l.zip", buf.Bytes(), 1000)
 	require.Len(t, in, 1)
 	assert.Contains(t, in[0].Refused, "link or special file")
+}
+
+// TestReimportAfterDelete: an earlier import whose patient was deleted
+// does not make the same document "unchanged": it is imported again.
+func TestReimportAfterDelete(t *testing.T) {
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	doc := importer.Input{Name: "a.xml", Data: fhirPatient("RD-1", "Ann", "Lee", "1980-01-01", "female", "")}
+	job := run(t, env, doc)
+	p, err := env.Patients.Get(staff(), job.Files[0].PatientIDs[0])
+	require.NoError(t, err)
+	admin := actor.With(context.Background(), actor.Actor{UserID: "user_admin", Role: actor.RoleAdmin})
+	require.NoError(t, env.Patients.Delete(admin, p.ID, p.Version))
+	job = run(t, env, doc)
+	assert.Equal(t, importer.ResultCreated, job.Files[0].Result)
+}
+
+// TestAuditorsRefused: auditors have no access to imports or documents.
+func TestAuditorsRefused(t *testing.T) {
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	ctx := auditor()
+	_, err := env.Imports.Job(ctx, "x")
+	assert.ErrorIs(t, err, importer.ErrForbidden)
+	_, err = env.Imports.Quarantine(ctx, 1)
+	assert.ErrorIs(t, err, importer.ErrForbidden)
+	_, err = env.Imports.Retry(ctx, "x")
+	assert.ErrorIs(t, err, importer.ErrForbidden)
+	_, err = env.Imports.PatientDocuments(ctx, "p_x")
+	assert.ErrorIs(t, err, importer.ErrForbidden)
+	_, err = env.Imports.Submit(ctx, people(1))
+	assert.ErrorIs(t, err, importer.ErrForbidden)
 }
