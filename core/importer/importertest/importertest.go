@@ -127,7 +127,7 @@ func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer
 	if err != nil {
 		tb.Fatalf("importer plugins: %v", err)
 	}
-	reg, err := plugin.New(plugin.Options{ManifestPath: path})
+	reg, err := plugin.New(plugin.Options{ManifestPath: path, DataDir: plugintest.DataDir()})
 	if err != nil {
 		tb.Fatalf("plugin registry: %v", err)
 	}
