@@ -93,7 +93,7 @@ func wasmRegistry(t testing.TB, e *env) *plugin.Registry {
 		require.NoError(t, os.WriteFile(dst, bin, 0o644))
 		sum, err := manifest.FileSHA256(dst)
 		require.NoError(t, err)
-		fmt.Fprintf(&b, "  - name: %s\n    version: 1.0.0\n    kind: wasm\n    sdk: \">=1.0.0 <2.0.0\"\n    artifact: {path: %s, sha256: %q}\n    provides: %s\n    capabilities: %s\n    limits: {timeout: 2s, memory: 64MiB, concurrency: 4}\n    enabled: true\n",
+		fmt.Fprintf(&b, "  - name: %s\n    version: 1.0.0\n    kind: wasm\n    sdk: \">=1.0.0 <2.0.0\"\n    artifact: {path: %s, sha256: %q}\n    provides: %s\n    capabilities: %s\n    limits: {timeout: 2s, memory: 64MiB, concurrency: 4, interruptible: false}\n    enabled: true\n",
 			p.name, rel, hex.EncodeToString(sum), p.provides, p.caps)
 	}
 	mp := filepath.Join(dir, "plugin-manifest.yaml")

@@ -265,7 +265,7 @@ func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime,
 		mod, err := r.engine.Load(ctx, wasmhost.Config{
 			Name: m.Name, Wasm: bin, Capabilities: m.Capabilities,
 			Timeout: limits.Timeout.Std(), MemoryLimit: int64(limits.Memory),
-			Concurrency: limits.Concurrency, InitConfig: cfg,
+			Concurrency: limits.Concurrency, InitConfig: cfg, Uninterruptible: !limits.IsInterruptible(),
 		})
 		if err != nil {
 			return nil, err

@@ -60,7 +60,7 @@ func WriteManifest(dir string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "  - name: %s\n    version: 1.0.0\n    kind: wasm\n    sdk: \">=1.0.0 <2.0.0\"\n    artifact: {path: %s, sha256: %x}\n    provides: {importFormats: [%s]}\n    limits: {timeout: 30s, memory: 256MiB, concurrency: 2}\n",
+		fmt.Fprintf(&b, "  - name: %s\n    version: 1.0.0\n    kind: wasm\n    sdk: \">=1.0.0 <2.0.0\"\n    artifact: {path: %s, sha256: %x}\n    provides: {importFormats: [%s]}\n    limits: {timeout: 30s, memory: 256MiB, concurrency: 2, interruptible: false}\n",
 			p.Name, rel, sum, p.Format)
 	}
 	path := filepath.Join(dir, "plugin-manifest.yaml")

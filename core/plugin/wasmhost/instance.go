@@ -80,7 +80,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	inst.handle = mod.ExportedFunction("pfinni_handle")
 	inst.health = mod.ExportedFunction("pfinni_health")
 	init := mod.ExportedFunction("pfinni_init")
-	out, _, err := inst.invoke(ictx, m, "init", func(cctx context.Context) (uint64, error) {
+	out, _, err := inst.invokeWithin(ictx, m, "init", max(m.cfg.Timeout, initTimeout), func(cctx context.Context) (uint64, error) {
 		p, done, err := inst.args(cctx, m.cfg.InitConfig)
 		if err != nil {
 			return 0, err
@@ -122,13 +122,23 @@ func (inst *instance) call(ctx context.Context, m *Module, hook string, in []byt
 // invoke runs fn under the plugin's time limit and reads the packed
 // ptr<<32|len result out of guest memory.
 func (inst *instance) invoke(ctx context.Context, m *Module, what string, fn func(context.Context) (uint64, error)) ([]byte, []string, error) {
+	return inst.invokeWithin(ctx, m, what, m.cfg.Timeout, fn)
+}
+
+// invokeWithin is invoke with an explicit time limit (pfinni_init gets
+// at least initTimeout: it starts the guest's Go runtime).
+func (inst *instance) invokeWithin(ctx context.Context, m *Module, what string, limit time.Duration, fn func(context.Context) (uint64, error)) ([]byte, []string, error) {
 	st := &callState{}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callStateKey{}, st), m.cfg.Timeout)
+	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callStateKey{}, st), limit)
 	defer cancel()
 	packed, err := fn(cctx)
+	if err == nil && m.cfg.Uninterruptible && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		// Not stopped (uninterruptible), but late all the same.
+		err = cctx.Err()
+	}
 	if err != nil {
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, nil, fmt.Errorf("%s: %w (%s)", what, errTimeout, m.cfg.Timeout)
+			return nil, nil, fmt.Errorf("%s: %w (%s)", what, errTimeout, limit)
 		}
 		return nil, nil, err
 	}

@@ -286,3 +286,19 @@ func TestLargeArguments(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "small", r.Reply)
 }
+
+// An uninterruptible module (first-party plugins) runs without wazero's
+// context-done checks; a call past its limit still fails as a timeout,
+// once it returns.
+func TestUninterruptible(t *testing.T) {
+	f := newFixture(t, t.TempDir())
+	m := f.load(t, Config{Name: "stub-echo", Uninterruptible: true, InitConfig: json.RawMessage(`{"prefix":"> "}`)})
+	r, err := handle(t, m, staff(), "echo hello world")
+	require.NoError(t, err)
+	assert.Equal(t, "> hello world", r.Reply)
+
+	late := f.load(t, Config{Name: "stub-echo", Uninterruptible: true, Timeout: time.Nanosecond})
+	_, err = handle(t, late, staff(), "echo big 100000")
+	require.Error(t, err)
+	assert.Equal(t, fault.Timeout, fault.KindOf(err))
+}
