@@ -239,6 +239,7 @@ func (st *state) addTransition(c StatusChange) {
 type directory struct {
 	mu        sync.RWMutex
 	st        *state
+	gen       uint64 // bumped by every change; keys derived caches (Stats)
 	reloading int
 	pending   []func(*state)
 }
@@ -250,6 +251,7 @@ func (d *directory) apply(op func(*state)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	op(d.st)
+	d.gen++
 	if d.reloading > 0 {
 		d.pending = append(d.pending, op)
 	}
@@ -284,6 +286,7 @@ func (d *directory) endReload(st *state) {
 			op(st)
 		}
 		d.st = st
+		d.gen++
 	}
 	if d.reloading == 0 {
 		d.pending = nil
@@ -295,4 +298,11 @@ func (d *directory) read(f func(st *state)) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	f(d.st)
+}
+
+// readGen is read that also passes the state's generation.
+func (d *directory) readGen(f func(st *state, gen uint64)) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	f(d.st, d.gen)
 }

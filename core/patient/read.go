@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pfinni/pfinni/core/store"
 )
@@ -69,13 +70,44 @@ func (s *Service) Stats(ctx context.Context, opts ...StatsOptions) (Stats, error
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	var out Stats
-	now := s.now()
-	s.dir.read(func(st *state) { out = st.stats(now, o) })
+	out := s.cachedStats(s.now(), o)
 	if err := s.finish(ctx, action, "patient", "", "", nil); err != nil {
 		return Stats{}, err
 	}
 	return out, nil
+}
+
+// statsKey identifies a Stats result: the same directory generation,
+// options and minute give the same figures.
+type statsKey struct {
+	gen    uint64
+	minute int64
+	opts   StatsOptions
+}
+
+// cachedStats computes Stats once per directory change and minute: the
+// dashboard asks on every page view, and over 10,000 patients a
+// computation costs milliseconds of CPU.
+func (s *Service) cachedStats(now time.Time, o StatsOptions) Stats {
+	var out Stats
+	s.dir.readGen(func(st *state, gen uint64) {
+		k := statsKey{gen: gen, minute: now.Unix() / 60, opts: o}
+		s.statsMu.Lock()
+		c, ok := s.statsCache[k]
+		s.statsMu.Unlock()
+		if ok {
+			out = c
+			return
+		}
+		out = st.stats(now, o)
+		s.statsMu.Lock()
+		if len(s.statsCache) > 16 {
+			clear(s.statsCache)
+		}
+		s.statsCache[k] = out
+		s.statsMu.Unlock()
+	})
+	return out
 }
 
 // History returns patient id's status transitions and record changes,

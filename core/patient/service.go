@@ -66,6 +66,9 @@ type Service struct {
 	opt    options
 	cancel context.CancelFunc
 	reload sync.Mutex // one reload at a time
+
+	statsMu    sync.Mutex
+	statsCache map[statsKey]Stats
 }
 
 // New builds the service: it subscribes to live changes of patients,
@@ -81,7 +84,7 @@ func New(ctx context.Context, db *store.DB, aud Auditor, opts ...Option) (*Servi
 		return nil, fmt.Errorf("new patient service: an Auditor is required")
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	s := &Service{db: db, aud: aud, dir: newDirectory(), opt: o, cancel: cancel}
+	s := &Service{db: db, aud: aud, dir: newDirectory(), opt: o, cancel: cancel, statsCache: map[statsKey]Stats{}}
 	s.dir.beginReload()
 	if o.live {
 		if err := s.subscribe(lctx); err != nil {

@@ -460,3 +460,21 @@ func TestReloadAndLoadPaging(t *testing.T) {
 	_, err = New(context.Background(), f.db, nil)
 	assert.Error(t, err, "an auditor is required")
 }
+
+// Stats are cached per directory change and minute: a write shows at once.
+func TestStatsCacheFollowsChanges(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, input("MRN-S1", "Ann", "Lee"))
+	s1, err := f.svc.Stats(f.ctx)
+	require.NoError(t, err)
+	again, err := f.svc.Stats(f.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, s1, again)
+	f.create(t, input("MRN-S2", "Bob", "Ray"))
+	s2, err := f.svc.Stats(f.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, s1.Total+1, s2.Total, "a change invalidates the cached figures")
+	ev, ok := f.aud.Last("patient.stats")
+	require.True(t, ok)
+	assert.Equal(t, "patient.stats", ev.Action, "cached answers are still audited")
+}
