@@ -76,7 +76,12 @@ func New(d Deps) *Server {
 	}
 	bodyLimit := d.Config.ImportMaxBytes*20 + (1 << 20)
 	s.app = fiber.New(fiber.Config{
-		AppName:               "pfinni",
+		AppName: "pfinni",
+		// Fiber hands out strings that alias its reused request buffers;
+		// a form value stored in the patient directory changed under us
+		// on the next request (caught by a dashboard test). Immutable
+		// copies them.
+		Immutable:             true,
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             bodyLimit,
 		DisableStartupMessage: true,
