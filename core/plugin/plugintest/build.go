@@ -11,6 +11,7 @@ package plugintest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -119,8 +120,13 @@ func build(pkgDir string, wasm bool) (string, error) {
 func sourceKey(root, pkgDir string, wasm bool) (string, error) {
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version(), wasm)
-	for _, dir := range []string{"sdk", pkgDir} {
+	// Everything a plugin build can read: the SDK, the shared plugin
+	// packages, the root module's requirements and the plugin itself.
+	for _, dir := range []string{"sdk", "plugins/internal", "go.mod", pkgDir} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
