@@ -14,6 +14,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
@@ -70,6 +71,9 @@ func (a *App) wireServices(ctx context.Context) error {
 		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	if a.Plugins != nil {
 		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins
+		if cfg.LLMURL != "" {
+			cd.Phraser = chat.PluginPhraser{Plugins: a.Plugins, Name: llmPlugin}
+		}
 	}
 	a.Chat, err = chat.New(ctx, cd, chat.Options{})
 	if err != nil {
@@ -96,6 +100,7 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		DataDir:      a.Config.DataDir,
 		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
 		State:        pluginstate.New(a.DB),
+		Config:       pluginConfig(a.Config),
 		Logger:       a.Log,
 	})
 	if err != nil {
@@ -107,8 +112,15 @@ func (a *App) wirePlugins(ctx context.Context) error {
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
-		if err := reg.Start(actor.System(context.WithoutCancel(ctx))); err != nil {
+		sys := actor.System(context.WithoutCancel(ctx))
+		if err := reg.Start(sys); err != nil {
 			a.Log.Error("start plugins", "err", err)
+		}
+		// llm_url turns the optional LLM adapter on.
+		if a.Config.LLMURL != "" {
+			if _, err := reg.Enable(sys, llmPlugin); err != nil {
+				a.Log.Error("enable the LLM adapter", "err", err)
+			}
 		}
 	}()
 	a.pluginsStarted = started
@@ -151,4 +163,16 @@ type noImporter struct{}
 
 func (noImporter) Import(context.Context, sdk.ImportRequest) (sdk.ImportResult, error) {
 	return sdk.ImportResult{}, fmt.Errorf("import: %w (no plugin manifest is installed)", plugin.ErrNoPlugin)
+}
+
+// llmPlugin is the optional LLM adapter (plugins/llm-openai).
+const llmPlugin = "llm-openai"
+
+// pluginConfig passes settings the operator gives pfinni to the plugins
+// that need them: the LLM adapter's endpoint, model and key.
+func pluginConfig(cfg *config.Config) map[string]map[string]any {
+	if cfg.LLMURL == "" {
+		return nil
+	}
+	return map[string]map[string]any{llmPlugin: {"url": cfg.LLMURL, "model": cfg.LLMModel, "key": cfg.LLMKey}}
 }

@@ -85,7 +85,7 @@ func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply 
 	if r, ok := s.searchKnowledge(ctx, req.Message); ok {
 		return r
 	}
-	return s.fallback(ctx, req)
+	return s.phraseFallback(ctx, req, s.fallback(ctx, req))
 }
 
 // auditAsk records that the user used the assistant: the intent only,

@@ -116,11 +116,15 @@ func (e *entry) stop(ctx context.Context) error {
 	return nil
 }
 
-func configJSON(m manifest.Entry) (json.RawMessage, error) {
-	if len(m.Config) == 0 {
-		return json.RawMessage("{}"), nil
+func configJSON(m manifest.Entry, over map[string]any) (json.RawMessage, error) {
+	merged := make(map[string]any, len(m.Config)+len(over))
+	for k, v := range m.Config {
+		merged[k] = v
 	}
-	b, err := json.Marshal(m.Config)
+	for k, v := range over {
+		merged[k] = v
+	}
+	b, err := json.Marshal(merged)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: field config: %w", m.Name, err)
 	}

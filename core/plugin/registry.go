@@ -68,6 +68,10 @@ type Options struct {
 	// MinIntentScore is the lowest match score MatchIntent accepts
 	// (default 0.5).
 	MinIntentScore float64
+	// Config is merged over a plugin's manifest config, by plugin name:
+	// settings the operator gives pfinni (the LLM adapter's URL, model
+	// and key) rather than the manifest.
+	Config map[string]map[string]any
 	// ProcessHealthInterval is how often process plugins are checked
 	// (default 10s).
 	ProcessHealthInterval time.Duration
@@ -247,7 +251,7 @@ func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime,
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := configJSON(m)
+	cfg, err := configJSON(m, r.opts.Config[m.Name])
 	if err != nil {
 		return nil, err
 	}
