@@ -25,8 +25,8 @@ import (
 
 // Services are the domain services, built once by wireServices.
 type Services struct {
-	Audit   *audit.Log
-	Auth    *auth.Service
+	Audit    *audit.Log
+	Auth     *auth.Service
 	Plugins  *plugin.Registry
 	Patients *patient.Service
 	Imports  *importer.Service

@@ -18,7 +18,9 @@ import (
 func TestHandle(t *testing.T) {
 	var got map[string]any
 	answers := map[string]func(w http.ResponseWriter){
-		"ok":      func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"choices":[{"message":{"content":"  Use the Patients page. "}}]}`) },
+		"ok": func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"  Use the Patients page. "}}]}`)
+		},
 		"down":    func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) },
 		"garbage": func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"nope":1}`) },
 	}
