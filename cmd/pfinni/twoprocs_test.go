@@ -131,4 +131,3 @@ func TestTwoCoreProcessesShareOneDatabase(t *testing.T) {
 		}
 	}
 }
-
