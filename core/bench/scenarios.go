@@ -147,6 +147,24 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 		}
 		return err
 	}))
+	// Open-loop runs issue about rate × duration requests, give or take
+	// one: top up the created patients (untimed) so the update and status
+	// runs never run out of targets.
+	for range o.WriteRate/10 + 5 {
+		mu.Lock()
+		seq++
+		n := seq
+		mu.Unlock()
+		var p patientRef
+		if err := api.Do(ctx, "POST", "/api/v1/patients", map[string]any{
+			"mrn": fmt.Sprintf("BENCHX%08d%04d", time.Now().Unix()%1e8, n), "first_name": "Bench", "last_name": fmt.Sprintf("Spare%d", n),
+			"date_of_birth": "1980-01-02", "sex": "unknown",
+		}, &p); err == nil {
+			mu.Lock()
+			created = append(created, p)
+			mu.Unlock()
+		}
+	}
 	mu.Lock()
 	targets := append([]patientRef(nil), created...)
 	mu.Unlock()
