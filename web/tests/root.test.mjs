@@ -30,6 +30,9 @@ test('at the root path: sign in, dashboard, as-you-type search, tablet width', a
   assert.deepEqual([...new Set(assets.map(([p, s]) => p + ' ' + s))].sort(), ['/assets/app.css 200', '/assets/app.js 200']);
   await shot(page, 'root-dashboard-tablet');
   await page.getByRole('link', { name: 'Patients' }).first().click();
+  // Wait for the list page (and its script) before using its shortcut.
+  await page.waitForURL(/\/patients(\?|$)/);
+  await page.waitForSelector('html[data-ready="1"] #q');
   await page.keyboard.press('/');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'q');
   await page.keyboard.type('a');
