@@ -9,6 +9,7 @@ package bench
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,7 +100,7 @@ func Closed(ctx context.Context, name string, workers int, d time.Duration, op O
 		}()
 	}
 	wg.Wait()
-	return rec.result(name, "closed:"+itoa(workers), time.Since(start))
+	return rec.result(name, "closed:"+strconv.Itoa(workers), time.Since(start))
 }
 
 // Open issues op at a fixed rate for d, whatever the latency (latency is
@@ -131,17 +132,5 @@ func Open(ctx context.Context, name string, rate int, d time.Duration, op Op) Re
 		}(i, next)
 	}
 	wg.Wait()
-	return rec.result(name, "open:"+itoa(rate)+"/s", time.Since(start))
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
+	return rec.result(name, "open:"+strconv.Itoa(rate)+"/s", time.Since(start))
 }

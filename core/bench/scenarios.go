@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -127,7 +128,7 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 		res := Open(ctx, name, o.WriteRate, o.Duration, op)
 		stop()
 		<-done
-		res.Mode += "+reads:" + itoa(o.Workers)
+		res.Mode += "+reads:" + strconv.Itoa(o.Workers)
 		return res
 	}
 	results = append(results, runWrites("create", func(ctx context.Context, _ int, i int64) error {

@@ -3,6 +3,8 @@ package chat
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
@@ -23,7 +25,14 @@ type HostPatients struct {
 func (h HostPatients) SearchPatients(ctx context.Context, q sdk.PatientQuery) (sdk.PatientList, error) {
 	f := patient.Filter{Q: q.Text, ProviderID: q.ProviderID, BirthdayWithinDays: q.BirthdayWithinDays, Limit: q.Limit}
 	if q.Status != "" {
-		f.Statuses = []patient.Status{patient.Status(q.Status)}
+		f.Statuses = []patient.Status{patient.Status(strings.ToLower(q.Status))}
+	}
+	if q.UpdatedSince != "" {
+		t, err := time.Parse(time.RFC3339, q.UpdatedSince)
+		if err != nil {
+			return sdk.PatientList{}, sdk.Errorf(sdk.CodeInvalidInput, "updated_since: want an RFC 3339 time")
+		}
+		f.UpdatedFrom = t
 	}
 	if f.Limit <= 0 || f.Limit > patient.MaxLimit {
 		f.Limit = patient.MaxLimit

@@ -27,6 +27,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,13 +349,13 @@ func (d *DB) classify(err error) error {
 	if errors.As(err, &qe) {
 		msg := qe.Message
 		if strings.Contains(msg, "already contains") || strings.Contains(msg, "already exists") {
-			return fmt.Errorf("%w: %s", ErrConflict, msg)
+			return fmt.Errorf("%w: %s", ErrConflict, redact(msg))
 		}
-		return err
+		return &redacted{msg: redact(err.Error()), err: err}
 	}
 	var re *connection.RPCError
 	if errors.As(err, &re) {
-		return err
+		return &redacted{msg: redact(err.Error()), err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// The caller gave up, or the query ran past its time limit: the
@@ -401,3 +402,24 @@ func guard[T any](f func() (T, error)) (res T, err error) {
 	}()
 	return f()
 }
+
+// quotedValue matches a string literal in a database message ("Found
+// 'Jane' for field ...", "already contains 'MRN-1'", "found `"O'Hara"`"):
+// a single- or double-quoted string that starts after a space or
+// punctuation (so the apostrophe of "Couldn't" is left alone). Field
+// names and record ids are in backticks and stay.
+var quotedValue = regexp.MustCompile("(^|[\\s`(\\[{:,=])('(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\")")
+
+// redact removes stored values from a database message: errors are logged
+// and returned to clients, and a value may be PHI.
+func redact(msg string) string { return quotedValue.ReplaceAllString(msg, "${1}<value>") }
+
+// redacted is a database error whose text has its values removed; the
+// original stays reachable with errors.As for callers that decide on it.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }

@@ -103,3 +103,23 @@ func TestUnavailableThenRecovers(t *testing.T) {
 	require.Eventually(t, func() bool { return db.Ready() }, 30*time.Second, 100*time.Millisecond)
 	require.NoError(t, db.Ping(ctx))
 }
+
+// Database messages quote the refused value; it may be PHI, and errors are
+// logged and returned to clients, so the store removes it.
+func TestErrorsCarryNoValues(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t)
+	require.NoError(t, db.Exec(ctx, "CREATE plugin_state CONTENT {name: 'Jane Secret', enabled: true}", nil))
+	err := db.Exec(ctx, "CREATE plugin_state CONTENT {name: 'Jane Secret', enabled: false}", nil)
+	require.ErrorIs(t, err, store.ErrConflict)
+	assert.NotContains(t, err.Error(), "Jane")
+	assert.Contains(t, err.Error(), "plugin_state_name", "the index is still named")
+
+	err = db.Exec(ctx, `CREATE plugin_state CONTENT {name: 'y', enabled: 'Jane O\'Hara'}`, nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "Jane")
+	assert.NotContains(t, err.Error(), "Hara")
+	assert.Contains(t, err.Error(), "enabled", "the field is still named")
+	err = db.Exec(ctx, `BEGIN; IF true { THROW "pfinni:marker" }; COMMIT;`, nil)
+	assert.Contains(t, err.Error(), "pfinni:marker", "messages without values are kept")
+}
