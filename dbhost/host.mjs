@@ -13,8 +13,21 @@
 //   5. notifications carry their session and are routed to its connection.
 //
 // Usage: node host.mjs --path surrealkv:///abs/dir | mem:// [--bind 127.0.0.1:0]
-// Prints "PFINNI_DBHOST_READY <port>" once it accepts connections. It exits
-// when its standard input closes, so it never outlives the core that started it.
+// The first line of standard input is the root credential for this start,
+// as JSON {"user": "...", "pass": "..."} (never argv or the environment,
+// which other local users can read in `ps`). Prints "PFINNI_DBHOST_READY
+// <port>" once it accepts connections. It exits when its standard input
+// closes, so it never outlives the core that started it.
+//
+// Access control (the engine itself runs without authentication, so the
+// host enforces it; see docs/database.md):
+//   - the root user is (re)defined in the engine with this start's
+//     password, and every connection must `signin` as it before any other
+//     method: until then only signin, ping and version are answered;
+//   - a WebSocket upgrade that carries an Origin header (a browser page)
+//     is refused with 403;
+//   - a connection always runs in its own RPC session: a session id sent
+//     by the client is replaced, so no connection can borrow another's.
 //
 // SurrealDB docs followed: https://surrealdb.com/docs/surrealdb/integration/rpc
 
@@ -112,9 +125,98 @@ function withSession(raw, decoded, sess) {
   return Buffer.from(encoder.encode(decoded));
 }
 
+// readCredential reads the first line of standard input: the root user
+// and password of this start. Later input is ignored; the end of input
+// stops the host (see main).
+function readCredential() {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (chunk) => {
+      buf += chunk.toString("utf8");
+      const nl = buf.indexOf("\n");
+      if (nl < 0) {
+        if (buf.length > 4096) finish(new Error("credential line too long"));
+        return;
+      }
+      finish(null, buf.slice(0, nl));
+    };
+    const onEnd = () => finish(new Error("standard input closed before the credential line"));
+    const finish = (err, line) => {
+      process.stdin.off("data", onData);
+      process.stdin.off("end", onEnd);
+      process.stdin.pause();
+      if (err) return reject(err);
+      let c;
+      try {
+        c = JSON.parse(line);
+      } catch {
+        return reject(new Error("credential line is not JSON"));
+      }
+      if (typeof c.user !== "string" || !/^[A-Za-z0-9_]{1,64}$/.test(c.user) || typeof c.pass !== "string" || !/^[A-Za-z0-9_-]{16,128}$/.test(c.pass)) {
+        return reject(new Error("credential line needs a user name and a password of 16 to 128 base64url characters"));
+      }
+      resolve(c);
+    };
+    process.stdin.on("data", onData);
+    process.stdin.on("end", onEnd);
+  });
+}
+
+// isError reports whether an engine answer is {error: ...}.
+function isError(res) {
+  return res.length > ERROR_PREFIX.length && Buffer.compare(res.subarray(0, ERROR_PREFIX.length), ERROR_PREFIX) === 0;
+}
+
+// defineRoot (re)defines the root user with this start's password, in a
+// session of its own that is detached again.
+async function defineRoot(engine, cred) {
+  const sess = randomUUID();
+  const call = async (req) => Buffer.from(await engine.execute(encoder.encode({ ...req, session: sessionTag(sess) })));
+  await call({ id: "attach", method: "attach" });
+  try {
+    const res = await call({
+      id: "root",
+      method: "query",
+      // DEFINE USER takes no parameter for the password; both values were
+      // checked against [A-Za-z0-9_-] above, so they cannot break out.
+      params: [`DEFINE USER OVERWRITE ${cred.user} ON ROOT PASSWORD '${cred.pass}' ROLES OWNER`],
+    });
+    if (isError(res)) throw new Error("define root user: " + JSON.stringify(decoder.decode(res).error));
+    const results = decoder.decode(res);
+    for (const r of Array.isArray(results) ? results : []) {
+      if (r && r.status === "ERR") throw new Error("define root user: " + String(r.result));
+    }
+  } finally {
+    await call({ id: "detach", method: "detach" }).catch(() => {});
+  }
+}
+
+// rootSignin reports whether a signin request names exactly a user and a
+// password (a root sign-in).
+function rootSignin(req) {
+  const p = Array.isArray(req.params) ? req.params[0] : undefined;
+  if (!p || typeof p !== "object" || Array.isArray(p)) return false;
+  const keys = p instanceof Map ? [...p.keys()] : Object.keys(p);
+  return keys.length === 2 && keys.includes("user") && keys.includes("pass");
+}
+
+// Methods a connection may call before it has signed in.
+const BEFORE_SIGNIN = new Set(["signin", "ping", "version"]);
+// Methods after which the connection is no longer signed in.
+const SIGNS_OUT = new Set(["invalidate", "reset"]);
+
+// ownSession re-encodes a request that named a session with the
+// connection's own session instead.
+function ownSession(decoded, sess) {
+  decoded.session = sessionTag(sess);
+  return Buffer.from(encoder.encode(decoded));
+}
+
 async function main() {
+  const cred = await readCredential();
   const { SurrealNodeEngine } = loadEngine();
   const engine = await SurrealNodeEngine.connect(path, {});
+  await defineRoot(engine, cred);
   const conns = new Map(); // session key -> ws
 
   // Live-query notifications: route to the connection that owns the session.
@@ -156,11 +258,16 @@ async function main() {
     path: "/rpc",
     maxPayload: 256 * 1024 * 1024,
     handleProtocols: (protocols) => (protocols.has("cbor") ? "cbor" : false),
+    // A browser always sends Origin on a WebSocket upgrade; pfinni's own
+    // client never does. Refusing it keeps web pages out (cross-origin
+    // WebSocket requests are not covered by the same-origin policy).
+    verifyClient: (info, cb) => (info.req.headers.origin !== undefined ? cb(false, 403, "Forbidden") : cb(true)),
   });
 
   wss.on("connection", async (ws) => {
     const sess = randomUUID();
     const key = tagKey(sess);
+    let signedIn = false;
     let ready;
     const attached = new Promise((r) => (ready = r));
     ws.on("message", async (data, isBinary) => {
@@ -175,9 +282,23 @@ async function main() {
         ws.send(errorReply(null, "invalid CBOR request: " + e.message));
         return;
       }
+      const method = req && typeof req.method === "string" ? req.method.toLowerCase() : "";
+      if (!signedIn && !BEFORE_SIGNIN.has(method)) {
+        ws.send(errorReply(idBytes, "not signed in: sign in as the root user first"));
+        return;
+      }
+      if (method === "signin" && !rootSignin(req)) {
+        // Only the root user signs in here: a namespace, database or
+        // record-access sign-in would not be bound by permissions in an
+        // engine that runs without authentication.
+        ws.send(errorReply(idBytes, "sign in refused: only the root user may sign in"));
+        return;
+      }
       try {
-        const out = req.session === undefined ? withSession(raw, req, sess) : raw;
+        const out = req.session === undefined ? withSession(raw, req, sess) : ownSession(req, sess);
         const res = Buffer.from(await engine.execute(out));
+        if (method === "signin") signedIn = !isError(res);
+        if (SIGNS_OUT.has(method)) signedIn = false;
         if (ws.readyState === 1) ws.send(envelope(idBytes, res));
       } catch (e) {
         if (ws.readyState === 1) ws.send(errorReply(idBytes, String(e && e.message ? e.message : e)));
@@ -195,7 +316,7 @@ async function main() {
     // first request right after the upgrade, and it must not be lost.
     try {
       const res = Buffer.from(await engine.execute(encoder.encode({ id: "attach", method: "attach", session: sessionTag(sess) })));
-      if (res.length > ERROR_PREFIX.length && Buffer.compare(res.subarray(0, ERROR_PREFIX.length), ERROR_PREFIX) === 0) {
+      if (isError(res)) {
         console.error("attach failed:", JSON.stringify(decoder.decode(res)));
       }
     } catch (e) {
@@ -223,6 +344,7 @@ async function main() {
   // The parent keeps our stdin open; when it goes away (even killed), we go too.
   process.stdin.on("end", stop);
   process.stdin.on("close", stop);
+  process.stdin.on("data", () => {}); // anything after the credential line is ignored
   process.stdin.resume();
 }
 

@@ -14,7 +14,7 @@ type IntentHandler interface {
 
 // PageContext is what the user is looking at when sending a message.
 type PageContext struct {
-	Page      string `json:"page,omitempty"`       // e.g. "/patients", "/patients/{id}"
+	Page      string `json:"page,omitempty"`       // a page identifier (chat.go): "patients", "patient", "patient-form", ...
 	PatientID string `json:"patient_id,omitempty"` // record id, never an MRN or a name
 }
 

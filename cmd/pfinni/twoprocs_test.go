@@ -26,11 +26,13 @@ func serveProcess(t *testing.T, bin, dbURL, dbName, dbhost string) string {
 	port, err := freePort()
 	require.NoError(t, err)
 	dir := t.TempDir()
+	dbUser, dbPass := storetest.Credentials()
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + dbURL,
 		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + dbName, "PFINNI_DBHOST_DIR=" + dbhost,
+		"PFINNI_DB_USER=" + dbUser, "PFINNI_DB_PASSWORD=" + dbPass,
 		"PFINNI_ADMIN_EMAIL=admin@example.org", "PFINNI_ADMIN_PASSWORD=Two-processes-pass-1",
 		"PFINNI_PLUGINS_MANIFEST=" + filepath.Join(dir, "none.yaml"), "PFINNI_LOG_LEVEL=warn"}
 	var out bytes.Buffer

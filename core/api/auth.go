@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/subtle"
 	"errors"
 	"strings"
 	"time"
@@ -11,76 +10,36 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/httpauth"
 )
 
 // SessionCookie is the name of the browser session cookie.
-const SessionCookie = "pfinni_session"
+const SessionCookie = httpauth.CookieName
 
 // CSRFHeader carries the session's CSRF token on cookie-authenticated
 // writes.
-const CSRFHeader = "X-CSRF-Token"
+const CSRFHeader = httpauth.CSRFHeader
 
-const localSession = "session"
-
-// authenticate resolves the session cookie or bearer token into the actor
-// of the request context, and checks CSRF on cookie-authenticated writes.
-// No credential leaves the request anonymous (the route decides with
-// allow()); a bad or expired one is a 401 that says why.
-func (s *Server) authenticate(c *fiber.Ctx) error {
-	if s.deps.Auth == nil {
-		return c.Next()
-	}
-	token, viaCookie, err := credential(c)
-	if err != nil {
-		return err
-	}
-	if token == "" {
-		return c.Next()
-	}
-	login := strings.HasSuffix(c.Path(), "/api/v1/auth/login")
-	sess, err := s.deps.Auth.Authenticate(c.UserContext(), token)
-	if err != nil {
-		if errors.Is(err, fault.ErrUnauthorized) && viaCookie {
-			s.clearSessionCookie(c)
-			if login {
-				return c.Next() // a stale cookie must not stand in the way of signing in
-			}
-		}
-		return err
-	}
-	if viaCookie && !login && unsafeMethod(c.Method()) {
-		sent := c.Get(CSRFHeader)
-		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRFToken)) != 1 {
-			return fault.New(fault.ErrForbidden, "missing or wrong "+CSRFHeader+" header: a write signed in by cookie must send the csrf_token from sign-in or GET /api/v1/auth/me")
-		}
-	}
-	c.Locals(localSession, sess)
-	c.SetUserContext(actor.With(c.UserContext(), sess.Actor(actor.From(c.UserContext()))))
-	return c.Next()
-}
+// authenticate is the one login layer (core/httpauth) as the API uses
+// it: the session cookie or bearer token becomes the actor of the
+// request context, cookie-authenticated writes need the CSRF header. No
+// credential leaves the request anonymous (the route decides with
+// allow()); a bad or ended one is a 401 that says why.
+func (s *Server) authenticate(c *fiber.Ctx) error { return s.login.Authenticate(c) }
 
 // credential returns the bearer token, else the session cookie.
 func credential(c *fiber.Ctx) (token string, viaCookie bool, err error) {
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		scheme, tok, _ := strings.Cut(h, " ")
-		tok = strings.TrimSpace(tok)
-		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			return "", false, fault.New(fault.ErrUnauthorized, "the Authorization header must be: Bearer <token from POST /api/v1/auth/login>")
-		}
-		return tok, false, nil
-	}
-	if tok := c.Cookies(SessionCookie); tok != "" {
-		return tok, true, nil
-	}
-	return "", false, nil
+	return httpauth.Credential(c)
 }
 
-func unsafeMethod(m string) bool {
-	switch m {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		return false
+// newLoginLayer configures the login layer for the API.
+func newLoginLayer(d Deps) *httpauth.Middleware {
+	cfg := httpauth.Config{BasePath: d.Config.BasePath, SecureCookies: d.Config.SecureCookies,
+		SignIn: func(c *fiber.Ctx) bool { return strings.HasSuffix(c.Path(), "/api/v1/auth/login") }}
+	if d.Auth != nil {
+		cfg.Sessions = d.Auth
 	}
-	return true
+	return httpauth.New(cfg)
 }
 
 // bindAuthAPI binds sign-in, sign-out and "who am I".
@@ -88,7 +47,7 @@ func (s *Server) bindAuthAPI(r fiber.Router) {
 	if s.deps.Auth == nil {
 		return
 	}
-	r.Post("/auth/login", s.login)
+	r.Post("/auth/login", s.signIn)
 	r.Post("/auth/logout", allow(anyUser), s.logout)
 	r.Get("/auth/me", allow(anyUser), s.me)
 }
@@ -96,6 +55,9 @@ func (s *Server) bindAuthAPI(r fiber.Router) {
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Token asks for the bearer token in the answer even when the request
+	// comes from a browser (which otherwise gets the cookie only).
+	Token bool `json:"token"`
 }
 
 // userBrief is the signed-in user as the session answers show it.
@@ -124,7 +86,15 @@ func sessionJSON(sess auth.Session) sessionResponse {
 	}
 }
 
-func (s *Server) login(c *fiber.Ctx) error {
+// signIn checks the credentials and opens a session: the cookie for
+// browsers, and the bearer token in the answer for scripts. A browser
+// gets the token only when it asks ("token": true): a cookie session
+// needs none, and a token in a page's memory would undo HttpOnly. A
+// sign-in a browser sends from another site is refused (login CSRF).
+func (s *Server) signIn(c *fiber.Ctx) error {
+	if err := httpauth.CheckSignInOrigin(c, s.cfg.PublicURL); err != nil {
+		return err
+	}
 	var in loginRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -136,65 +106,30 @@ func (s *Server) login(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	c.Cookie(&fiber.Cookie{
-		Name:     SessionCookie,
-		Value:    sess.Token,
-		Path:     s.cookiePath(),
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   s.secureCookie(c),
-	})
+	s.login.SetCookie(c, sess.Token, time.Time{})
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(sessionJSON(sess))
+	out := sessionJSON(sess)
+	if httpauth.FromBrowser(c) && !in.Token {
+		out.Token = ""
+	}
+	return c.JSON(out)
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
 	if err := s.deps.Auth.Logout(c.UserContext(), actor.From(c.UserContext()).SessionID); err != nil {
 		return err
 	}
-	s.clearSessionCookie(c)
+	s.login.ClearCookie(c)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) me(c *fiber.Ctx) error {
-	sess, ok := c.Locals(localSession).(auth.Session)
+	sess, ok := httpauth.SessionOf(c)
 	if !ok {
-		return fault.New(fault.ErrUnauthorized, "sign in first")
+		return httpauth.ErrSignInRequired
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(sessionJSON(sess))
-}
-
-func (s *Server) cookiePath() string {
-	if s.cfg.BasePath != "" {
-		return s.cfg.BasePath
-	}
-	return "/"
-}
-
-// secureCookie: always, never, or auto = when the request came over
-// HTTPS (directly or, behind a proxy, by X-Forwarded-Proto).
-func (s *Server) secureCookie(c *fiber.Ctx) bool {
-	switch s.cfg.SecureCookies {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return c.Protocol() == "https"
-}
-
-func (s *Server) clearSessionCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{
-		Name:     SessionCookie,
-		Value:    "",
-		Path:     s.cookiePath(),
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   s.secureCookie(c),
-		MaxAge:   -1,
-		Expires:  time.Unix(0, 0),
-	})
 }
 
 // Authenticate returns the authentication middleware for routes outside

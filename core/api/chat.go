@@ -1,12 +1,9 @@
 package api
 
 import (
-	"context"
-	"encoding/json"
+	"bytes"
 	"strconv"
-	"sync"
 
-	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/pfinni/pfinni/core/chat"
@@ -22,12 +19,13 @@ func (s *Server) bindChatAPI(r fiber.Router) {
 		return
 	}
 	r.Post("/chat", allow(anyUser), s.chatAsk)
+	r.Get("/chat/contract", allow(anyUser), s.chatContract)
 	r.Get("/chat/history", allow(anyUser), s.chatHistory)
 	r.Post("/chat/actions/:id/confirm", allow(anyUser), s.chatConfirm)
 	r.Post("/chat/actions/:id/cancel", allow(anyUser), s.chatCancel)
 	r.Get("/chat/tour", allow(anyUser), s.chatTour)
 	r.Put("/chat/tour", allow(anyUser), s.chatSaveTour)
-	s.root.Get("/ws/chat", s.apiGate, s.authenticate, allow(anyUser), s.chatUpgrade, websocket.New(s.chatSocket, websocket.Config{ReadBufferSize: 8 << 10, WriteBufferSize: 8 << 10}))
+	s.bindChatSocket()
 }
 
 func (s *Server) chatAsk(c *fiber.Ctx) error {
@@ -40,6 +38,17 @@ func (s *Server) chatAsk(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(reply)
+}
+
+// chatContract serves the chat contract the panel is built against:
+// page ids, context keys, action types, the message limit and each
+// page's suggestion chips (docs/chat.md, "Panel contract").
+func (s *Server) chatContract(c *fiber.Ctx) error {
+	ct, err := s.deps.Chat.Contract(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(ct)
 }
 
 func (s *Server) chatHistory(c *fiber.Ctx) error {
@@ -60,7 +69,7 @@ func (s *Server) chatHistory(c *fiber.Ctx) error {
 
 func (s *Server) chatConfirm(c *fiber.Ctx) error {
 	var in chat.ConfirmRequest
-	if len(c.Body()) > 0 {
+	if len(bytes.TrimSpace(rawBody(c))) > 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
@@ -97,84 +106,4 @@ func (s *Server) chatSaveTour(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(t)
-}
-
-// chatUpgrade admits only WebSocket upgrades and hands the caller's
-// context to the socket handler.
-func (s *Server) chatUpgrade(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
-		return fault.New(fault.ErrInvalid, "this endpoint speaks WebSocket only (Upgrade: websocket)")
-	}
-	c.Locals("chat_ctx", c.UserContext())
-	return c.Next()
-}
-
-// socketFrame is what /ws/chat sends: the reply to a message the socket
-// sent ("reply"), an error for it ("error"), or a stored message of the
-// user from any tab or core instance ("message", "alert").
-type socketFrame struct {
-	Type    string        `json:"type"`
-	Reply   *chat.Reply   `json:"reply,omitempty"`
-	Message *chat.Message `json:"message,omitempty"`
-	Error   string        `json:"error,omitempty"`
-}
-
-// chatSocket serves one WebSocket: each text frame is a chat request
-// ({message, context, session}) answered with a "reply" frame; the user's
-// stored messages from other tabs and instances arrive as "message" and
-// "alert" frames.
-func (s *Server) chatSocket(conn *websocket.Conn) {
-	ctx, _ := conn.Locals("chat_ctx").(context.Context)
-	if ctx == nil {
-		_ = conn.Close()
-		return
-	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	sub, err := s.deps.Chat.Subscribe(ctx)
-	if err != nil {
-		_ = conn.Close()
-		return
-	}
-	defer sub.Close()
-	var wmu sync.Mutex
-	write := func(f socketFrame) error {
-		wmu.Lock()
-		defer wmu.Unlock()
-		return conn.WriteJSON(f)
-	}
-	go func() {
-		for m := range sub.C {
-			t := "message"
-			if m.Role == "alert" {
-				t = "alert"
-			}
-			if write(socketFrame{Type: t, Message: &m}) != nil {
-				cancel()
-				return
-			}
-		}
-	}()
-	conn.SetReadLimit(int64(s.cfg.BodyLimitBytes))
-	for {
-		_, data, err := conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		var req chat.Request
-		if err := json.Unmarshal(data, &req); err != nil {
-			if write(socketFrame{Type: "error", Error: "send a JSON object {message, context}"}) != nil {
-				return
-			}
-			continue
-		}
-		reply, err := s.deps.Chat.Ask(ctx, req)
-		f := socketFrame{Type: "reply", Reply: &reply}
-		if err != nil {
-			f = socketFrame{Type: "error", Error: err.Error()}
-		}
-		if write(f) != nil {
-			return
-		}
-	}
 }

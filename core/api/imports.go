@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,51 +32,140 @@ func (s *Server) bindImportsAPI(r fiber.Router) {
 	r.Get("/documents/:id", allow(readersOfPHI), s.getDocument)
 }
 
+// uploadTimeout is how long a signed-in upload may take to arrive (the
+// server's read_timeout applies until authentication).
+const uploadTimeout = 10 * time.Minute
+
+// errUploadTooLarge refuses an upload body above importer.UploadMaxBytes.
+func errUploadTooLarge(limit int64) error {
+	return fault.Newf(fault.ErrTooLarge, "the upload is larger than %d bytes; send the files in several uploads", limit)
+}
+
 // createImport answers POST /imports (multipart, parts named "files";
 // .zip parts are expanded) with 202 {id} at once; the job runs in the
-// background.
-func (s *Server) createImport(c *fiber.Ctx) error {
-	if !isMultipart(c) {
+// background. It is the one route whose body may exceed body_limit_bytes:
+// the body is streamed part by part, after authentication, through
+// importer.UploadMaxBytes in all and importer.FileMaxBytes per file, and
+// each document is stored as it arrives (importer.Upload).
+func (s *Server) createImport(c *fiber.Ctx) (err error) {
+	// Whatever happens, what is left of the body is not a next request.
+	defer c.Context().SetConnectionClose()
+	mt, params, perr := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if perr != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return fault.New(fault.ErrInvalid, "send the documents as multipart/form-data, one or more parts named files")
 	}
-	form, err := c.MultipartForm()
-	if err != nil {
-		return fault.New(fault.ErrInvalid, "the multipart body cannot be read")
+	svc := s.deps.Imports
+	limit := importer.UploadMaxBytes(svc.MaxBytes())
+	if c.Request().Header.ContentLength() > int(limit) {
+		return errUploadTooLarge(limit)
 	}
-	parts := form.File["files"]
-	if len(parts) == 0 {
+	ctx := c.UserContext()
+	up, err := svc.BeginUpload(ctx)
+	if err != nil {
+		return err
+	}
+	if conn := c.Context().Conn(); conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(uploadTimeout))
+	}
+	body := &cappedReader{r: requestBodyReader(c), left: limit}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return uploadReadError(body, limit)
+		}
+		if err := s.takePart(ctx, up, part); err != nil {
+			if body.over {
+				return errUploadTooLarge(limit)
+			}
+			return err
+		}
+	}
+	if up.Files() == 0 {
 		return fault.Field("files", "send at least one file in a part named files")
 	}
-	svc := s.deps.Imports
-	ins := make([]importer.Input, 0, len(parts))
-	for _, fh := range parts {
-		in := importer.Input{Name: fh.Filename, Size: fh.Size}
-		limit := svc.MaxBytes()
-		if importer.IsArchiveName(fh.Filename) {
-			limit *= 20
-		}
-		if fh.Size > limit {
-			in.Refused = "the file is larger than the limit per document (import_max_bytes); it was not kept"
-			ins = append(ins, in)
-			continue
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return fault.New(fault.ErrInvalid, "an uploaded part cannot be read")
-		}
-		in.Data, err = io.ReadAll(io.LimitReader(f, limit+1))
-		_ = f.Close()
-		if err != nil {
-			return fault.New(fault.ErrInvalid, "an uploaded part cannot be read")
-		}
-		ins = append(ins, in)
-	}
-	job, err := svc.Submit(c.UserContext(), importer.ExpandInputs(ins, svc.MaxBytes()))
+	job, err := up.Submit(ctx)
 	if err != nil {
 		return err
 	}
 	c.Location(c.BaseURL() + c.Path() + "/" + job.ID)
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": job.ID, "status": job.Status, "progress": job.Progress})
+}
+
+// takePart reads one part: a file of the part "files" is handed to the
+// upload (refused, and skipped unread past its limit, when too large);
+// other parts are skipped.
+func (s *Server) takePart(ctx context.Context, up *importer.Upload, part *multipart.Part) error {
+	defer part.Close()
+	if part.FormName() != "files" {
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return fault.New(fault.ErrInvalid, "the multipart body cannot be read")
+		}
+		return nil
+	}
+	name := part.FileName()
+	limit := importer.FileMaxBytes(name, s.deps.Imports.MaxBytes())
+	data, err := io.ReadAll(io.LimitReader(part, limit+1))
+	if err != nil {
+		return fault.New(fault.ErrInvalid, "an uploaded part cannot be read")
+	}
+	in := importer.Input{Name: name, Data: data, Size: int64(len(data))}
+	if int64(len(data)) > limit {
+		rest, err := io.Copy(io.Discard, part)
+		if err != nil {
+			return fault.New(fault.ErrInvalid, "an uploaded part cannot be read")
+		}
+		in = importer.Input{Name: name, Size: int64(len(data)) + rest,
+			Refused: "the file is larger than the limit per document (import_max_bytes); it was not kept"}
+	}
+	return up.Add(ctx, in)
+}
+
+func uploadReadError(body *cappedReader, limit int64) error {
+	if body.over {
+		return errUploadTooLarge(limit)
+	}
+	return fault.New(fault.ErrInvalid, "the multipart body cannot be read")
+}
+
+// requestBodyReader is the raw request body: the stream when the server
+// has not read it yet, else the bytes in memory.
+func requestBodyReader(c *fiber.Ctx) io.Reader {
+	if r := c.Request().BodyStream(); r != nil {
+		return r
+	}
+	return bytes.NewReader(c.Request().Body())
+}
+
+// cappedReader reads at most left bytes, then fails (and says so in
+// over).
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errBodyCapped = errors.New("request body larger than its limit")
+
+func (r *cappedReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		// Past the limit: one more byte means too large.
+		var one [1]byte
+		if n, _ := r.r.Read(one[:]); n > 0 {
+			r.over = true
+			return 0, errBodyCapped
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, err
 }
 
 // listImports answers GET /imports?limit=N: recent jobs, newest first.

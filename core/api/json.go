@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,15 +14,22 @@ import (
 	"github.com/pfinni/pfinni/core/fault"
 )
 
+// errNotJSON answers a body sent with a content type other than JSON.
+var errNotJSON = fiber.NewError(fiber.StatusUnsupportedMediaType, "the request body must be JSON: send Content-Type: application/json")
+
 // decodeJSON strictly decodes the request body into v: malformed JSON,
-// unknown fields and wrong types are refused with the field named.
+// unknown fields and wrong types are refused with the field named. The
+// body is read raw (limitBody has bounded it; never c.Body(), which
+// inflates compressed bodies), and the media type must be exactly
+// application/json (or a +json type such as application/merge-patch+json);
+// a missing Content-Type is taken as JSON.
 func decodeJSON(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	if ct := c.Get(fiber.HeaderContentType); ct != "" && !isJSONType(ct) {
+		return errNotJSON
+	}
+	body := rawBody(c)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fault.New(fault.ErrInvalid, "request body is empty; send a JSON object")
-	}
-	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.Contains(ct, "json") {
-		return fault.Newf(fault.ErrInvalid, "content type %q is not JSON", ct)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -32,6 +40,15 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 		return fault.New(fault.ErrInvalid, "request body has data after the JSON object")
 	}
 	return nil
+}
+
+// isJSONType reports whether the Content-Type ct names JSON.
+func isJSONType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 func explainJSON(err error) error {

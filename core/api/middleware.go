@@ -41,7 +41,7 @@ func (s *Server) requestIDMiddleware(c *fiber.Ctx) error {
 	}
 	c.Locals(localRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
-	c.SetUserContext(actor.With(c.UserContext(), actor.Actor{RequestID: id, IP: c.IP()}))
+	c.SetUserContext(actor.With(c.UserContext(), actor.Actor{RequestID: id, IP: s.clientIP(c)}))
 	return c.Next()
 }
 
@@ -58,7 +58,8 @@ func (s *Server) recoverMiddleware(c *fiber.Ctx) (err error) {
 }
 
 // securityHeaders sets a strict Content-Security-Policy (no inline
-// scripts) and the usual hardening headers.
+// scripts) and the usual hardening headers; HSTS when the request came
+// over TLS (directly, or by X-Forwarded-Proto from a trusted proxy).
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 	c.Set("X-Content-Type-Options", "nosniff")
@@ -115,24 +116,10 @@ func (s *Server) apiGate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// jsonBodyLimit refuses JSON bodies above body_limit_bytes (uploads have
-// their own, larger limit).
-func (s *Server) jsonBodyLimit(c *fiber.Ctx) error {
-	if len(c.Body()) > s.cfg.BodyLimitBytes && !c.Is("multipart/form-data") && !isMultipart(c) {
-		return fault.Newf(fault.ErrTooLarge, "request body is larger than %d bytes", s.cfg.BodyLimitBytes)
-	}
-	return c.Next()
-}
-
-func isMultipart(c *fiber.Ctx) bool {
-	ct := c.Get(fiber.HeaderContentType)
-	return len(ct) >= 19 && ct[:19] == "multipart/form-data"
-}
-
 // rateLimit is a per-client token bucket kept in this process. Login has
 // its own throttle, shared through the database (core/auth).
 func (s *Server) rateLimit(c *fiber.Ctx) error {
-	if !s.limits.allow(c.IP(), time.Now()) {
+	if !s.limits.allow(actor.From(c.UserContext()).IP, time.Now()) {
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return fault.New(fault.ErrTooMany, "too many requests from this client; slow down")
 	}

@@ -57,13 +57,18 @@ func statusOf(err error) int {
 // problemOf builds the problem body for err. Messages of 5xx errors are
 // replaced by a generic text: they may carry internals.
 func problemOf(c *fiber.Ctx, err error) Problem {
+	return problemFor(err, requestID(c))
+}
+
+// problemFor is problemOf outside a request (a WebSocket frame).
+func problemFor(err error, requestID string) Problem {
 	status := statusOf(err)
 	p := Problem{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    err.Error(),
-		RequestID: requestID(c),
+		RequestID: requestID,
 	}
 	var fields fault.Fields
 	if errors.As(err, &fields) {

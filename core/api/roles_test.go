@@ -90,6 +90,7 @@ var routeTable = []routeRule{
 	// The assistant: every signed-in role may talk to it; what a role may
 	// see or change through it is checked by the services it calls.
 	{"POST", "/api/v1/chat", anyRole},
+	{"GET", "/api/v1/chat/contract", anyRole},
 	{"GET", "/api/v1/chat/history", anyRole},
 	{"POST", "/api/v1/chat/actions/:id/confirm", anyRole},
 	{"POST", "/api/v1/chat/actions/:id/cancel", anyRole},

@@ -19,6 +19,8 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/pfinni/pfinni/core/config"
+	"github.com/pfinni/pfinni/core/httpauth"
+	"github.com/pfinni/pfinni/core/plugin"
 )
 
 // Readiness is what /readyz asks; the store satisfies it.
@@ -51,6 +53,9 @@ type Server struct {
 	log    *slog.Logger
 	tracer trace.Tracer
 	limits *rateLimiter
+	login  *httpauth.Middleware // the one login layer (auth.go)
+	// proxies are the trusted reverse proxies (trusted_proxies).
+	proxies proxies
 	// pageErrors renders errors of non-API routes (the dashboard) as
 	// pages; nil means problem+json everywhere.
 	pageErrors func(c *fiber.Ctx, err error, status int) error
@@ -73,8 +78,15 @@ func New(d Deps) *Server {
 		log:    d.Logger,
 		tracer: d.Tracer.Tracer("github.com/pfinni/pfinni/core/api"),
 		limits: newRateLimiter(d.Config.APIRateLimit),
+		login:  newLoginLayer(d),
 	}
-	bodyLimit := d.Config.ImportMaxBytes*20 + (1 << 20)
+	// Validated by config.Load; a hand-built Config with a bad list trusts
+	// no proxy.
+	s.proxies, _ = d.Config.TrustedProxyPrefixes()
+	trusted := make([]string, len(s.proxies))
+	for i, p := range s.proxies {
+		trusted[i] = p.String()
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName: "pfinni",
 		// Fiber hands out strings that alias its reused request buffers;
@@ -83,12 +95,28 @@ func New(d Deps) *Server {
 		// copies them.
 		Immutable:             true,
 		ErrorHandler:          s.errorHandler,
-		BodyLimit:             bodyLimit,
 		DisableStartupMessage: true,
 		ReadBufferSize:        16 << 10,
-		StreamRequestBody:     false,
+		// Bodies are streamed: fasthttp reads at most 8 KiB ahead and
+		// limitBody (every route) or createImport (the signed-in upload,
+		// after authentication) read the rest through their limits.
+		// Multipart bodies are never parsed (or spooled to disk) before
+		// a handler asks.
+		BodyLimit:                    d.Config.BodyLimitBytes,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  d.Config.ReadTimeout,
+		WriteTimeout:                 d.Config.WriteTimeout,
+		IdleTimeout:                  d.Config.IdleTimeout,
+		// X-Forwarded-Proto and -Host (c.Protocol, c.Hostname: the
+		// Secure cookie, HSTS, the WebSocket Origin check) are believed
+		// only from trusted_proxies; clientIP does X-Forwarded-For.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          trusted,
 	})
-	s.app.Use(s.recoverMiddleware, s.requestIDMiddleware, s.securityHeaders, s.accessLog, s.traceMiddleware)
+	// Nothing before refuseEncodedBodies and limitBody reads a body.
+	s.app.Use(s.recoverMiddleware, s.requestIDMiddleware, s.securityHeaders, s.accessLog,
+		s.refuseEncodedBodies, s.limitBody, s.traceMiddleware)
 
 	base := d.Config.BasePath
 	if base != "" {
@@ -100,7 +128,7 @@ func New(d Deps) *Server {
 		s.root = s.app
 	}
 	s.bindHealth(s.root)
-	apiGroup := s.root.Group("/api/v1", s.apiGate, s.rateLimit, s.jsonBodyLimit, s.authenticate)
+	apiGroup := s.root.Group("/api/v1", noStore, s.apiGate, s.rateLimit, s.authenticate)
 	s.bindRoutes(apiGroup)
 	// Unmatched paths reach errorHandler as fiber.ErrNotFound.
 	return s
@@ -131,15 +159,45 @@ func isAPI(c *fiber.Ctx) bool {
 	return strings.Contains(c.Path(), "/api/") || strings.Contains(c.Get(fiber.HeaderAccept), "json")
 }
 
+// pluginReadiness is the plugin registry as /readyz sees it
+// (*plugin.Registry implements it).
+type pluginReadiness interface {
+	Readiness() plugin.Readiness
+}
+
+var _ pluginReadiness = (*plugin.Registry)(nil)
+
+// bindHealth binds /healthz (liveness: the process answers) and /readyz
+// (readiness: the database answers with its schema applied and every
+// enabled plugin has finished loading). While not ready /readyz answers
+// 503 with what is still missing, e.g. {"status":"starting",
+// "database":"ok","plugins":{"importer-ccda":"loading",...}}.
 func (s *Server) bindHealth(r fiber.Router) {
 	r.Get("/healthz", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"status": "ok", "version": s.deps.Version})
 	})
 	r.Get("/readyz", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		body := fiber.Map{"status": "ready", "database": "ok"}
+		ready := true
 		if s.deps.DB == nil || !s.deps.DB.Ready() {
-			c.Set(fiber.HeaderRetryAfter, "2")
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "database": "not answering or schema not applied"})
+			body["status"], body["database"] = "unavailable", "not answering or schema not applied"
+			ready = false
 		}
-		return c.JSON(fiber.Map{"status": "ready", "database": "ok"})
+		if pr, ok := s.deps.Services.Plugins.(pluginReadiness); ok {
+			rd := pr.Readiness()
+			body["plugins"] = rd.Plugins
+			if !rd.Ready {
+				if ready {
+					body["status"] = "starting"
+				}
+				ready = false
+			}
+		}
+		if !ready {
+			c.Set(fiber.HeaderRetryAfter, "2")
+			return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+		}
+		return c.JSON(body)
 	})
 }

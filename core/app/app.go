@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/pfinni/pfinni/core/api"
@@ -40,10 +41,13 @@ type App struct {
 
 	closers        []func(context.Context) error
 	pluginsStarted chan struct{}
+	out            io.Writer // Options.Out, safe for concurrent use
 }
 
 // WaitPlugins blocks until the plugins have been loaded (or failed to).
-// CLI commands that need a plugin (import) call it; the server does not.
+// CLI commands that need a plugin (import) call it; the server does not:
+// it answers at once, /readyz says 503 until the plugins are loaded
+// (Ready), and requests that need a plugin wait for it.
 func (a *App) WaitPlugins(ctx context.Context) error {
 	if a.pluginsStarted == nil {
 		return nil
@@ -83,7 +87,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	if opts.Out == nil {
 		opts.Out = os.Stdout
 	}
-	a = &App{Config: cfg, Log: NewLogger(cfg, os.Stderr)}
+	a = &App{Config: cfg, Log: NewLogger(cfg, os.Stderr), out: &lockedWriter{w: opts.Out}}
 	defer func() {
 		if err != nil {
 			_ = a.Close(context.Background())
@@ -97,9 +101,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	}
 	a.closers = append(a.closers, a.Telemetry.Shutdown)
 
-	urlFunc := func() string { return cfg.DBURL }
+	conn := engineConn{URL: func() string { return cfg.DBURL }, User: cfg.DBUser, Pass: cfg.DBPassword}
 	if cfg.Embedded() {
-		if urlFunc, err = a.startEngine(ctx); err != nil {
+		if conn, err = a.startEngine(ctx); err != nil {
 			return a, err
 		}
 	}
@@ -107,8 +111,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	a.DB, err = store.Open(dctx, store.Config{
-		URL: urlFunc, Namespace: cfg.DBNamespace, Database: cfg.DBDatabase,
-		User: cfg.DBUser, Password: cfg.DBPassword, Logger: a.Log,
+		URL: conn.URL, Namespace: cfg.DBNamespace, Database: cfg.DBDatabase,
+		User: conn.User, Password: conn.Pass, Logger: a.Log,
 	})
 	if err != nil {
 		return a, fmt.Errorf("open database: %w", err)
@@ -119,7 +123,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 		return a, err
 	}
 	if opts.Bootstrap {
-		if err := a.bootstrap(ctx, opts.Out); err != nil {
+		if err := a.bootstrap(ctx, a.out); err != nil {
 			return a, err
 		}
 	}
@@ -151,4 +155,17 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// lockedWriter serialises writes: start-up output comes from Open and
+// from the plugin loader's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

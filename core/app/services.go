@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/mattn/go-isatty"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/api"
@@ -40,9 +43,14 @@ func (a *App) wireServices(ctx context.Context) error {
 	a.Audit = audit.New(a.DB, audit.Options{Logs: a.Telemetry.Logger})
 	a.closers = append(a.closers, a.Audit.Close)
 
+	lockoutKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.LockoutKeyFile))
+	if err != nil {
+		return fmt.Errorf("load the sign-in lockout key: %w", err)
+	}
 	a.Auth = auth.New(a.DB, a.Audit, auth.Options{
 		IdleTimeout: cfg.SessionIdleTimeout, MaxLifetime: cfg.SessionMaxLifetime,
 		MaxFailures: cfg.LoginMaxFailures, LockoutDuration: cfg.LockoutDuration,
+		LockoutKey: lockoutKey,
 	})
 
 	if err := a.wirePlugins(ctx); err != nil {
@@ -86,6 +94,14 @@ func (a *App) wireServices(ctx context.Context) error {
 // wirePlugins loads plugin-manifest.yaml. A missing manifest means no
 // plugins (logged); a manifest with bad entries loads the good ones and
 // reports the rest on the admin page.
+//
+// The manifest is read now, so every enabled plugin is known (as
+// "loading") before the server answers: /readyz says 503 until they are
+// all loaded, and calls that need one wait for it. The plugins are then
+// compiled in the background, in parallel, into the compilation cache
+// (config.WASMCacheDir), which makes a later start of the same
+// installation take well under a second per plugin; a start that has to
+// compile prints its progress to the start-up output.
 func (a *App) wirePlugins(ctx context.Context) error {
 	path, err := filepath.Abs(a.Config.PluginsManifest)
 	if err != nil {
@@ -95,33 +111,36 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		a.Log.Warn("no plugin manifest; running without plugins", "path", path)
 		return nil
 	}
+	cacheDir := a.Config.WASMCacheDir()
 	reg, err := plugin.New(plugin.Options{
 		ManifestPath: path,
-		DataDir:      a.Config.DataDir,
+		CacheDir:     cacheDir,
 		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
 		State:        pluginstate.New(a.DB),
 		Config:       pluginConfig(a.Config),
 		Logger:       a.Log,
+		Progress:     a.loadProgress(),
 	})
 	if err != nil {
 		return err
 	}
-	// Plugins load in the background: a cold compile takes about a
-	// second per module, and the server must answer meanwhile (the admin
-	// page shows them as loading). Warm starts use the on-disk cache.
+	sys := actor.System(context.WithoutCancel(ctx))
+	if err := reg.Open(sys); err != nil {
+		a.Log.Error("start plugins", "err", err)
+	}
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
-		sys := actor.System(context.WithoutCancel(ctx))
-		if err := reg.Start(sys); err != nil {
-			a.Log.Error("start plugins", "err", err)
-		}
-		// llm_url turns the optional LLM adapter on.
+		t0 := time.Now()
+		// llm_url turns the optional LLM adapter on (first, so that
+		// readiness covers it too).
 		if a.Config.LLMURL != "" {
 			if _, err := reg.Enable(sys, llmPlugin); err != nil {
 				a.Log.Error("enable the LLM adapter", "err", err)
 			}
 		}
+		reg.LoadAll(sys)
+		a.Log.Info("plugins loaded", "took", time.Since(t0).Round(time.Millisecond), "cache", cacheDir)
 	}()
 	a.pluginsStarted = started
 	a.Plugins = reg
@@ -130,6 +149,22 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		return reg.Close(ctx)
 	})
 	return nil
+}
+
+// loadProgress prints "compiling plugins: 3/7 importer-ccda (2.1s)" to the
+// start-up output for each plugin that had to be compiled (a first start,
+// or a new plugin version); cached plugins load silently.
+func (a *App) loadProgress() func(plugin.LoadProgress) {
+	compiled := 0
+	return func(p plugin.LoadProgress) {
+		if p.Compiled {
+			compiled++
+			fmt.Fprintf(a.out, "compiling plugins: %d/%d %s (%s)\n", p.Done, p.Total, p.Plugin, p.Took.Round(100*time.Millisecond))
+		}
+		if p.Done == p.Total && compiled > 0 {
+			fmt.Fprintf(a.out, "plugins compiled and cached in %s; later starts skip compiling\n", a.Config.WASMCacheDir())
+		}
+	}
 }
 
 // services lists the services the API serves.
@@ -142,7 +177,10 @@ func (a *App) services() api.Services {
 }
 
 // bootstrap creates the first admin and the demo data on an empty
-// database (embedded default).
+// database (embedded default). A generated admin password is printed
+// only when out is a terminal; otherwise (a service, a container, whose
+// output ends up in logs) it is written to <data_dir>/admin-password.txt,
+// readable by this user only, and only that path is printed.
 func (a *App) bootstrap(ctx context.Context, out io.Writer) error {
 	ctx = actor.System(ctx)
 	created, generated, err := a.Auth.EnsureAdmin(ctx, a.Config.AdminEmail, a.Config.AdminPassword)
@@ -152,7 +190,18 @@ func (a *App) bootstrap(ctx context.Context, out io.Writer) error {
 	if created {
 		fmt.Fprintf(out, "created admin %s\n", a.Config.AdminEmail)
 		if generated != "" {
-			fmt.Fprintf(out, "admin password (shown once): %s\n", generated)
+			if f, ok := out.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+				fmt.Fprintf(out, "admin password (shown once): %s\n", generated)
+			} else {
+				path := filepath.Join(a.Config.DataDir, "admin-password.txt")
+				if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("bootstrap: replace the admin password file: %w", err)
+				}
+				if err := auth.WriteSecretFile(path, generated+"\n"); err != nil {
+					return fmt.Errorf("bootstrap: keep the admin password: %w", err)
+				}
+				fmt.Fprintf(out, "admin password written to %s (readable by this user only; delete it after signing in)\n", path)
+			}
 		}
 	}
 	return a.seedDemo(ctx, out)

@@ -18,8 +18,13 @@ import (
 // GenesisHash is the prev_hash of the first event (seq 1).
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// encodingVersion prefixes the canonical encoding (see the package doc).
-const encodingVersion = "pfinni.audit.v1"
+// encodingVersion prefixes the canonical encoding of an unkeyed event
+// (version 1, plain SHA-256; see the package doc), keyedVersion that of a
+// keyed one (version 2, HMAC-SHA256, the key id encoded too).
+const (
+	encodingVersion = "pfinni.audit.v1"
+	keyedVersion    = "pfinni.audit.v2"
+)
 
 // tail is the last stored link of the chain.
 type tail struct {
@@ -27,18 +32,25 @@ type tail struct {
 	hash string
 }
 
-// canonical returns the version-1 canonical encoding of e (see the
-// package doc); Hash is not part of it, PrevHash is.
+// canonical returns the canonical encoding of e (see the package doc):
+// version 1 for an unkeyed event, version 2 (with the key id last) for a
+// keyed one. Hash is not part of it, PrevHash is.
 func canonical(e Event) []byte {
 	var b strings.Builder
 	b.Grow(256)
-	b.WriteString(encodingVersion)
-	for _, v := range [...]string{
+	fields := []string{
 		strconv.FormatInt(e.Seq, 10),
 		e.At.UTC().Format(time.RFC3339Nano),
 		e.Actor, e.Role, e.Action, e.Resource, e.Record, e.Outcome,
 		e.RequestID, e.IP, e.Detail, e.PrevHash,
-	} {
+	}
+	if e.KeyID == "" {
+		b.WriteString(encodingVersion)
+	} else {
+		b.WriteString(keyedVersion)
+		fields = append(fields, e.KeyID)
+	}
+	for _, v := range fields {
 		b.WriteString(strconv.Itoa(len(v)))
 		b.WriteByte(':')
 		b.WriteString(v)
@@ -47,21 +59,41 @@ func canonical(e Event) []byte {
 	return []byte(b.String())
 }
 
-// ComputeHash returns the hash e must carry: hex SHA-256 of its canonical
-// encoding. It is exported so that outside tools (and tests) can check an
-// exported trail.
+// ComputeHash returns the hash an unkeyed (version 1) event must carry:
+// hex SHA-256 of its canonical encoding. It is exported so that outside
+// tools (and tests) can check an exported legacy trail; keyed events need
+// the key (Keyring.Hash).
 func ComputeHash(e Event) string {
 	sum := sha256.Sum256(canonical(e))
 	return hex.EncodeToString(sum[:])
 }
 
-// link numbers and hashes events after t, in place, and returns the new tail.
-func link(events []Event, t tail) tail {
+// Hash returns the hash e must carry: HMAC-SHA256 under the key e.KeyID
+// names for a keyed event, ComputeHash for an unkeyed one (KeyID "").
+// It fails with ErrUnknownKey when the keyring lacks e's key.
+func (k *Keyring) Hash(e Event) (string, error) {
+	if e.KeyID == "" {
+		return ComputeHash(e), nil
+	}
+	return k.sign(e.KeyID, canonical(e))
+}
+
+// link numbers and hashes events after t, in place, and returns the new
+// tail. With a keyring the events are keyed with its active key; without
+// one they are unkeyed (version 1).
+func link(events []Event, t tail, keys *Keyring) tail {
 	for i := range events {
 		t.seq++
 		events[i].Seq = t.seq
 		events[i].PrevHash = t.hash
-		events[i].Hash = ComputeHash(events[i])
+		events[i].KeyID = ""
+		if keys != nil {
+			events[i].KeyID = keys.active
+			// The active key is in the keyring: sign cannot fail.
+			events[i].Hash, _ = keys.sign(keys.active, canonical(events[i]))
+		} else {
+			events[i].Hash = ComputeHash(events[i])
+		}
 		t.hash = events[i].Hash
 	}
 	return t
@@ -87,6 +119,7 @@ func row(e Event) map[string]any {
 		"detail":     e.Detail,
 		"prev_hash":  e.PrevHash,
 		"hash":       e.Hash,
+		"key_id":     e.KeyID,
 	}
 }
 

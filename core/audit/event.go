@@ -26,7 +26,7 @@ const maxFieldLen = 512
 // (counts, field names, a status pair); callers must never put names,
 // dates of birth, contact data or MRNs in any field.
 //
-// Seq, PrevHash and Hash are set by the Log when the event is stored;
+// Seq, PrevHash, Hash and KeyID are set by the Log when the event is stored;
 // values given to Record are ignored.
 type Event struct {
 	Seq       int64     `json:"seq"`
@@ -42,6 +42,9 @@ type Event struct {
 	Detail    string    `json:"detail,omitempty"`
 	PrevHash  string    `json:"prev_hash"`
 	Hash      string    `json:"hash"`
+	// KeyID names the HMAC key the hash was made with; "" for an event
+	// of the unkeyed (version 1) chain written before keys existed.
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // validOutcome reports whether o is one of the Outcome constants.

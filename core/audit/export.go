@@ -11,7 +11,7 @@ import (
 
 // csvHeader is the first line of an export; the columns are the Event's
 // JSON names.
-var csvHeader = []string{"seq", "at", "actor", "role", "action", "resource", "record", "outcome", "request_id", "ip", "detail", "prev_hash", "hash"}
+var csvHeader = []string{"seq", "at", "actor", "role", "action", "resource", "record", "outcome", "request_id", "ip", "detail", "prev_hash", "hash", "key_id"}
 
 // Export is an authorized, audited export waiting to be written (see
 // OpenExport). It is used once.
@@ -86,7 +86,7 @@ func csvRow(e Event) []string {
 		strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano),
 		safeCell(e.Actor), safeCell(e.Role), safeCell(e.Action), safeCell(e.Resource),
 		safeCell(e.Record), safeCell(e.Outcome), safeCell(e.RequestID), safeCell(e.IP),
-		safeCell(e.Detail), e.PrevHash, e.Hash,
+		safeCell(e.Detail), e.PrevHash, e.Hash, safeCell(e.KeyID),
 	}
 }
 

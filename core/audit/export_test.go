@@ -25,14 +25,14 @@ func TestExportCSV(t *testing.T) {
 	rows, err := csv.NewReader(&buf).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 31, "header and every match: Limit does not cut an export")
-	assert.Equal(t, []string{"seq", "at", "actor", "role", "action", "resource", "record", "outcome", "request_id", "ip", "detail", "prev_hash", "hash"}, rows[0])
+	assert.Equal(t, []string{"seq", "at", "actor", "role", "action", "resource", "record", "outcome", "request_id", "ip", "detail", "prev_hash", "hash", "key_id"}, rows[0])
 	assert.Equal(t, "60", rows[1][0], "newest first")
 	assert.Equal(t, "2", rows[30][0])
 
 	// Each row carries what is needed to recompute its hash.
 	evs := rawEvents(t, db)
 	e := evs[59]
-	assert.Equal(t, []string{"60", e.At.Format("2006-01-02T15:04:05Z07:00"), e.Actor, e.Role, e.Action, e.Resource, e.Record, e.Outcome, e.RequestID, e.IP, e.Detail, e.PrevHash, e.Hash}, rows[1])
+	assert.Equal(t, []string{"60", e.At.Format("2006-01-02T15:04:05Z07:00"), e.Actor, e.Role, e.Action, e.Resource, e.Record, e.Outcome, e.RequestID, e.IP, e.Detail, e.PrevHash, e.Hash, e.KeyID}, rows[1])
 
 	last := evs[len(evs)-1]
 	assert.Equal(t, audit.ActionRead, last.Action)

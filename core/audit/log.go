@@ -43,6 +43,18 @@ type Options struct {
 	PageSize int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Keys sign new events (HMAC-SHA256 with the active key) and verify
+	// stored ones by their key id. Nil writes the unkeyed version-1
+	// chain, which anyone with database access can recompute: tests
+	// only; core/app always passes the keyring of audit_key_file.
+	Keys *Keyring
+	// HeadFile, when set, is where the Log keeps the newest head it
+	// wrote (an Anchor, JSON, mode 0600), outside the database: Verify
+	// then fails when the chain no longer reaches it. It is brought up
+	// to date at most every HeadEvery and on Close.
+	HeadFile string
+	// HeadEvery bounds how often the head file is rewritten; 1s when zero.
+	HeadEvery time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +76,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.HeadEvery <= 0 {
+		o.HeadEvery = time.Second
+	}
 	return o
 }
 
@@ -82,8 +97,11 @@ type Log struct {
 	done   chan struct{} // closed when the writer has exited
 
 	// Owned by the writer goroutine.
-	tail   tail
-	tailOK bool
+	tail      tail
+	tailOK    bool
+	head      Anchor    // the newest event this Log stored
+	headSaved int64     // seq of the head last written to HeadFile
+	headAt    time.Time // when HeadFile was last written
 }
 
 // request is one Record call waiting for its batch.
@@ -132,7 +150,7 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	if e.IP == "" {
 		e.IP = a.IP
 	}
-	e.Seq, e.PrevHash, e.Hash = 0, "", ""
+	e.Seq, e.PrevHash, e.Hash, e.KeyID = 0, "", "", ""
 	if err := e.validate(); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
@@ -186,6 +204,7 @@ func (l *Log) Close(ctx context.Context) error {
 // write is the writer goroutine: it gathers batches and stores them.
 func (l *Log) write() {
 	defer close(l.done)
+	defer l.saveHead(true)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	batch := make([]request, 0, l.opts.MaxBatch)
@@ -254,9 +273,33 @@ func (l *Log) flush(batch []request) {
 		events[i] = r.event
 	}
 	err := l.store(events)
+	if err == nil {
+		last := events[len(events)-1]
+		l.head = Anchor{Seq: last.Seq, Hash: last.Hash, KeyID: last.KeyID, At: last.At}
+		l.saveHead(false)
+	}
 	for i, r := range live {
 		r.reply <- result{event: events[i], err: err}
 	}
+}
+
+// saveHead writes the newest head to Options.HeadFile when it changed
+// and HeadEvery passed since the last write (or always when final). A
+// failure is logged as an OpenTelemetry record, not returned: the events
+// are stored, and the next batch tries again.
+func (l *Log) saveHead(final bool) {
+	if l.opts.HeadFile == "" || l.head.Seq == 0 || l.head.Seq == l.headSaved {
+		return
+	}
+	now := l.opts.Now()
+	if !final && now.Sub(l.headAt) < l.opts.HeadEvery {
+		return
+	}
+	if err := writeHeadFile(l.opts.HeadFile, l.head); err != nil {
+		l.emitError(err)
+		return
+	}
+	l.headSaved, l.headAt = l.head.Seq, now
 }
 
 // store links events to the chain and inserts them, renumbering and
@@ -272,7 +315,7 @@ func (l *Log) store(events []Event) error {
 			}
 			l.tail, l.tailOK = t, true
 		}
-		next := link(events, l.tail)
+		next := link(events, l.tail, l.opts.Keys)
 		err := insert(ctx, l.db, events)
 		if err == nil {
 			l.tail = next

@@ -40,6 +40,18 @@ func (l *Log) emit(ctx context.Context, e Event) {
 		attribute.String("client.address", e.IP),
 		attribute.String("audit.detail", e.Detail),
 		attribute.String("audit.hash", e.Hash),
+		attribute.String("audit.key_id", e.KeyID),
 	)
 	l.logger.Emit(ctx, r)
+}
+
+// emitError reports a failure of the Log's own housekeeping (the head
+// file) as an OpenTelemetry log record. err names a file, never an event.
+func (l *Log) emitError(err error) {
+	var r otellog.Record
+	r.SetTimestamp(time.Now())
+	r.SetSeverity(otellog.SeverityError)
+	r.SetSeverityText("ERROR")
+	r.SetBody(attribute.StringValue("audit head file not updated: " + err.Error()))
+	l.logger.Emit(context.Background(), r)
 }

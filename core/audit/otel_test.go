@@ -74,6 +74,7 @@ func TestEventsAreEmittedAsLogRecords(t *testing.T) {
 		"client.address":   attribute.StringValue("10.0.0.7"),
 		"audit.detail":     attribute.StringValue("fields: phone, email"),
 		"audit.hash":       attribute.StringValue(stored[0].Hash),
+		"audit.key_id":     attribute.StringValue(stored[0].KeyID),
 	}
 	assert.Equal(t, want, got, "exactly the event's fields: ids, action, outcome, field names — no PHI")
 }

@@ -27,6 +27,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"runtime"
 	"sync"
@@ -69,6 +70,12 @@ type Options struct {
 	// it is in use; 30 seconds when zero. The idle timeout is measured
 	// from last_seen_at, so other instances see activity this late.
 	TouchEvery time.Duration
+	// LockoutKey is the secret the failure counters' keys are an
+	// HMAC-SHA256 of the email with; kept outside the database
+	// (LoadOrCreateKey). Instances sharing a database must share it, or
+	// each counts failures on its own. Empty: a random key per Service
+	// (failure counts are then forgotten at restart).
+	LockoutKey []byte
 	// Hash sets the argon2id cost of new password hashes;
 	// DefaultHashParams when zero. Existing hashes keep their own cost
 	// and are upgraded at the next successful sign-in.
@@ -115,6 +122,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if len(o.LockoutKey) == 0 {
+		o.LockoutKey = make([]byte, 32)
+		_, _ = rand.Read(o.LockoutKey) // never fails (crypto/rand)
 	}
 	return o
 }

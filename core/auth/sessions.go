@@ -64,25 +64,26 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Errors of Authenticate; all are fault.ErrUnauthorized.
-var (
-	ErrNoSession = fault.New(fault.ErrUnauthorized, "your session has ended (signed out or unknown); sign in again")
-)
-
 func (s *Service) idleError() error {
-	return fault.Newf(fault.ErrUnauthorized, "your session expired after %s of inactivity; sign in again", human(s.opt.IdleTimeout))
+	return because(ErrSessionIdle, fault.ErrUnauthorized, "your session expired after %s of inactivity; sign in again", human(s.opt.IdleTimeout))
 }
 
 func (s *Service) lifetimeError() error {
-	return fault.Newf(fault.ErrUnauthorized, "your session reached its maximum length of %s; sign in again", human(s.opt.MaxLifetime))
+	return because(ErrSessionExpired, fault.ErrUnauthorized, "your session reached its maximum length of %s; sign in again", human(s.opt.MaxLifetime))
 }
 
 // Login checks email and password and opens a session. The client
 // address (actor.From(ctx).IP) is throttled across instances; after
 // MaxFailures failures in a row the account is locked for
-// LockoutDuration (fault.ErrLocked), whatever password is tried. An
-// unknown email and a wrong password get the same answer and take the
-// same time. Every attempt is audited as "auth.login".
+// LockoutDuration (ErrLocked), whatever password is tried. An unknown
+// email and a wrong password get the same answer (ErrBadCredentials)
+// and take the same time. Every attempt is audited as "auth.login".
+//
+// Each attempt reserves its place in the failure count atomically
+// before the password is verified, and the decision is taken from the
+// count it got: however many guesses arrive at once, on however many
+// instances, at most MaxFailures of them are ever verified per lockout
+// window. A success clears the count.
 func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
 	a := actor.From(ctx)
 	now := s.now()
@@ -94,8 +95,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 			return Session{}, fmt.Errorf("login: %w", err)
 		}
 		if n > s.opt.LoginsPerIPPerMinute {
-			err := fault.New(fault.ErrTooMany, "too many sign-in attempts from your address; wait a minute and try again")
-			return Session{}, s.loginFailed(ctx, "", audit.OutcomeDenied, "too many attempts from this address", err)
+			return Session{}, s.loginFailed(ctx, "", audit.OutcomeDenied, "too many attempts from this address", ErrThrottled)
 		}
 	}
 
@@ -104,8 +104,13 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if email == "" {
 		f.Add("email", "is required")
 	}
-	if password == "" {
+	switch {
+	case password == "":
 		f.Add("password", "is required")
+	case len(password) > MaxPasswordLength:
+		// Refused before hashing (argon2id of a huge input is costly) and
+		// not counted as a guess: no password can be this long.
+		f.Add("password", fmt.Sprintf("must be at most %d bytes long", MaxPasswordLength))
 	}
 	if err := f.Err(); err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
@@ -119,10 +124,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if known {
 		userID = store.Key(row.ID)
 	}
-	lock := lockKey(email)
-	if n, until, err := s.peek(ctx, lock, now); err != nil {
+	lock := s.lockKey(email)
+	n, until, err := s.reserve(ctx, lock, now)
+	if err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
-	} else if n >= s.opt.MaxFailures {
+	}
+	if n > s.opt.MaxFailures {
 		return Session{}, s.loginFailed(ctx, userID, audit.OutcomeDenied, "account locked", s.lockedError(until.Sub(now)))
 	}
 
@@ -135,10 +142,6 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		return Session{}, fmt.Errorf("login: %w", err)
 	}
 	if !ok || !known {
-		n, until, err := s.bump(ctx, lock, now, now.Add(s.opt.LockoutDuration), true)
-		if err != nil {
-			return Session{}, fmt.Errorf("login: %w", err)
-		}
 		why := "wrong password"
 		if !known {
 			why = "unknown account"
@@ -146,15 +149,13 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 		if n >= s.opt.MaxFailures {
 			return Session{}, s.loginFailed(ctx, userID, audit.OutcomeFailure, why+"; account locked", s.lockedError(until.Sub(now)))
 		}
-		return Session{}, s.loginFailed(ctx, userID, audit.OutcomeFailure, why,
-			fault.New(fault.ErrUnauthorized, "the email or password is not right"))
-	}
-	if row.Disabled {
-		return Session{}, s.loginFailed(ctx, userID, audit.OutcomeDenied, "account disabled",
-			fault.New(fault.ErrForbidden, "this account is disabled; ask an admin to enable it"))
+		return Session{}, s.loginFailed(ctx, userID, audit.OutcomeFailure, why, ErrBadCredentials)
 	}
 	if err := s.clearCounter(ctx, lock); err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
+	}
+	if row.Disabled {
+		return Session{}, s.loginFailed(ctx, userID, audit.OutcomeDenied, "account disabled", ErrAccountDisabled)
 	}
 
 	sess, err := s.openSession(ctx, row, now)
@@ -179,7 +180,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 }
 
 func (s *Service) lockedError(left time.Duration) error {
-	return fault.Newf(fault.ErrLocked, "this account is locked for %s after %d failed sign-ins; try again later or ask an admin to reset the password",
+	return because(ErrLocked, fault.ErrLocked, "this account is locked for %s after %d failed sign-ins; try again later or ask an admin to reset the password",
 		human(max(left, time.Second)), s.opt.MaxFailures)
 }
 
@@ -230,9 +231,10 @@ func withoutToken(s Session) Session {
 
 // Authenticate resolves a session token (from the cookie or a bearer
 // header) into its session. It answers from memory for CacheTTL, writes
-// last_seen_at at most every TouchEvery, and fails with an
-// ErrUnauthorized that says why: unknown or signed out, idle too long,
-// lifetime reached, account disabled.
+// last_seen_at at most every TouchEvery, and fails with a
+// fault.ErrUnauthorized that says why, to be told apart with errors.Is:
+// ErrNoSession (unknown or signed out), ErrSessionIdle, ErrSessionExpired
+// (lifetime reached) or ErrAccountDisabled.
 func (s *Service) Authenticate(ctx context.Context, token string) (Session, error) {
 	if token == "" || len(token) > 256 {
 		return Session{}, ErrNoSession
@@ -321,7 +323,7 @@ func (s *Service) loadSession(ctx context.Context, hash string, now time.Time) (
 		if err := s.revokeUserSessions(ctx, store.Key(ur.ID), ""); err != nil {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
-		return nil, fault.New(fault.ErrUnauthorized, "this account is disabled; ask an admin to enable it")
+		return nil, because(ErrAccountDisabled, fault.ErrUnauthorized, "this account is disabled; ask an admin to enable it")
 	}
 	return &cached{
 		sess: Session{ID: store.Key(sr.ID), User: ur.user(), CSRFToken: sr.CSRFToken, CreatedAt: sr.CreatedAt,

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,20 +19,46 @@ import (
 //
 //   - login_ip|<address>: sign-in attempts from one client address in a
 //     fixed one-minute window;
-//   - login_fail|<sha256 of email>: failed sign-ins for one email in a row,
-//     forgotten LockoutDuration after the last failure. Unknown emails are
-//     counted too, so a lockout does not reveal whether an account exists.
+//   - login_fail|<HMAC-SHA256 of email>: failed sign-ins for one email in
+//     a row, forgotten LockoutDuration after the last failure. Unknown
+//     emails are counted too, so a lockout does not reveal whether an
+//     account exists. The HMAC key (Options.LockoutKey) is kept outside
+//     the database, so the table cannot be reversed by hashing a list
+//     of candidate emails.
 
 type counterRow struct {
 	Count     int       `json:"count"`
 	WindowEnd time.Time `json:"window_end"`
 }
 
-// lockKey is the failure counter of an email; hashed so the table holds
-// no typed email (which may be mistyped personal data).
-func lockKey(email string) string {
-	h := sha256.Sum256([]byte(NormalizeEmail(email)))
-	return "login_fail|" + hex.EncodeToString(h[:])
+// lockKey is the failure counter of an email: keyed with the server
+// secret so the table holds no typed email (which may be mistyped
+// personal data) nor anything a list of emails can be matched against.
+func (s *Service) lockKey(email string) string {
+	m := hmac.New(sha256.New, s.opt.LockoutKey)
+	m.Write([]byte(NormalizeEmail(email)))
+	return "login_fail|" + hex.EncodeToString(m.Sum(nil))
+}
+
+// reserve counts one sign-in attempt against the failure counter key,
+// atomically, before the password is checked, and returns the count
+// including this attempt and the end of the lock window. While the count
+// is at most MaxFailures each attempt moves the window end to
+// now+LockoutDuration; beyond it (locked) the window stays put, so
+// attempts against a locked account do not prolong the lock. A window
+// that has passed starts again at 1.
+func (s *Service) reserve(ctx context.Context, key string, now time.Time) (int, time.Time, error) {
+	// One UPDATE is atomic per record (a concurrent one conflicts and is
+	// retried). Every SET expression reads the stored values, not the
+	// ones assigned before it in the same SET (SurrealDB 3.0).
+	const q = `
+		LET $r = UPDATE $id SET
+			count = IF window_end > $now THEN count + 1 ELSE 1 END,
+			window_end = IF window_end <= $now OR count < $max THEN $end ELSE window_end END
+			RETURN AFTER;
+		IF array::len($r) > 0 { RETURN $r } ELSE { RETURN CREATE $id SET count = 1, window_end = $end RETURN AFTER };`
+	return s.upsertCounter(ctx, key, q, map[string]any{"id": store.RecordID("rate_counter", key), "now": now,
+		"end": now.Add(s.opt.LockoutDuration), "max": s.opt.MaxFailures})
 }
 
 // bump adds one to counter key and returns the new count and window
@@ -47,7 +74,12 @@ func (s *Service) bump(ctx context.Context, key string, now, end time.Time, slid
 			window_end = IF $slide OR window_end <= $now THEN $end ELSE window_end END
 			RETURN AFTER;
 		IF array::len($r) > 0 { RETURN $r } ELSE { RETURN CREATE $id SET count = 1, window_end = $end RETURN AFTER };`
-	vars := map[string]any{"id": store.RecordID("rate_counter", key), "now": now, "end": end, "slide": slide}
+	return s.upsertCounter(ctx, key, q, map[string]any{"id": store.RecordID("rate_counter", key), "now": now, "end": end, "slide": slide})
+}
+
+// upsertCounter runs q, an UPDATE-else-CREATE of one counter, retrying
+// lost races, and returns the counter it leaves.
+func (s *Service) upsertCounter(ctx context.Context, key, q string, vars map[string]any) (int, time.Time, error) {
 	var err error
 	for attempt := range 20 {
 		var rows []counterRow

@@ -398,7 +398,7 @@ func (s *Service) afterUserChange(ctx context.Context, old userRow, u User, set 
 			emails = append(emails, u.Email)
 		}
 		for _, e := range slices.Compact(emails) {
-			if err := s.clearCounter(ctx, lockKey(e)); err != nil {
+			if err := s.clearCounter(ctx, s.lockKey(e)); err != nil {
 				return err
 			}
 		}

@@ -20,29 +20,36 @@ const (
 	IntentForbidden = "forbidden"
 )
 
-// Ask answers one message for the user in ctx and stores the exchange,
-// scrubbed, in the user's history. Errors are only for the caller's
-// mistakes (not signed in, empty or oversize message) and a history
-// store that is down; plugin trouble becomes a graceful reply.
+// Ask answers one message for the user in ctx and stores the exchange in
+// the user's history (PHI-free by construction: see store). Errors are
+// only for the caller's mistakes (not signed in, empty or oversize
+// message) and a history store that is down; plugin trouble becomes a
+// graceful reply.
 func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	a := actor.From(ctx)
 	if a.Anonymous() {
-		return Reply{}, fault.New(fault.ErrUnauthorized, "sign in to use the assistant")
+		return Reply{}, errSignIn
 	}
 	if err := s.validate(req); err != nil {
 		return Reply{}, err
 	}
 	req.Message = strings.TrimSpace(req.Message)
+	// Plugins, help and history see only a known page id.
+	req.Context.Page = sdk.ChatPageOf(req.Context.Page)
 	if req.Session == "" {
 		req.Session = "default"
 	}
+	req.previous = s.turns.get(a.UserID, req.Session)
 	reply := s.answer(ctx, a, req)
 	reply.At = s.now().UTC()
 	reply.ID = newID()
-	if err := s.offerActions(ctx, a, &reply); err != nil {
+	if err := s.offerActions(ctx, a, req, &reply); err != nil {
 		return Reply{}, err
 	}
-	if err := s.store(ctx, a, req, reply); err != nil {
+	if q, ok := reply.Data["query"].(string); ok {
+		s.turns.put(a.UserID, req.Session, q, reply.At)
+	}
+	if err := s.store(ctx, a, exchange{session: req.Session, page: req.Context.Page, userText: req.Message, reply: reply}); err != nil {
 		return Reply{}, err
 	}
 	s.auditAsk(ctx, a, reply)
@@ -65,10 +72,27 @@ func (s *Service) validate(req Request) error {
 	if len(req.Context.Selection) > 500 {
 		f.Add("context.selection", "must list at most 500 ids")
 	}
-	if len(req.Session) > 100 {
-		f.Add("session", "must be at most 100 characters")
+	for _, id := range append([]string{req.Context.PatientID}, req.Context.Selection...) {
+		if len(id) > 100 || !recordKey(id) {
+			f.Add("context.selection", "must list patient record ids")
+			break
+		}
+	}
+	if len(req.Session) > 100 || !recordKey(req.Session) {
+		f.Add("session", "must be at most 100 letters, digits, '-' or '_'")
 	}
 	return f.Err()
+}
+
+// recordKey reports whether s is empty or made of letters, digits, '-'
+// and '_' only (record ids and session names: never free text).
+func recordKey(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // answer routes the message: intents, then knowledge, then fallback.
@@ -85,7 +109,7 @@ func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply 
 	if r, ok := s.searchKnowledge(ctx, req.Message); ok {
 		return r
 	}
-	return s.phraseFallback(ctx, req, s.fallback(ctx, req))
+	return s.phraseFallback(ctx, s.fallback(ctx, req))
 }
 
 // auditAsk records that the user used the assistant: the intent only,

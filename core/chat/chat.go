@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/store"
@@ -24,15 +25,22 @@ type Request struct {
 	// Session names the conversation (a browser tab group); empty means
 	// the user's default conversation.
 	Session string `json:"session,omitempty"`
+
+	// previous is the filter of the last data answer in the session
+	// (turnMemory), for follow-ups.
+	previous string
 }
 
-// PageContext is what the user is looking at.
+// PageContext is what the user is looking at: the context keys of the
+// chat contract (sdk/chat.go; docs/chat.md, "Panel contract").
 type PageContext struct {
+	// Page is a page id (sdk.ChatPages); an app path is accepted and
+	// normalised (sdk.ChatPageOf), anything else dropped.
 	Page      string         `json:"page,omitempty"`
 	PatientID string         `json:"patient_id,omitempty"`
-	Selection []string       `json:"selection,omitempty"`  // selected patient ids
-	Form      map[string]any `json:"form,omitempty"`       // {"name": "patient", "field": "date_of_birth", "errors": {...}} — field names and messages, no values
-	LastError map[string]any `json:"last_error,omitempty"` // the problem+json the page last showed
+	Selection []string       `json:"selection,omitempty"`  // ticked patient ids
+	Form      *sdk.ChatForm  `json:"form,omitempty"`       // field names and messages, never values
+	LastError *sdk.ChatError `json:"last_error,omitempty"` // the problem+json the page last showed
 }
 
 // Reply is the assistant's answer; the JSON shape of design.md.
@@ -73,6 +81,7 @@ type Knowledge interface {
 // Every call runs as the user in ctx and is authorized and audited by the
 // service itself.
 type Patients interface {
+	Get(ctx context.Context, id string) (*patient.Patient, error)
 	List(ctx context.Context, f patient.Filter) (patient.Page, error)
 	Stats(ctx context.Context, opts ...patient.StatsOptions) (patient.Stats, error)
 	ListProviders(ctx context.Context) ([]patient.Provider, error)
@@ -84,17 +93,21 @@ type Auditor interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
-// Phraser is the optional LLM adapter: it may rephrase a reply or answer
-// what nothing else could, from de-identified text only.
+// Phraser is the optional LLM adapter: it rephrases the page help of a
+// fallback answer. It is given the intent name and the core's fixed
+// template text only — never the user's message.
 type Phraser interface {
-	Phrase(ctx context.Context, deidentified string) (string, error)
+	Phrase(ctx context.Context, template string) (string, error)
 }
 
 // Deps are the Service's collaborators. DB and Patients are required;
 // without Intents or Knowledge the assistant falls back to page help.
 type Deps struct {
-	DB        *store.DB
-	Patients  Patients
+	DB       *store.DB
+	Patients Patients
+	// Directory answers the vocabulary and name checks; default Patients
+	// when it implements Directory. Without one, no free text is stored.
+	Directory Directory
 	Intents   Intents
 	Knowledge Knowledge
 	Audit     Auditor
@@ -113,13 +126,11 @@ type Options struct {
 	// PluginTimeout bounds each plugin step (match, handle, search);
 	// default 2s.
 	PluginTimeout time.Duration
-	// MaxMessage is the longest message accepted, in bytes (default 4000).
+	// MaxMessage is the longest message accepted, in bytes (default
+	// sdk.MaxChatMessageBytes).
 	MaxMessage int
 	// MaxPatients is how many patients a reply lists (default 50).
 	MaxPatients int
-	// VocabularyTTL is how long the provider/city/name snapshot is used
-	// before it is refreshed in the background (default 30s).
-	VocabularyTTL time.Duration
 	// ActionTTL is how long an offered action may be confirmed (default 10m).
 	ActionTTL time.Duration
 	// HistoryLimit caps GET history (default 200).
@@ -131,13 +142,10 @@ func (o *Options) defaults() {
 		o.PluginTimeout = 2 * time.Second
 	}
 	if o.MaxMessage <= 0 {
-		o.MaxMessage = 4000
+		o.MaxMessage = sdk.MaxChatMessageBytes
 	}
 	if o.MaxPatients <= 0 {
 		o.MaxPatients = 50
-	}
-	if o.VocabularyTTL <= 0 {
-		o.VocabularyTTL = 30 * time.Second
 	}
 	if o.ActionTTL <= 0 {
 		o.ActionTTL = 10 * time.Minute
@@ -147,11 +155,18 @@ func (o *Options) defaults() {
 	}
 }
 
+// errSignIn refuses an anonymous caller.
+var errSignIn = fault.New(fault.ErrUnauthorized, "sign in to use the assistant")
+
 // Service is the chat bus.
 type Service struct {
-	d     Deps
-	o     Options
-	vocab *vocabCache
+	d      Deps
+	o      Options
+	dir    Directory
+	vocab  *vocabCache
+	allow  map[string]bool // allowWords, built once
+	writer *historyWriter
+	turns  *turnMemory
 
 	subMu  sync.Mutex
 	subs   map[string]map[*Subscription]struct{} // by user id
@@ -178,8 +193,13 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 		d.Instance = newID()[:8]
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	s := &Service{d: d, o: o, subs: map[string]map[*Subscription]struct{}{}, cancel: cancel}
-	s.vocab = newVocabCache(s)
+	if d.Directory == nil {
+		d.Directory, _ = d.Patients.(Directory)
+	}
+	s := &Service{d: d, o: o, dir: d.Directory, allow: allowWords(), subs: map[string]map[*Subscription]struct{}{}, cancel: cancel}
+	s.vocab = &vocabCache{dir: d.Directory}
+	s.writer = newHistoryWriter(lctx, d.DB)
+	s.turns = newTurnMemory(1000)
 	if err := d.DB.Live(lctx, "chat_message", s.onMessage, nil); err != nil {
 		cancel()
 		return nil, fmt.Errorf("new chat service: %w", err)

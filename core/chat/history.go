@@ -13,7 +13,9 @@ import (
 	"github.com/pfinni/pfinni/core/store"
 )
 
-// Message is one stored chat message, as kept: identifiers removed.
+// Message is one stored chat message, as kept: built from the intent, the
+// page id, typed values, record references and checked text only (see
+// store and docs/chat.md, "PHI-free history").
 type Message struct {
 	ID          string         `json:"id"`
 	Session     string         `json:"session"`
@@ -60,52 +62,69 @@ func (r messageRow) message() Message {
 	return m
 }
 
-// store scrubs the exchange and stores both messages.
-func (s *Service) store(ctx context.Context, a actor.Actor, req Request, r Reply) error {
-	var v *vocabulary
-	if vv, err := s.vocab.get(ctx); err == nil {
-		v = vv
+// exchange is what store keeps of one question and its answer.
+type exchange struct {
+	session string
+	page    string // a page id (already normalised)
+	// userText is the user's message, checked by the redactor, or a
+	// template of the core's own (then trusted is set).
+	userText string
+	trusted  bool
+	reply    Reply
+}
+
+// store keeps the exchange in the user's history, by construction:
+//   - the user's text only after the redactor kept nothing but everyday
+//     and pfinni words that are no patient's name; NotStored when the
+//     patient directory cannot answer (fail closed);
+//   - the reply's text with patients' names and the user's other words
+//     removed; only the intent when the directory cannot answer;
+//   - data reduced to typed values and record references (storedData);
+//   - actions reduced to their type, a checked label, a safe target and
+//     typed parameters (storedActions) — never a reason.
+func (s *Service) store(ctx context.Context, a actor.Actor, x exchange) error {
+	r := x.reply
+	texts := append([]string{r.Reply}, r.Suggestions...)
+	for _, act := range r.Actions {
+		texts = append(texts, act.Label)
 	}
-	sc := newScrubber(v)
-	if q, ok := r.Data["query"].(string); ok {
-		if vals, err := parseQuery(q); err == nil && vals.Get("q") != "" {
-			sc.addName(vals.Get("q"))
-		}
+	user := x.userText
+	if x.trusted {
+		user = ""
 	}
-	now := r.At
-	user := messageRow{
-		User: a.UserID, Session: req.Session, Role: "user", Text: sc.Text(req.Message), Page: req.Context.Page,
-		Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(now),
+	red, err := s.newRedactor(ctx, user, texts...)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "chat history keeps no text", "reason", "directory unavailable", "err", err)
+		red = nil
+	}
+	userText := x.userText
+	if !x.trusted {
+		userText = red.UserText(x.userText)
+	}
+	asstText := red.Text(r.Reply)
+	if red == nil {
+		asstText = "[reply not stored]"
+	}
+	userRow := messageRow{
+		User: a.UserID, Session: x.session, Role: "user", Text: userText, Intent: r.Intent, Page: x.page,
+		Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(r.At),
 	}
 	asst := messageRow{
-		User: a.UserID, Session: req.Session, Role: "assistant", Text: sc.Text(r.Reply), Intent: r.Intent, Page: req.Context.Page,
-		Suggestions: sc.Value("suggestions", r.Suggestions).([]string), Instance: s.d.Instance, At: dbTime(now.Add(time.Microsecond)),
+		User: a.UserID, Session: x.session, Role: "assistant", Text: asstText, Intent: r.Intent, Page: x.page,
+		Suggestions: red.Texts(r.Suggestions), Instance: s.d.Instance, At: dbTime(r.At.Add(time.Microsecond)),
 	}
-	if r.Data != nil {
-		b, _ := json.Marshal(sc.Value("data", jsonValue(r.Data)))
+	if d := storedData(r.Data, red); len(d) > 0 {
+		b, _ := json.Marshal(d)
 		asst.Data = string(b)
 	}
-	if len(r.Actions) > 0 {
-		b, _ := json.Marshal(sc.Value("actions", jsonValue(r.Actions)))
+	if acts := storedActions(r.Actions, red); len(acts) > 0 {
+		b, _ := json.Marshal(acts)
 		asst.Actions = string(b)
 	}
-	err := s.d.DB.Exec(ctx, "INSERT INTO chat_message $rows RETURN NONE", map[string]any{"rows": []messageRow{user, asst}})
-	if err != nil {
+	if err := s.writer.write(ctx, userRow, asst); err != nil {
 		return fmt.Errorf("store chat message: %w", err)
 	}
 	return nil
-}
-
-// jsonValue round-trips v through JSON so the scrubber sees plain maps,
-// slices and strings.
-func jsonValue(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 // History returns the caller's stored messages, oldest first: the last
@@ -153,7 +172,7 @@ type Subscription struct {
 func (s *Service) Subscribe(ctx context.Context) (*Subscription, error) {
 	a := actor.From(ctx)
 	if a.Anonymous() {
-		return nil, fault.New(fault.ErrUnauthorized, "sign in to use the assistant")
+		return nil, errSignIn
 	}
 	c := make(chan Message, 64)
 	sub := &Subscription{C: c, c: c, user: a.UserID, s: s}
@@ -208,18 +227,24 @@ func (s *Service) onMessage(ch store.Change) {
 	}
 }
 
-// Alert stores an alert for user (pushed to the user's open panels).
+// Alert stores an alert for user (pushed to the user's open panels). Its
+// text is checked like a reply (patients' names removed; nothing kept
+// when the directory cannot answer) and its data reduced like a reply's.
 func (s *Service) Alert(ctx context.Context, user, text string, data map[string]any) error {
-	sc := newScrubber(nil)
-	if v, err := s.vocab.get(ctx); err == nil {
-		sc = newScrubber(v)
+	red, err := s.newRedactor(ctx, "", text)
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "chat alert keeps no text", "reason", "directory unavailable", "err", err)
 	}
-	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: sc.Text(text), Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.now())}
-	if data != nil {
-		b, _ := json.Marshal(sc.Value("data", jsonValue(data)))
+	t := red.Text(text)
+	if red == nil {
+		t = "[alert text not stored]"
+	}
+	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: t, Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.now())}
+	if d := storedData(data, red); len(d) > 0 {
+		b, _ := json.Marshal(d)
 		row.Data = string(b)
 	}
-	if err := s.d.DB.Exec(ctx, "CREATE chat_message CONTENT $row RETURN NONE", map[string]any{"row": row}); err != nil {
+	if err := s.writer.write(ctx, row); err != nil {
 		return fmt.Errorf("store chat alert: %w", err)
 	}
 	return nil

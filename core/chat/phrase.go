@@ -22,32 +22,28 @@ type PluginPhraser struct {
 
 var _ Phraser = PluginPhraser{}
 
-// Phrase sends de-identified text to the adapter.
-func (p PluginPhraser) Phrase(ctx context.Context, deidentified string) (string, error) {
+// Phrase sends the core's template text to the adapter.
+func (p PluginPhraser) Phrase(ctx context.Context, template string) (string, error) {
 	var r sdk.IntentReply
-	if err := p.Plugins.Call(ctx, p.Name, sdk.HookIntentHandle, sdk.IntentRequest{Message: deidentified, Intent: "llm.phrase"}, &r); err != nil {
+	if err := p.Plugins.Call(ctx, p.Name, sdk.HookIntentHandle, sdk.IntentRequest{Message: template, Intent: "llm.phrase"}, &r); err != nil {
 		return "", fmt.Errorf("phrase: %w", err)
 	}
 	return strings.TrimSpace(r.Reply), nil
 }
 
-// phraseFallback asks the LLM adapter, when one is configured, for an
-// answer to a message nothing else understood. The message is scrubbed of
-// identifiers first (the same scrubber as the stored history), and so is
-// the answer. Any failure keeps the built-in fallback.
-func (s *Service) phraseFallback(ctx context.Context, req Request, base Reply) Reply {
+// phraseFallback asks the LLM adapter, when one is configured, to reword
+// the fallback answer. The adapter gets the intent name and the core's
+// own fixed text for the page — never the user's message, so nothing the
+// user typed (a name, a date of birth, a diagnosis) can reach it. Its
+// answer is shown as the reply; the history keeps it only through the
+// redactor, like any reply. Any failure keeps the built-in text.
+func (s *Service) phraseFallback(ctx context.Context, base Reply) Reply {
 	if s.d.Phraser == nil {
 		return base
 	}
-	var v *vocabulary
-	if vv, err := s.vocab.get(ctx); err == nil {
-		v = vv
-	}
-	sc := newScrubber(v)
-	text := sc.Text(req.Message)
 	pctx, cancel := context.WithTimeout(ctx, 2*s.o.PluginTimeout)
 	defer cancel()
-	answer, err := s.d.Phraser.Phrase(pctx, "Page: "+sc.Text(req.Context.Page)+"\nQuestion: "+text)
+	answer, err := s.d.Phraser.Phrase(pctx, "Intent: "+base.Intent+"\nRephrase for a user of a patient-management dashboard, briefly and kindly:\n"+base.Reply)
 	if err != nil || answer == "" {
 		if err != nil {
 			s.d.Logger.WarnContext(ctx, "llm adapter", "err", err)
@@ -55,6 +51,6 @@ func (s *Service) phraseFallback(ctx context.Context, req Request, base Reply) R
 		return base
 	}
 	base.Intent = IntentFallback + ".llm"
-	base.Reply = sc.Text(answer)
+	base.Reply = answer
 	return base
 }

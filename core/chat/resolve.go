@@ -9,6 +9,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Placeholders a plugin's reply may carry for figures the core fills in.
@@ -51,7 +52,7 @@ func (s *Service) resolve(ctx context.Context, r *Reply) error {
 	}
 	refs := make([]map[string]string, len(page.Items))
 	for i, p := range page.Items {
-		refs[i] = map[string]string{"id": p.ID, "mrn": p.MRN}
+		refs[i] = map[string]string{"ref": "patient:" + p.ID, "id": p.ID, "mrn": p.MRN}
 	}
 	total := page.Total
 	if top > 0 {
@@ -76,7 +77,8 @@ func fillCount(s string, total int) string {
 }
 
 func isForbidden(err error) bool {
-	return errors.Is(err, fault.ErrForbidden) || errors.Is(err, fault.ErrUnauthorized) || strings.Contains(err.Error(), "forbidden")
+	var e *sdk.Error
+	return errors.Is(err, fault.ErrForbidden) || errors.Is(err, fault.ErrUnauthorized) || errors.As(err, &e) && e.Code == sdk.CodeForbidden
 }
 
 func isInvalid(err error) bool { return errors.Is(err, fault.ErrInvalid) }
@@ -92,5 +94,3 @@ func publicMessage(err error) string {
 	}
 	return "a filter value is out of range"
 }
-
-func parseQuery(q string) (url.Values, error) { return url.ParseQuery(q) }

@@ -99,7 +99,11 @@ func (s *Service) searchKnowledge(ctx context.Context, msg string) (Reply, bool)
 			sugg = append(sugg, a.Title)
 		}
 	}
-	return Reply{Intent: IntentKnowledge, Reply: b.String(), Data: map[string]any{"articles": articles}, Suggestions: sugg}, true
+	data := map[string]any{"articles": articles}
+	if len(best.Citations) > 0 {
+		data["citations"] = best.Citations
+	}
+	return Reply{Intent: IntentKnowledge, Reply: b.String(), Data: data, Suggestions: sugg}, true
 }
 
 // minArticleScore is the lowest knowledge score that answers.

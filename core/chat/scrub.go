@@ -1,6 +1,9 @@
 package chat
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -9,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Placeholders that replace identifiers in stored history.
+// Placeholders that stand for what the history does not keep.
 const (
 	PHName    = "[name]"
 	PHMRN     = "[mrn]"
@@ -19,7 +22,17 @@ const (
 	PHAddress = "[address]"
 	PHSSN     = "[ssn]"
 	PHNumber  = "[number]"
+	// PHWord replaces any word of a user's message that is not an
+	// everyday or pfinni word (allowWords).
+	PHWord = "[word]"
+	// NotStored is the text kept when the message could not be checked
+	// against the patient directory (fail closed).
+	NotStored = "[message not stored]"
 )
+
+// errNoDirectory: the Service has no patient directory to check names
+// against, so free text is never stored.
+var errNoDirectory = errors.New("no patient directory to check names against")
 
 // Patterns of identifiers, most specific first.
 var (
@@ -27,245 +40,193 @@ var (
 	reSSN     = regexp.MustCompile(`\b\d{3}[- ]\d{2}[- ]\d{4}\b`)
 	rePhone   = regexp.MustCompile(`(?:\+?\d{1,3}[\s.\-]?)?(?:\(\d{3}\)|\b\d{3})[\s.\-]?\d{3}[\s.\-]?\d{4}\b`)
 	reISODate = regexp.MustCompile(`\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b`)
-	reUSDate  = regexp.MustCompile(`\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b`)
-	reMonDate = regexp.MustCompile(`(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b`)
+	reUSDate  = regexp.MustCompile(`\b\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?\b`)
+	reMonDate = regexp.MustCompile(`(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,4}(?:st|nd|rd|th)?(?:,?\s+\d{2,4})?\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?:,?\s+\d{2,4})?\b`)
 	reStreet  = regexp.MustCompile(`(?i)\b\d{1,6}\s+(?:[A-Za-z0-9.'\-]+\s+){0,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|court|ct|way|place|pl|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|square|sq)\b\.?(?:,?\s*(?:apt|apartment|suite|ste|unit|#)\.?\s*[A-Za-z0-9\-]+)?`)
 	rePOBox   = regexp.MustCompile(`(?i)\bp\.?\s?o\.?\s+box\s+\d+`)
-	reMRNCue  = regexp.MustCompile(`(?i)\b(?:mrn|medical record(?: number)?|record number)\s*(?:is|:|#|no\.?|number)?\s*[A-Za-z0-9][A-Za-z0-9._\-]*`)
-	reLongNum = regexp.MustCompile(`\b\d{5,}\b`)
-	reToken   = regexp.MustCompile(`[\p{L}\p{N}][\p{L}\p{N}'’._\-]*`)
-	reDOBCue  = regexp.MustCompile(`(?i)\b(?:born|dob|date of birth|birthday|birth date)\s*(?:is|on|:|was)?\s*(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?`)
+	reMRNCue  = regexp.MustCompile(`(?i)\b(?:mrn|medical record(?: number)?|record number)\s*(?:is|:|#|no\.?|number)?\s*[A-Za-z0-9][A-Za-z0-9._\-]*\d[A-Za-z0-9._\-]*`)
+	reLongNum = regexp.MustCompile(`\b\d{4,}\b`)
+	reToken   = regexp.MustCompile(`\[[a-z ]+\]|[\p{L}\p{N}][\p{L}\p{N}'’_\-]*`)
 )
 
-// scrubber removes identifiers from text before it is stored. It knows
-// the name words and MRNs of the directory's patients (a snapshot) and
-// the words of this exchange's name search; everything else is found by
-// pattern.
-type scrubber struct {
-	v     *vocabulary
-	extra map[string]bool // folded words to remove (the name searched for)
-}
-
-func newScrubber(v *vocabulary) *scrubber {
-	if v == nil {
-		v = &vocabulary{names: map[string]bool{}, mrns: map[string]bool{}, byLen: map[int][]string{}}
-	}
-	return &scrubber{v: v, extra: map[string]bool{}}
-}
-
-// addName marks the words of phrase as a name for this exchange.
-func (sc *scrubber) addName(phrase string) {
-	for _, w := range wordsOf(phrase) {
-		sc.extra[w] = true
-	}
-}
-
-// Text returns s with identifiers replaced by placeholders.
-func (sc *scrubber) Text(s string) string {
+// patterns replaces the identifiers found by shape.
+func patterns(s string) string {
 	s = reEmail.ReplaceAllString(s, PHEmail)
 	s = reMRNCue.ReplaceAllString(s, PHMRN)
-	s = reDOBCue.ReplaceAllString(s, PHDate)
 	s = reMonDate.ReplaceAllString(s, PHDate)
 	s = reISODate.ReplaceAllString(s, PHDate)
 	s = reSSN.ReplaceAllString(s, PHSSN)
-	s = reUSDate.ReplaceAllString(s, PHDate)
 	s = rePhone.ReplaceAllString(s, PHPhone)
+	s = reUSDate.ReplaceAllString(s, PHDate)
 	s = reStreet.ReplaceAllString(s, PHAddress)
 	s = rePOBox.ReplaceAllString(s, PHAddress)
-	s = reLongNum.ReplaceAllString(s, PHNumber)
-	return reToken.ReplaceAllStringFunc(s, sc.token)
+	return reLongNum.ReplaceAllString(s, PHNumber)
 }
 
-// token replaces one word if it is an MRN or a patient's name.
-func (sc *scrubber) token(tok string) string {
-	f := fold(tok)
-	if sc.v.mrns[f] || sc.v.mrns[strings.Trim(f, "._-")] {
-		return PHMRN
-	}
-	parts := wordsOf(tok)
-	if len(parts) == 0 {
-		return tok
-	}
-	hit := false
-	for _, w := range parts {
-		if sc.isName(w, tok) {
-			hit = true
-			break
-		}
-	}
-	if hit {
-		return PHName
-	}
-	return tok
+// redactor decides, for one exchange, what of its text may be stored.
+// It is built by asking the patient directory about every word of the
+// exchange at once; when the directory cannot answer there is no
+// redactor, and no free text is stored (fail closed).
+type redactor struct {
+	allow map[string]bool
+	names map[string]bool // folded words that are a patient's name or MRN
+	typed map[string]bool // folded words the user typed that are not allowed (echoes are removed from replies)
 }
 
-// isName reports whether the folded word w (typed as raw) is a name: an
-// exact name word of a patient or of this exchange's search, or one typo
-// away from one when w is not an everyday word.
-func (sc *scrubber) isName(w, raw string) bool {
-	everyday := commonWords[w]
-	if sc.extra[w] {
-		return true
+// newRedactor asks the directory which words of user and texts are
+// patients' names or MRNs.
+func (s *Service) newRedactor(ctx context.Context, user string, texts ...string) (*redactor, error) {
+	if s.dir == nil {
+		return nil, errNoDirectory
 	}
-	if sc.v.names[w] {
-		// A lowercase everyday word ("will", "young", "may") is kept;
-		// capitalised, it is taken for the name.
-		return !everyday || startsUpper(raw)
-	}
-	if everyday || len(w) < 4 {
-		return false
-	}
-	for _, n := range []int{len(w) - 1, len(w), len(w) + 1} {
-		for _, cand := range sc.v.byLen[n] {
-			if osa1(w, cand) {
-				return true
+	r := &redactor{allow: s.allow, names: map[string]bool{}, typed: map[string]bool{}}
+	seen := map[string]bool{}
+	var words []string
+	collect := func(text string, typed bool) {
+		for _, tok := range reToken.FindAllString(patterns(text), -1) {
+			for _, w := range wordsOf(tok) {
+				if typed && !r.allow[w] {
+					r.typed[w] = true
+				}
+				if !seen[w] {
+					seen[w] = true
+					words = append(words, w)
+				}
 			}
 		}
 	}
-	for x := range sc.extra {
-		if osa1(w, x) {
-			return true
+	collect(user, true)
+	for _, t := range texts {
+		collect(t, false)
+	}
+	if len(words) == 0 {
+		return r, nil
+	}
+	hits, err := s.dir.NameWords(systemCtx(ctx), words)
+	if err != nil {
+		return nil, fmt.Errorf("check chat text against the patient directory: %w", err)
+	}
+	for i, hit := range hits {
+		if hit {
+			r.names[words[i]] = true
 		}
 	}
-	return false
+	return r, nil
 }
 
-func startsUpper(s string) bool {
-	for _, r := range s {
-		return unicode.IsUpper(r)
+// UserText is a user's message as stored: identifiers found by shape
+// become placeholders, patients' name words PHName, every other word
+// outside allowWords PHWord, numbers of more than three digits PHNumber.
+func (r *redactor) UserText(msg string) string {
+	if r == nil {
+		return NotStored
 	}
-	return false
+	return reToken.ReplaceAllStringFunc(patterns(msg), func(tok string) string {
+		if isPlaceholder(tok) {
+			return tok
+		}
+		ws := wordsOf(tok)
+		if len(ws) == 0 {
+			return tok
+		}
+		for _, w := range ws {
+			switch {
+			case r.names[w]:
+				return PHName
+			case hasDigit(w):
+				if !smallNumber(w) {
+					return PHNumber
+				}
+			case !r.allow[w]:
+				return PHWord
+			}
+		}
+		return tok
+	})
 }
 
-// osa1 reports whether a and b are at most one edit apart (insertion,
-// deletion, substitution or adjacent transposition).
-func osa1(a, b string) bool {
-	if a == b {
+// Text is assistant text as stored (a reply, a label, a suggestion):
+// identifiers found by shape become placeholders, patients' name words
+// PHName, and any word the user typed that is not an allowed word PHWord
+// (a reply cannot carry the user's free text by echoing it).
+func (r *redactor) Text(s string) string {
+	if r == nil {
+		return ""
+	}
+	return reToken.ReplaceAllStringFunc(patterns(s), func(tok string) string {
+		if isPlaceholder(tok) {
+			return tok
+		}
+		for _, w := range wordsOf(tok) {
+			switch {
+			case r.names[w]:
+				return PHName
+			case r.typed[w]:
+				return PHWord
+			}
+		}
+		return tok
+	})
+}
+
+// Texts applies Text to each of ss.
+func (r *redactor) Texts(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if t := r.Text(s); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func isPlaceholder(tok string) bool { return strings.HasPrefix(tok, "[") }
+
+func hasDigit(w string) bool { return strings.ContainsAny(w, "0123456789") }
+
+// smallNumber reports whether w is a number of at most three digits,
+// possibly an ordinal or a decade ("5", "65", "5th", "30s").
+func smallNumber(w string) bool {
+	d := 0
+	for d < len(w) && w[d] >= '0' && w[d] <= '9' {
+		d++
+	}
+	if d == 0 || d > 3 {
+		return false
+	}
+	switch w[d:] {
+	case "", "st", "nd", "rd", "th", "s":
 		return true
 	}
-	la, lb := len(a), len(b)
-	switch {
-	case la == lb:
-		i := 0
-		for i < la && a[i] == b[i] {
-			i++
-		}
-		if i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:] {
-			return true
-		}
-		return a[i+1:] == b[i+1:]
-	case la == lb+1:
-		return oneDeletion(a, b)
-	case lb == la+1:
-		return oneDeletion(b, a)
-	}
 	return false
 }
 
-func oneDeletion(long, short string) bool {
-	i := 0
-	for i < len(short) && long[i] == short[i] {
-		i++
-	}
-	return long[i+1:] == short[i:]
+// queryKeys are the patient-list filters a stored query keeps (all but
+// the free-text search, which is a name or an MRN).
+var queryKeys = map[string]bool{
+	"status": true, "provider_id": true, "city": true, "age_min": true, "age_max": true,
+	"birthday_within_days": true, "created_from": true, "created_to": true, "updated_from": true,
+	"updated_to": true, "status_changed_from": true, "status_changed_to": true, "missing": true,
+	"sort": true, "limit": true,
 }
 
-// Query scrubs a patient-list query string: the free-text search (q) is
-// a name or MRN and becomes a placeholder; other filters are kept.
-func (sc *scrubber) Query(q string) string {
+// storedQuery is a patient-list query string as stored: the known filters
+// (the free-text search q becomes PHName), nothing else.
+func storedQuery(q string) string {
 	vals, err := url.ParseQuery(q)
 	if err != nil {
 		return ""
 	}
-	if vals.Get("q") != "" {
-		vals.Set("q", PHName)
-	}
-	return vals.Encode()
-}
-
-// Value scrubs a decoded JSON value: strings are scrubbed, MRNs and
-// contact fields dropped, patient lists reduced to record references.
-func (sc *scrubber) Value(key string, v any) any {
-	switch x := v.(type) {
-	case string:
-		switch key {
-		case "query":
-			return sc.Query(x)
-		case "target":
-			if i := strings.IndexByte(x, '?'); i >= 0 {
-				return x[:i+1] + sc.Query(x[i+1:])
-			}
-		case "id", "type", "intent":
-			return x
-		}
-		return sc.Text(x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			switch k {
-			case "mrn", "first_name", "last_name", "name", "date_of_birth", "phone", "email", "address", "ssn":
-				continue
-			case "patients":
-				out[k] = refsOf(val)
-				continue
-			case "q":
-				out[k] = PHName
-				continue
-			}
-			out[k] = sc.Value(k, val)
-		}
-		return out
-	case []map[string]string:
-		out := make([]any, len(x))
-		for i, m := range x {
-			mm := map[string]any{}
-			for k, v := range m {
-				mm[k] = v
-			}
-			out[i] = sc.Value(key, mm)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = sc.Value(key, val)
-		}
-		return out
-	case []string:
-		out := make([]string, len(x))
-		for i, val := range x {
-			out[i] = sc.Text(val)
-		}
-		return out
-	}
-	return v
-}
-
-// refsOf reduces a patient list to record references.
-func refsOf(v any) []map[string]string {
-	var out []map[string]string
-	add := func(id string) {
-		if id != "" {
-			out = append(out, map[string]string{"ref": "patient:" + id})
+	out := url.Values{}
+	for k, v := range vals {
+		switch {
+		case k == "q":
+			out.Set("q", PHName)
+		case queryKeys[k]:
+			out[k] = v
 		}
 	}
-	switch x := v.(type) {
-	case []map[string]string:
-		for _, m := range x {
-			add(m["id"])
-		}
-	case []any:
-		for _, e := range x {
-			if m, ok := e.(map[string]any); ok {
-				id, _ := m["id"].(string)
-				add(id)
-			}
-		}
-	}
-	if out == nil {
-		out = []map[string]string{}
-	}
-	return out
+	return out.Encode()
 }
 
 // fold lowercases s and strips diacritics.
@@ -292,39 +253,3 @@ func wordsOf(s string) []string {
 	f = strings.NewReplacer("'", "", "’", "").Replace(f)
 	return strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
-
-// commonWords are everyday and dashboard words that are never taken for
-// a name because of a typo (a patient literally named like one is still
-// removed when capitalised).
-var commonWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`
-a an the and or of to in on at for with by from is are was were be been being do does did done have has had
-me my our your their them they we i you it its that these those this what when where which who whom whose why how
-all any some each every not no yes please can could would should will shall may might must there here then than
-also just only very too so if but as into out up down about over under after before since until between during
-show list find display search look lookup open view give pull fetch get see tell let help want need know like
-many much more most less least few count number total how amount top first last next past previous recent
-patient patients people person persons client clients record records everyone anyone someone nobody
-active inactive onboarding churned churn current left lost pending new status statuses former
-birthday birthdays born upcoming soon today yesterday tomorrow week weeks month months year years day days
-quarter quarters weekend created added registered joined updated modified changed edited
-phone email insurance insured uninsured address provider providers doctor physician assigned unassigned
-missing without lacking older younger aged age old seniors senior adults adult kids children minors
-sort sorted order alphabetical newest latest oldest youngest earliest
-january february march april june july august september october november december
-monday tuesday wednesday thursday friday saturday sunday
-summary overview trend trends growth insights statistics stats breakdown dashboard report backlog stuck
-tour guide welcome page pages settings import imports upload audit logout login sign form field error
-change set move mark update activate deactivate reactivate reason because confirm cancel
-hipaa phi privacy breach security access minimum necessary policy
-city town state live lives living near based located street road
-good great thanks thank hello hi hey okay ok sure right wrong mean means meaning
-name names named called date dates data time times again now still even ever never always
-one two three four five six seven eight nine ten twenty thirty forty fifty sixty hundred
-them him her his hers she he its
-`) {
-		m[w] = true
-	}
-	return m
-}()

@@ -3,13 +3,13 @@ package chat
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // hostKey is the entity key of the host context given to intent plugins
@@ -27,12 +27,16 @@ type hostContext struct {
 	Cities    []string        `json:"cities,omitempty"`
 	Stats     json.RawMessage `json:"stats,omitempty"`
 	Page      string          `json:"page,omitempty"`
-	Form      map[string]any  `json:"form,omitempty"`
-	LastError map[string]any  `json:"last_error,omitempty"`
+	Form      *sdk.ChatForm   `json:"form,omitempty"`
+	LastError *sdk.ChatError  `json:"last_error,omitempty"`
 	Selection int             `json:"selection,omitempty"` // how many patients are selected
 	Role      string          `json:"role,omitempty"`
 	TourStep  int             `json:"tour_step,omitempty"`
 	TourDone  bool            `json:"tour_done,omitempty"`
+	// Previous is the filter of the last data answer in this session
+	// (the patient list's query string, search text included), for
+	// follow-ups such as "only the active ones".
+	Previous string `json:"previous,omitempty"`
 }
 
 type term struct {
@@ -45,6 +49,7 @@ func (s *Service) hostContext(ctx context.Context, req Request, intent string) (
 	h := hostContext{
 		Today: s.now().Format(time.DateOnly), Page: req.Context.Page, Form: req.Context.Form,
 		LastError: req.Context.LastError, Selection: len(req.Context.Selection), Role: string(a.Role),
+		Previous: req.previous,
 	}
 	if strings.HasPrefix(intent, "tour.") {
 		if t, err := s.tour(ctx, a.UserID); err == nil {
@@ -74,110 +79,65 @@ func readsPatients(r actor.Role) bool {
 	return r == actor.RoleAdmin || r == actor.RoleStaff || r == actor.RoleSystem
 }
 
-// vocabulary is a snapshot of the directory's entity vocabularies and of
-// the identifiers the history scrubber removes.
+// Directory is what the assistant needs of the patient directory besides
+// records (core/patient.Service): the entity vocabularies, and whether a
+// word is a patient's name or MRN (the history's fail-closed scrub).
+type Directory interface {
+	Vocabulary(ctx context.Context, known uint64) (patient.Vocabulary, bool, error)
+	NameWords(ctx context.Context, words []string) ([]bool, error)
+}
+
+var _ Directory = (*patient.Service)(nil)
+
+// vocabulary is the entity vocabularies for plugins, as of one
+// generation of the directory.
 type vocabulary struct {
-	at        time.Time
+	gen       uint64
 	providers []term
 	cities    []string
-	names     map[string]bool // folded name words of every patient
-	mrns      map[string]bool // folded MRNs
-	byLen     map[int][]string
 }
 
-// vocabCache refreshes the snapshot in the background once it is older
-// than VocabularyTTL; the first call builds it synchronously.
+// vocabCache keeps the vocabulary of the directory's current generation:
+// each get asks the directory whether it changed (a lock and a compare)
+// and rebuilds only then.
 type vocabCache struct {
-	s          *Service
-	mu         sync.Mutex
-	cur        *vocabulary
-	refreshing bool
+	dir Directory // nil: no vocabulary
+	mu  sync.Mutex
+	cur *vocabulary
 }
-
-func newVocabCache(s *Service) *vocabCache { return &vocabCache{s: s} }
 
 func (c *vocabCache) get(ctx context.Context) (*vocabulary, error) {
+	if c.dir == nil {
+		return nil, errNoDirectory
+	}
 	c.mu.Lock()
 	cur := c.cur
-	stale := cur == nil || c.s.d.Now().Sub(cur.at) > c.s.o.VocabularyTTL
-	start := stale && cur != nil && !c.refreshing
-	if start {
-		c.refreshing = true
-	}
 	c.mu.Unlock()
-	if cur == nil {
-		v, err := c.build(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		c.cur = v
-		c.mu.Unlock()
-		return v, nil
+	known := uint64(0)
+	if cur != nil {
+		known = cur.gen
 	}
-	if start {
-		go func() {
-			v, err := c.build(context.WithoutCancel(ctx))
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			c.refreshing = false
-			if err == nil {
-				c.cur = v
-			}
-		}()
-	}
-	return cur, nil
-}
-
-// invalidate drops the snapshot (after a change the chat made itself).
-func (c *vocabCache) invalidate() {
-	c.mu.Lock()
-	c.cur = nil
-	c.mu.Unlock()
-}
-
-// build pages through the directory as the system (audited as such).
-func (c *vocabCache) build(ctx context.Context) (*vocabulary, error) {
-	sys := actor.With(ctx, actor.Actor{UserID: "system:chat", Role: actor.RoleSystem, RequestID: actor.From(ctx).RequestID})
-	v := &vocabulary{at: c.s.d.Now(), names: map[string]bool{}, mrns: map[string]bool{}, byLen: map[int][]string{}}
-	provs, err := c.s.d.Patients.ListProviders(sys)
+	v, fresh, err := c.dir.Vocabulary(systemCtx(ctx), known)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range provs {
-		v.providers = append(v.providers, term{ID: p.ID, Name: p.Name})
+	if !fresh && cur != nil {
+		return cur, nil
 	}
-	cities := map[string]string{}
-	f := patient.Filter{Limit: patient.MaxLimit, Sort: "mrn"}
-	for {
-		page, err := c.s.d.Patients.List(sys, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page.Items {
-			if city := strings.TrimSpace(p.Address.City); city != "" {
-				cities[fold(city)] = city
-			}
-			for _, n := range append([]string{p.FirstName, p.LastName, p.PreferredName}, p.MiddleNames...) {
-				for _, w := range wordsOf(n) {
-					if len(w) >= 2 {
-						v.names[w] = true
-					}
-				}
-			}
-			v.mrns[fold(p.MRN)] = true
-		}
-		if page.NextCursor == "" || len(page.Items) == 0 {
-			break
-		}
-		f.Cursor = page.NextCursor
+	nv := &vocabulary{gen: v.Generation, cities: v.Cities}
+	for _, p := range v.Providers {
+		nv.providers = append(nv.providers, term{ID: p.ID, Name: p.Name})
 	}
-	for _, c := range cities {
-		v.cities = append(v.cities, c)
+	c.mu.Lock()
+	if c.cur == nil || c.cur.gen < nv.gen {
+		c.cur = nv
 	}
-	sort.Strings(v.cities)
-	for w := range v.names {
-		v.byLen[len(w)] = append(v.byLen[len(w)], w)
-	}
-	return v, nil
+	c.mu.Unlock()
+	return nv, nil
+}
+
+// systemCtx acts as the chat's own system identity (the vocabulary and
+// the name check read no record and are not audited).
+func systemCtx(ctx context.Context) context.Context {
+	return actor.With(ctx, actor.Actor{UserID: "system:chat", Role: actor.RoleSystem, RequestID: actor.From(ctx).RequestID})
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,6 +39,14 @@ type Config struct {
 	DBUser      string `koanf:"db_user"`
 	DBPassword  string `koanf:"db_password"`
 	DBHostDir   string `koanf:"dbhost_dir"`
+	// DBAllowInsecure permits plain ws:// to a database that is not on
+	// loopback (PHI would cross the network unencrypted).
+	DBAllowInsecure bool `koanf:"db_allow_insecure"`
+
+	// The audit chain's HMAC key file and the head kept outside the
+	// database (core/audit); "" = audit.key / audit.head in data_dir.
+	AuditKeyFile  string `koanf:"audit_key_file"`
+	AuditHeadFile string `koanf:"audit_head_file"`
 
 	AdminEmail    string `koanf:"admin_email"`
 	AdminPassword string `koanf:"admin_password"`
@@ -51,12 +60,24 @@ type Config struct {
 	SecureCookies      string        `koanf:"secure_cookies"` // auto | always | never
 	BodyLimitBytes     int           `koanf:"body_limit_bytes"`
 
+	// The HTTP edge (core/api): who the server is, which peers are proxies
+	// it believes, and how long a client may take.
+	PublicURL      string        `koanf:"public_url"`      // e.g. https://example.org/pfinni; "" = the request's own origin
+	TrustedProxies string        `koanf:"trusted_proxies"` // comma-separated CIDRs or addresses
+	ReadTimeout    time.Duration `koanf:"read_timeout"`
+	WriteTimeout   time.Duration `koanf:"write_timeout"`
+	IdleTimeout    time.Duration `koanf:"idle_timeout"`
+
 	PluginsManifest string `koanf:"plugins_manifest"`
+	PluginCacheDir  string `koanf:"plugin_cache_dir"` // compiled WASM; "" = user cache dir (see WASMCacheDir)
 	ImportMaxBytes  int    `koanf:"import_max_bytes"`
 
 	LLMURL   string `koanf:"llm_url"`
 	LLMModel string `koanf:"llm_model"`
 	LLMKey   string `koanf:"llm_key"`
+	// LLMBAA states that a business associate agreement covers the LLM
+	// endpoint; llm_url is refused without it.
+	LLMBAA bool `koanf:"llm_baa"`
 
 	LogLevel  string `koanf:"log_level"`  // debug | info | warn | error
 	LogFormat string `koanf:"log_format"` // text | json
@@ -75,6 +96,9 @@ func Defaults() map[string]any {
 		"db_user":              "",
 		"db_password":          "",
 		"dbhost_dir":           "",
+		"db_allow_insecure":    false,
+		"audit_key_file":       "",
+		"audit_head_file":      "",
 		"admin_email":          "admin@pfinni.local",
 		"admin_password":       "",
 		"demo_patients":        200,
@@ -85,11 +109,18 @@ func Defaults() map[string]any {
 		"api_rate_limit":       6000,
 		"secure_cookies":       "auto",
 		"body_limit_bytes":     1 << 20,
+		"public_url":           "",
+		"trusted_proxies":      "",
+		"read_timeout":         "30s",
+		"write_timeout":        "60s",
+		"idle_timeout":         "120s",
 		"plugins_manifest":     "plugin-manifest.yaml",
+		"plugin_cache_dir":     "",
 		"import_max_bytes":     10 << 20,
 		"llm_url":              "",
 		"llm_model":            "",
 		"llm_key":              "",
+		"llm_baa":              false,
 		"log_level":            "info",
 		"log_format":           "text",
 	}
@@ -106,6 +137,9 @@ var Help = map[string]string{
 	"db_user":              "SurrealDB user (external server)",
 	"db_password":          "SurrealDB password (external server)",
 	"dbhost_dir":           "folder of the embedded engine host (dbhost/); found automatically when empty",
+	"db_allow_insecure":    "allow plain ws:// to a database that is not on loopback (unencrypted PHI; use wss://)",
+	"audit_key_file":       "HMAC key file of the audit chain, kept outside the database (0600; created on first start); empty = data_dir/audit.key",
+	"audit_head_file":      "where the newest audit chain head is kept outside the database; empty = data_dir/audit.head",
 	"admin_email":          "bootstrap admin created at first start if no admin exists",
 	"admin_password":       "bootstrap admin password; generated and printed once when empty",
 	"demo_patients":        "deterministic demo patients seeded into an empty embedded database (0 disables)",
@@ -115,12 +149,19 @@ var Help = map[string]string{
 	"lockout_duration":     "how long a locked account stays locked",
 	"api_rate_limit":       "API requests per minute per client",
 	"secure_cookies":       "Secure cookie flag: auto (when behind TLS), always or never",
-	"body_limit_bytes":     "largest JSON request body accepted",
+	"body_limit_bytes":     "largest request body accepted (every route but the import upload)",
+	"public_url":           "the URL users reach pfinni at (https://host/base); WebSocket Origins must match it; empty = the request's own scheme and host",
+	"trusted_proxies":      "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For/-Proto are believed",
+	"read_timeout":         "longest time to read a request's headers and body (the import upload gets longer once signed in)",
+	"write_timeout":        "longest time to write a response",
+	"idle_timeout":         "how long an idle keep-alive connection stays open",
 	"plugins_manifest":     "path of plugin-manifest.yaml",
+	"plugin_cache_dir":     "compiled WASM plugins, per artifact checksum; empty uses the user cache dir (pfinni/wasm), else data_dir/plugin-cache",
 	"import_max_bytes":     "largest document accepted by an import",
 	"llm_url":              "optional OpenAI-compatible endpoint for phrasing (off when empty)",
 	"llm_model":            "model name for the LLM endpoint",
 	"llm_key":              "API key for the LLM endpoint",
+	"llm_baa":              "true states that a business associate agreement (BAA) covers the LLM endpoint; required to set llm_url",
 	"log_level":            "debug, info, warn or error",
 	"log_format":           "text or json",
 }
@@ -273,6 +314,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 			return bad("db_url", "want ws://host:port or wss://host:port")
 		}
+		if u.Scheme == "ws" && !loopbackHost(u.Hostname()) && !c.DBAllowInsecure {
+			return bad("db_url", "ws:// to a host that is not loopback sends patient data unencrypted; use wss://, or set db_allow_insecure=true (PFINNI_DB_ALLOW_INSECURE) to accept that")
+		}
 	}
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")
@@ -303,6 +347,20 @@ func (c *Config) Validate() error {
 	if c.ImportMaxBytes < 1024 {
 		return bad("import_max_bytes", "want at least 1024")
 	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return bad("public_url", "want http(s)://host[:port][/path], e.g. https://example.org/pfinni")
+		}
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		return bad("trusted_proxies", err.Error())
+	}
+	for key, d := range map[string]time.Duration{"read_timeout": c.ReadTimeout, "write_timeout": c.WriteTimeout, "idle_timeout": c.IdleTimeout} {
+		if d < time.Second {
+			return bad(key, "want at least 1s")
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -313,14 +371,86 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log_format", "want text or json")
 	}
+	if c.LLMURL != "" && !c.LLMBAA {
+		return bad("llm_url", "the LLM adapter needs a business associate agreement with the endpoint's operator; set llm_baa=true (PFINNI_LLM_BAA=true) to state that one is in place, or leave llm_url empty")
+	}
 	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
 		return bad("admin_email", "want an e-mail address")
 	}
 	return nil
 }
 
+// TrustedProxyPrefixes parses trusted_proxies: CIDRs ("10.0.0.0/8") or
+// single addresses ("127.0.0.1", a /32 or /128).
+func (c *Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// AuditKeyPath is the audit chain's key file: audit_key_file, else
+// audit.key in data_dir.
+func (c *Config) AuditKeyPath() string {
+	if c.AuditKeyFile != "" {
+		return c.AuditKeyFile
+	}
+	return filepath.Join(c.DataDir, "audit.key")
+}
+
+// AuditHeadPath is where the audit chain's head is kept: audit_head_file,
+// else audit.head in data_dir.
+func (c *Config) AuditHeadPath() string {
+	if c.AuditHeadFile != "" {
+		return c.AuditHeadFile
+	}
+	return filepath.Join(c.DataDir, "audit.head")
+}
+
 // Embedded reports whether the core runs its own database engine.
 func (c *Config) Embedded() bool { return c.DBURL == "" }
+
+// WASMCacheDir is where compiled WASM plugins are kept (wazero's cache,
+// keyed by each artifact's checksum): plugin_cache_dir when set, else
+// pfinni/wasm under the user cache dir, so that a second start of the same
+// installation (even with a new data_dir) skips compiling; else
+// data_dir/plugin-cache when the user has no cache dir.
+func (c *Config) WASMCacheDir() string {
+	if c.PluginCacheDir != "" {
+		return c.PluginCacheDir
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "pfinni", "wasm")
+	}
+	return filepath.Join(c.DataDir, "plugin-cache")
+}
 
 // EngineDir is the embedded engine's surrealkv folder.
 func (c *Config) EngineDir() (string, error) {

@@ -62,6 +62,12 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad level", "", []string{"PFINNI_LOG_LEVEL=loud"}, "log_level"},
 		{"bad cookies", "", []string{"PFINNI_SECURE_COOKIES=maybe"}, "secure_cookies"},
 		{"bad yaml", "http_addr: [\n", nil, "pfinni.yaml"},
+		{"bad public url", "", []string{"PFINNI_PUBLIC_URL=example.org"}, "public_url"},
+		{"public url with query", "", []string{"PFINNI_PUBLIC_URL=https://example.org/?a=1"}, "public_url"},
+		{"bad proxy", "", []string{"PFINNI_TRUSTED_PROXIES=10.0.0.0/8, nope"}, "trusted_proxies"},
+		{"bad proxy cidr", "", []string{"PFINNI_TRUSTED_PROXIES=10.0.0.0/99"}, "trusted_proxies"},
+		{"zero read timeout", "", []string{"PFINNI_READ_TIMEOUT=0s"}, "read_timeout"},
+		{"short idle timeout", "", []string{"PFINNI_IDLE_TIMEOUT=10ms"}, "idle_timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,4 +93,27 @@ func TestTestHarnessVarsIgnored(t *testing.T) {
 	chdir(t)
 	_, err := Load(nil, []string{"PFINNI_TEST_DB_URL=ws://x"})
 	require.NoError(t, err)
+}
+
+func TestEdgeSettings(t *testing.T) {
+	chdir(t)
+	c, err := Load(nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, c.ReadTimeout)
+	assert.Equal(t, 60*time.Second, c.WriteTimeout)
+	assert.Equal(t, 120*time.Second, c.IdleTimeout)
+	none, err := c.TrustedProxyPrefixes()
+	require.NoError(t, err)
+	assert.Empty(t, none, "no proxy is trusted by default")
+
+	c, err = Load(nil, []string{"PFINNI_TRUSTED_PROXIES=127.0.0.1, 10.1.2.0/24 ,::1", "PFINNI_PUBLIC_URL=https://example.org/pfinni", "PFINNI_READ_TIMEOUT=2s"})
+	require.NoError(t, err)
+	ps, err := c.TrustedProxyPrefixes()
+	require.NoError(t, err)
+	require.Len(t, ps, 3)
+	assert.Equal(t, "127.0.0.1/32", ps[0].String())
+	assert.Equal(t, "10.1.2.0/24", ps[1].String())
+	assert.Equal(t, "::1/128", ps[2].String())
+	assert.Equal(t, "https://example.org/pfinni", c.PublicURL)
+	assert.Equal(t, 2*time.Second, c.ReadTimeout)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func (db *Dashboard) bindAdmin(r fiber.Router) {
-	admin := allow(adminPages...)
+	admin := allow(adminPages)
 	r.Get("/admin", db.session, admin, func(c *fiber.Ctx) error {
 		return c.Redirect(db.base+"/admin/users", fiber.StatusSeeOther)
 	})

@@ -11,7 +11,7 @@ import (
 )
 
 func (db *Dashboard) bindAudit(r fiber.Router) {
-	auditors := allow(auditPages...)
+	auditors := allow(auditPages)
 	r.Get("/audit", db.session, auditors, db.auditList)
 	r.Get("/audit/verify", db.session, auditors, db.auditVerify)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/config"
+	"github.com/pfinni/pfinni/core/httpauth"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 )
@@ -105,6 +106,7 @@ type Dashboard struct {
 	pages  map[string]*template.Template
 	assets *assetSet
 	repo   template.HTML
+	login  *httpauth.Middleware // the one login layer, shared with the API
 }
 
 // New parses the templates and indexes the assets.
@@ -118,7 +120,7 @@ func New(d Deps) (*Dashboard, error) {
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = 15 * time.Minute
 	}
-	db := &Dashboard{d: d, base: d.Config.BasePath}
+	db := &Dashboard{d: d, base: d.Config.BasePath, login: newLoginLayer(d)}
 	var err error
 	if db.assets, err = loadAssets(d.Assets); err != nil {
 		return nil, err
@@ -139,10 +141,10 @@ func (db *Dashboard) Mount(r fiber.Router) {
 
 	// Each page route names the session middleware itself: a Use on the
 	// root would also catch the API's unmatched paths.
-	r.Post("/logout", db.session, db.logout)
+	r.Post("/logout", db.session, db.needUser, db.logout)
 	r.Get("/", db.session, db.needUser, db.home)
 	r.Get("/help", db.session, db.needUser, db.helpPage)
-	r.Get("/activity", db.session, allow(adminPages...), db.activity)
+	r.Get("/activity", db.session, allow(adminPages), db.activity)
 	db.bindPatients(r)
 	db.bindProviders(r)
 	db.bindImports(r)

@@ -1,9 +1,13 @@
 package dashboard
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/pfinni/pfinni/core/httpauth"
 )
 
 // errorView is the error page's content.
@@ -19,10 +23,18 @@ type errorView struct {
 // goes to the sign-in page instead.
 func (db *Dashboard) RenderError(c *fiber.Ctx, err error, status int) error {
 	if status == http.StatusUnauthorized {
-		return db.toLogin(c, "")
+		return db.toLogin(c, signInReason(err))
 	}
 	ev := errorView{Status: status, Heading: http.StatusText(status), Message: messageOf(err), Home: "/"}
 	switch {
+	case errors.Is(err, httpauth.ErrCSRF):
+		ev.Heading = "You don't have access to this page"
+		ev.Message = "This form has expired (its security token did not match). Reload the page and try again."
+	case errors.Is(err, httpauth.ErrRoleDenied):
+		ev.Heading = "You don't have access to this page"
+		if s, ok := sessionOf(c); ok {
+			ev.Message = fmt.Sprintf("This page is not available to your role (%s).", s.User.Role)
+		}
 	case status == http.StatusForbidden:
 		ev.Heading = "You don't have access to this page"
 	case status == http.StatusNotFound:

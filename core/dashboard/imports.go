@@ -7,7 +7,7 @@ import "github.com/gofiber/fiber/v2"
 // (POST /api/v1/imports, GET /api/v1/imports/{id}) from the browser,
 // with the session cookie and CSRF token.
 func (db *Dashboard) bindImports(r fiber.Router) {
-	r.Get("/imports", db.session, allow(staffPages...), func(c *fiber.Ctx) error {
+	r.Get("/imports", db.session, allow(staffPages), func(c *fiber.Ctx) error {
 		return db.render(c, fiber.StatusOK, "imports", db.view(c, "Imports", "imports", nil))
 	})
 }

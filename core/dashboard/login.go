@@ -8,6 +8,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/httpauth"
 )
 
 // loginView is the sign-in form's state.
@@ -31,10 +32,14 @@ func (db *Dashboard) loginPage(c *fiber.Ctx) error {
 }
 
 // loginSubmit signs in with the form's email and password, sets the
-// session cookie and goes to the page asked for (or the role's home).
+// session cookie and goes to the page asked for (or the role's home). A
+// form posted from another site is refused (login CSRF).
 func (db *Dashboard) loginSubmit(c *fiber.Ctx) error {
 	if db.d.Sessions == nil {
 		return unavailable("sign-in")
+	}
+	if err := httpauth.CheckSignInOrigin(c, db.d.Config.PublicURL); err != nil {
+		return err
 	}
 	lv := loginView{Email: c.FormValue("email"), Next: c.FormValue("next")}
 	if !safeNext(lv.Next) {
@@ -63,7 +68,7 @@ func (db *Dashboard) loginSubmit(c *fiber.Ctx) error {
 		}
 		return db.render(c, status, "login", db.view(c, "Sign in", "login", lv))
 	}
-	db.setCookie(c, s.Token, s.ExpiresAt)
+	db.login.SetCookie(c, s.Token, s.ExpiresAt)
 	to := lv.Next
 	if to == "" {
 		to = homeOf(s.User.Role)
@@ -85,7 +90,7 @@ func (db *Dashboard) logout(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	db.setCookie(c, "", fiber.Cookie{}.Expires)
+	db.login.ClearCookie(c)
 	return c.Redirect(db.base+"/login?why=signout", fiber.StatusSeeOther)
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 func (db *Dashboard) bindPatients(r fiber.Router) {
-	staff := allow(staffPages...)
+	staff := allow(staffPages)
 	r.Get("/patients", db.session, staff, db.patientList)
 	r.Post("/patients/bulk-status", db.session, staff, db.bulkStatus)
 	r.Get("/patients/new", db.session, staff, db.patientNew)

@@ -7,7 +7,7 @@ import (
 )
 
 func (db *Dashboard) bindProviders(r fiber.Router) {
-	staff := allow(staffPages...)
+	staff := allow(staffPages)
 	r.Get("/providers", db.session, staff, db.providerList)
 	r.Get("/providers/:id", db.session, staff, db.providerDetail)
 }

@@ -1,78 +1,79 @@
 package dashboard
 
 import (
-	"crypto/subtle"
+	"errors"
 	"net/url"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/auth"
-	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/httpauth"
 )
 
-// CookieName is the session cookie core/auth's login API sets; the
-// pages read the same cookie, so one sign-in serves both.
-const CookieName = "pfinni_session"
+// CookieName is the session cookie; the pages and the API share it (and
+// the login layer that reads it, core/httpauth), so one sign-in serves
+// both.
+const CookieName = httpauth.CookieName
 
-const localSession = "dashboard.session"
+// csrfField is the hidden form field the pages' forms carry the
+// session's CSRF token in (the X-CSRF-Token header works too).
+const csrfField = "_csrf"
 
-// sessionOf returns the request's session, set by the session middleware.
-func sessionOf(c *fiber.Ctx) (auth.Session, bool) {
-	s, ok := c.Locals(localSession).(auth.Session)
-	return s, ok
+// newLoginLayer configures the login layer for the pages.
+func newLoginLayer(d Deps) *httpauth.Middleware {
+	cfg := httpauth.Config{BasePath: d.Config.BasePath, SecureCookies: d.Config.SecureCookies, CSRFFormField: csrfField}
+	if d.Sessions != nil {
+		cfg.Sessions = d.Sessions
+	}
+	return httpauth.New(cfg)
 }
 
-// session resolves the session cookie into the signed-in user and puts
-// the actor into the request context. Without a valid session a page
-// request is sent to the sign-in page (with where to come back to, and
-// why: expired sessions say so).
+// sessionOf returns the request's session, set by the session middleware.
+func sessionOf(c *fiber.Ctx) (auth.Session, bool) { return httpauth.SessionOf(c) }
+
+// session is the login layer on a page route: it resolves the session
+// cookie into the signed-in user and puts the actor into the request
+// context, and checks the CSRF token of form posts. A refusal reaches
+// RenderError, which sends a page request to the sign-in page (with
+// where to come back to, and why).
 func (db *Dashboard) session(c *fiber.Ctx) error {
 	if db.d.Sessions == nil {
 		return unavailable("sign-in")
 	}
-	token := c.Cookies(CookieName)
-	if token == "" {
-		return db.toLogin(c, "")
-	}
-	s, err := db.d.Sessions.Authenticate(c.UserContext(), token)
-	if err != nil {
-		if !strings.Contains(err.Error(), "inactivity") {
-			return db.toLogin(c, "")
-		}
-		return db.toLogin(c, "expired")
-	}
-	c.Locals(localSession, s)
-	c.SetUserContext(actor.With(c.UserContext(), s.Actor(actor.From(c.UserContext()))))
-	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-		if err := checkCSRF(c, s.CSRFToken); err != nil {
-			return err
-		}
-	}
-	return c.Next()
+	return db.login.Authenticate(c)
 }
 
-// checkCSRF compares the form field _csrf or the X-CSRF-Token header
-// with the session's token.
-func checkCSRF(c *fiber.Ctx, want string) error {
-	got := c.Get("X-CSRF-Token")
-	if got == "" {
-		got = c.FormValue("_csrf")
+// allow admits signed-in users whose role the policy allows (the one
+// route × role table, httpauth.Policy); others get the 403 page, and
+// nobody signed in goes to the sign-in page. The services check again.
+func allow(p httpauth.Policy) fiber.Handler { return httpauth.Require(p) }
+
+// The policies of the pages.
+const (
+	staffPages = httpauth.PatientData
+	adminPages = httpauth.AdminOnly
+	auditPages = httpauth.AuditTrail
+	anyone     = httpauth.SignedIn
+)
+
+// needUser is allow(anyone).
+func (db *Dashboard) needUser(c *fiber.Ctx) error { return allow(anyone)(c) }
+
+// signInReason is the why= of the sign-in page for a refused session:
+// "expired" after the idle timeout, nothing otherwise.
+func signInReason(err error) string {
+	if errors.Is(err, auth.ErrSessionIdle) {
+		return "expired"
 	}
-	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return fault.New(fault.ErrForbidden, "This form has expired (its security token did not match). Reload the page and try again.")
-	}
-	return nil
+	return ""
 }
 
 // toLogin redirects to the sign-in page, remembering the page asked for.
 func (db *Dashboard) toLogin(c *fiber.Ctx, why string) error {
 	q := url.Values{}
 	if c.Method() == fiber.MethodGet {
-		if next := strings.TrimPrefix(c.OriginalURL(), db.base); safeNext(next) && next != "/" {
+		if next := strings.TrimPrefix(c.OriginalURL(), db.base); httpauth.SafeNext(next) && next != "/" {
 			q.Set("next", next)
 		}
 	}
@@ -90,49 +91,6 @@ func (db *Dashboard) toLogin(c *fiber.Ctx, why string) error {
 	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
-// safeNext admits only a local absolute path (no scheme, no host, no
-// protocol-relative "//").
-func safeNext(next string) bool {
-	return strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, `\`)
-}
-
-// allow admits signed-in users whose role is listed; others get the 403
-// page. The services check again.
-func allow(roles ...actor.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		s, ok := sessionOf(c)
-		if !ok {
-			return fault.New(fault.ErrUnauthorized, "sign in first")
-		}
-		if !slices.Contains(roles, s.User.Role) {
-			return fault.Newf(fault.ErrForbidden, "This page is not available to your role (%s).", s.User.Role)
-		}
-		return c.Next()
-	}
-}
-
-// Role sets of the pages.
-var (
-	staffPages = []actor.Role{actor.RoleAdmin, actor.RoleStaff}
-	adminPages = []actor.Role{actor.RoleAdmin}
-	auditPages = []actor.Role{actor.RoleAdmin, actor.RoleAuditor}
-	anyone     = []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor}
-)
-
-// needUser is allow(anyone).
-func (db *Dashboard) needUser(c *fiber.Ctx) error { return allow(anyone...)(c) }
-
-// setCookie sets (or, with an empty token, clears) the session cookie.
-func (db *Dashboard) setCookie(c *fiber.Ctx, token string, expires time.Time) {
-	p := db.base
-	if p == "" {
-		p = "/"
-	}
-	secure := db.d.Config.SecureCookies == "always" || (db.d.Config.SecureCookies == "auto" && c.Protocol() == "https")
-	ck := &fiber.Cookie{Name: CookieName, Value: token, Path: p, HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode, Expires: expires}
-	if token == "" {
-		ck.Expires = time.Unix(0, 0)
-		ck.MaxAge = -1
-	}
-	c.Cookie(ck)
-}
+// safeNext reports whether next is a page of this app to go back to
+// (httpauth.SafeNext).
+func safeNext(next string) bool { return httpauth.SafeNext(next) }

@@ -8,12 +8,24 @@
 // when the parent's pipe to its standard input closes, so a killed core
 // leaves no orphan engine behind.
 //
+// Access: the engine itself runs without authentication, so the host
+// enforces it. Start makes a random root credential (Credentials), hands
+// it to the host on its standard input — never in argv or the
+// environment, which other local users see in ps — and the host requires
+// every connection to sign in with it before anything else, and refuses
+// any WebSocket upgrade that carries an Origin header (a browser page).
+// The credential lives as long as the Engine: a supervised restart
+// reuses it, so the store's reconnects keep working.
+//
 // Only the core's wiring (core/app) and test harnesses import this package.
 package dbengine
 
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,9 +54,13 @@ type Config struct {
 	StartTimeout time.Duration
 }
 
+// RootUser is the name of the root user the host defines in the engine.
+const RootUser = "pfinni_root"
+
 // Engine is a running, supervised engine host.
 type Engine struct {
-	cfg Config
+	cfg  Config
+	pass string // this start's root password (base64url, 256 bits)
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -89,7 +105,11 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if _, err := os.Stat(filepath.Join(cfg.HostDir, "node_modules", "@surrealdb", "node")); err != nil {
 		return nil, fmt.Errorf("start embedded database: npm packages missing in %s (run `make deps` or `npm ci --prefix %s`)", cfg.HostDir, cfg.HostDir)
 	}
-	e := &Engine{cfg: cfg, changed: make(chan struct{}), done: make(chan struct{})}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("start embedded database: make root credential: %w", err)
+	}
+	e := &Engine{cfg: cfg, pass: base64.RawURLEncoding.EncodeToString(secret), changed: make(chan struct{}), done: make(chan struct{})}
 	if err := e.launch(ctx); err != nil {
 		return nil, err
 	}
@@ -118,6 +138,13 @@ func (e *Engine) launch(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start embedded database (%s): %w", e.cfg.Node, err)
 	}
+	line, err := json.Marshal(map[string]string{"user": RootUser, "pass": e.pass})
+	if err != nil {
+		return fmt.Errorf("start embedded database: %w", err)
+	}
+	// The pipe buffer takes the line at once; a host that died first is
+	// reported below as having exited.
+	_, _ = stdin.Write(append(line, '\n'))
 	exited := make(chan struct{})
 	portc := make(chan string, 1)
 	var errTail strings.Builder
@@ -231,6 +258,10 @@ func (e *Engine) URL() string {
 	defer e.mu.Unlock()
 	return e.url
 }
+
+// Credentials returns the root user and password every connection to
+// the engine must sign in with. They are secret: never log them.
+func (e *Engine) Credentials() (user, pass string) { return RootUser, e.pass }
 
 // Ready reports whether the engine process is up.
 func (e *Engine) Ready() bool {

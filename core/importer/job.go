@@ -53,6 +53,7 @@ type fileRow struct {
 	State       string    `json:"state"`
 	Result      string    `json:"result"`
 	Detail      string    `json:"detail"`
+	Waiting     string    `json:"waiting"`
 	Records     int       `json:"records"`
 	Problems    []Problem `json:"problems"`
 	PatientIDs  []string  `json:"patient_ids"`
@@ -66,7 +67,7 @@ type fileRow struct {
 
 func (r fileRow) file() File {
 	f := File{ID: r.Key, JobID: r.Job, Seq: r.Seq, Name: r.Name, Size: r.Size, SHA256: r.SHA256, Format: r.Format,
-		State: r.State, Result: r.Result, Detail: r.Detail, Records: r.Records, Problems: r.Problems,
+		State: r.State, Result: r.Result, Detail: r.Detail, Waiting: r.Waiting, Records: r.Records, Problems: r.Problems,
 		PatientIDs: r.PatientIDs, DocumentID: r.Document, Quarantined: r.Quarantined, RetryOf: r.RetryOf,
 		Attempts: r.Attempts, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if f.Problems == nil {
@@ -242,13 +243,18 @@ func (s *Service) Job(ctx context.Context, id string) (*Job, error) {
 	j := r.job()
 	j.Files = make([]File, len(files))
 	j.Counts, j.Progress.Done = Counts{}, 0
+	waiting := map[string]int{}
 	for i, f := range files {
 		j.Files[i] = f.file()
-		if f.State == stateDone {
+		switch {
+		case f.State == stateDone:
 			j.Progress.Done++
 			j.Counts.add(f.Result)
+		case f.Waiting != "":
+			waiting[f.Waiting]++
 		}
 	}
+	j.setWaiting(waiting)
 	return &j, nil
 }
 
@@ -271,8 +277,12 @@ func (s *Service) Jobs(ctx context.Context, limit int) ([]Job, error) {
 		}
 	}
 	tally := map[string]jobTally{}
+	waiting := map[string]map[string]int{}
 	if len(running) > 0 {
 		if tally, err = s.tally(ctx, running); err != nil {
+			return nil, err
+		}
+		if waiting, err = s.waitingFiles(ctx, running); err != nil {
 			return nil, err
 		}
 	}
@@ -282,6 +292,7 @@ func (s *Service) Jobs(ctx context.Context, limit int) ([]Job, error) {
 		if t, ok := tally[r.Key]; ok {
 			out[i].Progress.Done, out[i].Counts = t.done, t.counts
 		}
+		out[i].setWaiting(waiting[r.Key])
 	}
 	return out, nil
 }

@@ -55,6 +55,12 @@ type File struct {
 	Format string `json:"format"`
 	State  string `json:"state"`  // pending | done
 	Result string `json:"result"` // "" while pending
+	// Waiting is the import format a pending file waits for while no
+	// importer plugin for it is in service (disabled, or still loading);
+	// Detail then says so ("waiting for the C-CDA importer ..."). The file
+	// is imported by itself as soon as the importer is ready; it is
+	// never rejected for this.
+	Waiting string `json:"waiting,omitempty"`
 	// Detail says in plain words why a file was rejected, or what
 	// happened when that is not obvious from Result.
 	Detail     string    `json:"detail,omitempty"`
@@ -109,6 +115,10 @@ type Job struct {
 	Progress   Progress   `json:"progress"`
 	Counts     Counts     `json:"counts"`
 	Error      string     `json:"error,omitempty"`
+	// Waiting counts the pending files waiting for an importer plugin;
+	// Detail then says which ("2 files waiting for the C-CDA importer").
+	Waiting int    `json:"waiting"`
+	Detail  string `json:"detail,omitempty"`
 	// Files is filled by Service.Job, in the order they were given.
 	Files []File `json:"files,omitempty"`
 }

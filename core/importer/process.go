@@ -13,6 +13,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/plugin"
+	pluginfault "github.com/pfinni/pfinni/core/plugin/fault"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -71,6 +72,9 @@ type parsed struct {
 	reject string   // plain reason the document cannot be imported
 	prior  *fileRow // the same content was imported before
 	err    error    // technical failure: the job stops, the file stays pending
+	// wait is the format whose importer is not in service (disabled or
+	// still loading): the file stays pending, waiting (waiting.go).
+	wait, waitDetail string
 }
 
 type task struct {
@@ -85,17 +89,38 @@ var errLeaseLost = errors.New("import job lease lost to another instance")
 // the lease of: documents are parsed by Workers goroutines and applied
 // one by one in file order (so results are the same as a sequential
 // run), each file's result is committed in one transaction with the
-// job's counters. It returns when the job is done or ctx ends.
+// job's counters. It returns when the job is done or ctx ends, or when
+// only files waiting for an importer are left (the job then stays
+// running, released, and is resumed when the importers change).
 func (s *Service) process(ctx context.Context, key string, progress ProgressFunc) error {
+	for {
+		changed := s.importersChanged()
+		waited, err := s.processOnce(ctx, key, progress)
+		if err != nil || waited == 0 {
+			return err
+		}
+		select {
+		case <-changed:
+			continue // the importers changed meanwhile: try the waiting files again now
+		default:
+		}
+		s.release(key)
+		return nil
+	}
+}
+
+// processOnce works through the job's pending files once; it returns how
+// many are left waiting for an importer (the job is finished when none).
+func (s *Service) processOnce(ctx context.Context, key string, progress ProgressFunc) (waited int, _ error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	files, err := s.loadFiles(ctx, key, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	job, err := s.loadJob(ctx, key)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	renewDone := make(chan struct{})
 	go func() { defer close(renewDone); s.renewLease(ctx, key, cancel) }()
@@ -189,6 +214,12 @@ func (s *Service) process(ctx context.Context, key string, progress ProgressFunc
 		case p.err != nil:
 			stop(p.err)
 			continue
+		case p.wait != "":
+			if err := s.markWaiting(ctx, p); err != nil {
+				stop(err)
+			}
+			waited++
+			continue
 		}
 		shards[shardOf(p, len(shards))] <- p
 	}
@@ -201,12 +232,15 @@ func (s *Service) process(ctx context.Context, key string, progress ProgressFunc
 	}
 	if stopErr != nil {
 		if cause := context.Cause(ctx); errors.Is(cause, errLeaseLost) {
-			return fmt.Errorf("import job %s: %w", key, cause)
+			return 0, fmt.Errorf("import job %s: %w", key, cause)
 		}
 		s.release(key)
-		return fmt.Errorf("import job %s: %w", key, stopErr)
+		return 0, fmt.Errorf("import job %s: %w", key, stopErr)
 	}
-	return s.finishJob(context.WithoutCancel(ctx), key)
+	if waited > 0 {
+		return waited, nil
+	}
+	return 0, s.finishJob(context.WithoutCancel(ctx), key)
 }
 
 // renewLease extends the job's lease every LeaseTTL/3 until ctx ends;
@@ -314,6 +348,11 @@ func (s *Service) parse(ctx context.Context, f fileRow) parsed {
 		}
 		return p
 	}
+	if f.Waiting != "" && !s.importerServes(f.Waiting) {
+		// Still nothing to import it with: no need to read it again.
+		p.format, p.wait, p.waitDetail = f.Waiting, f.Waiting, f.Detail
+		return p
+	}
 	if f.RetryOf == "" {
 		prior, err := s.findPrior(ctx, f)
 		if err != nil {
@@ -348,6 +387,11 @@ func (s *Service) parse(ctx context.Context, f fileRow) parsed {
 			p.err = ctx.Err()
 			return p
 		}
+		if errors.Is(err, plugin.ErrNoPlugin) {
+			// Never a reason to reject: the file waits for its importer.
+			p.wait, p.waitDetail = format, waitDetail(format, err)
+			return p
+		}
 		p.reject = importerReason(format, err)
 		return p
 	}
@@ -366,11 +410,9 @@ func importerReason(format string, err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the importer took too long on this document; retry it later or report it"
 	}
-	msg := err.Error()
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	return "the importer plugin failed on this document (" + msg + "); it is kept in the quarantine — retry it later or report it"
+	// The fault kind only: a plugin's error text (and a guest's stderr)
+	// must not reach the file's detail (security review M6).
+	return "the importer plugin failed on this document (" + pluginfault.Label(err) + "); it is kept in the quarantine — retry it later or report it"
 }
 
 func formatName(format string) string {
@@ -462,7 +504,7 @@ func (s *Service) finishFile(ctx context.Context, jc *jobCtx, p parsed) (File, e
 	var q strings.Builder
 	q.WriteString(`BEGIN;
 UPDATE $file SET state = 'done', result = $result, detail = $detail, records = $records, problems = $problems,
-	patient_ids = $pids, format = $format, quarantined = $quarantined, attempts += 1, updated_at = time::now();
+	patient_ids = $pids, format = $format, quarantined = $quarantined, waiting = '', attempts += 1, updated_at = time::now();
 `)
 	vars := map[string]any{"file": fileID(f.Key), "result": out.result, "detail": out.detail,
 		"records": out.records, "problems": problemRows(out.problems), "pids": out.patientIDs, "format": out.format, "quarantined": quarantined}

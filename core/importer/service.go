@@ -136,13 +136,16 @@ func New(d Deps, opt Options) (*Service, error) {
 // MaxBytes is the largest document accepted.
 func (s *Service) MaxBytes() int64 { return s.opt.MaxBytes }
 
-// Start resumes interrupted jobs whose lease has expired, at once and
-// then every ResumeEvery, until Close.
+// Start resumes interrupted jobs whose lease has expired, and jobs
+// whose files wait for an importer, at once, then every ResumeEvery and
+// whenever the importers in service change (an importer became ready or
+// was enabled), until Close.
 func (s *Service) Start(context.Context) {
 	s.goBackground(func(ctx context.Context) {
 		t := time.NewTicker(s.opt.ResumeEvery)
 		defer t.Stop()
 		for {
+			changed := s.importersChanged()
 			if _, err := s.Resume(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("resume interrupted imports", "err", err)
 			}
@@ -150,6 +153,7 @@ func (s *Service) Start(context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-changed:
 			}
 		}
 	})

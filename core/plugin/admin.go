@@ -2,12 +2,14 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
+	corefault "github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/plugin/manifest"
 )
 
@@ -16,6 +18,16 @@ type Info struct {
 	Name         string            `json:"name"`
 	Version      string            `json:"version"`
 	Kind         string            `json:"kind"`
+	// Trust says what the plugin can reach: "sandboxed" (WASM: only what
+	// its capabilities grant) or "full" (a process plugin runs as
+	// pfinni's user with pfinni's rights; only its outbound HTTP through
+	// the host's egress proxy is limited to AllowedHosts).
+	Trust string `json:"trust"`
+	// SHA256 is the artifact checksum the manifest pins (hex).
+	SHA256 string `json:"sha256"`
+	// AllowedHosts are the hosts a process plugin's egress proxy admits
+	// (manifest network.allowedHosts plus the operator's additions).
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 	Description  string            `json:"description,omitempty"`
 	SDK          string            `json:"sdk"`
 	Capabilities []string          `json:"capabilities"`
@@ -44,6 +56,7 @@ func (e *entry) info() Info {
 	}
 	in := Info{
 		Name: e.m.Name, Version: e.m.Version, Kind: string(e.m.Kind), Description: e.m.Description,
+		Trust: trustOf(e.m.Kind), SHA256: e.m.Artifact.SHA256,
 		SDK: e.m.SDK, Capabilities: caps, Provides: e.m.Provides,
 		Enabled: e.enabled, State: e.state, Reason: e.reason,
 		Calls: e.stats.calls, Errors: e.stats.errors, Faults: e.stats.faults,
@@ -57,6 +70,19 @@ func (e *entry) info() Info {
 	return in
 }
 
+// Trust levels shown per plugin.
+const (
+	TrustSandboxed = "sandboxed"
+	TrustFull      = "full"
+)
+
+func trustOf(k manifest.Kind) string {
+	if k == manifest.KindProcess {
+		return TrustFull
+	}
+	return TrustSandboxed
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // List returns every installed plugin in manifest order.
@@ -65,9 +91,18 @@ func (r *Registry) List() []Info {
 	defer r.mu.Unlock()
 	out := make([]Info, 0, len(r.entries))
 	for _, e := range r.entries {
-		out = append(out, e.info())
+		out = append(out, r.infoOf(e))
 	}
 	return out
+}
+
+// infoOf is e's info plus what the registry adds (the egress allow-list).
+func (r *Registry) infoOf(e *entry) Info {
+	in := e.info()
+	if e.m.Kind == manifest.KindProcess {
+		in.AllowedHosts = r.allowedHosts(e.m)
+	}
+	return in
 }
 
 // Get returns one plugin's info.
@@ -76,7 +111,7 @@ func (r *Registry) Get(name string) (Info, error) {
 	if e == nil {
 		return Info{}, fmt.Errorf("plugin %q: %w", name, ErrNotFound)
 	}
-	return e.info(), nil
+	return r.infoOf(e), nil
 }
 
 // Enable turns a plugin on at runtime: it persists the choice, loads the
@@ -101,9 +136,15 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 	if on {
 		action = "plugin.enable"
 	}
+	// The route checks the role too; this check holds whatever door the
+	// call came through.
+	if err := requireAdmin(ctx); err != nil {
+		_ = r.auditAdmin(ctx, action, name, audit.OutcomeDenied, "caller is not an admin")
+		return Info{}, fmt.Errorf("%s %q: %w", action, name, err)
+	}
 	e := r.find(name)
 	if e == nil {
-		r.auditAdmin(ctx, action, name, audit.OutcomeFailure, "no such plugin")
+		_ = r.auditAdmin(ctx, action, name, audit.OutcomeFailure, "no such plugin")
 		return Info{}, fmt.Errorf("%s %q: %w", action, name, ErrNotFound)
 	}
 	e.lc.Lock()
@@ -111,9 +152,23 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 	if r.isClosed() {
 		return Info{}, fmt.Errorf("%s %q: registry is closed", action, name)
 	}
+	if on && !e.unstick(ctx, r.drainTimeout()) {
+		return Info{}, fmt.Errorf("%s %q: %w; try again later or restart pfinni", action, name, ErrDrain)
+	}
+	e.mu.Lock()
+	was, wasState := e.enabled, e.state
+	e.mu.Unlock()
 	if err := r.state.Save(ctx, name, on); err != nil {
-		r.auditAdmin(ctx, action, name, audit.OutcomeError, "state not saved")
+		_ = r.auditAdmin(ctx, action, name, audit.OutcomeError, "state not saved")
 		return Info{}, fmt.Errorf("%s %q: save state: %w", action, name, err)
+	}
+	// Fail closed: an unaudited change is not made. The saved choice is
+	// put back and the running plugin is left as it was.
+	if err := r.auditAdmin(ctx, action, name, audit.OutcomeSuccess, "was "+string(wasState)); err != nil {
+		if rerr := r.state.Save(ctx, name, was); rerr != nil {
+			r.logger.Error("restore plugin state after an audit failure", "plugin", name, "err", rerr)
+		}
+		return Info{}, fmt.Errorf("%s %q: %w", action, name, err)
 	}
 	e.mu.Lock()
 	e.enabled = on
@@ -136,22 +191,42 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 		r.mu.Lock()
 		r.rebuild() // stop routing first, then drain and stop
 		r.mu.Unlock()
-		if err := e.stop(ctx); err != nil {
+		if err := e.stop(ctx, r.drainTimeout()); err != nil {
 			r.logger.Error("stop plugin", "plugin", name, "err", err)
+			if errors.Is(err, ErrDrain) {
+				e.setState(StateDisabled, "a call that could not be interrupted is still running")
+			}
 		}
 	}
-	r.auditAdmin(ctx, action, name, audit.OutcomeSuccess, "state "+string(e.getState()))
-	return e.info(), nil
+	return r.infoOf(e), nil
 }
 
-func (r *Registry) auditAdmin(ctx context.Context, action, name, outcome, detail string) {
+// ErrAudit means an enable or disable was refused because its audit
+// event could not be stored.
+var ErrAudit = errors.New("audit event not stored")
+
+// requireAdmin lets admins and the system (start-up, CLI) change plugins.
+func requireAdmin(ctx context.Context) error {
+	a := actor.From(ctx)
+	switch {
+	case a.Role == actor.RoleAdmin || a.Role == actor.RoleSystem:
+		return nil
+	case a.Anonymous():
+		return corefault.New(corefault.ErrUnauthorized, "sign in as an admin to enable or disable plugins")
+	}
+	return corefault.Newf(corefault.ErrForbidden, "your role (%s) may not enable or disable plugins", a.Role)
+}
+
+// auditAdmin stores one enable/disable event; the error wraps ErrAudit.
+func (r *Registry) auditAdmin(ctx context.Context, action, name, outcome, detail string) error {
 	if r.opts.Services.Audit == nil {
-		return
+		return nil
 	}
 	a := actor.From(ctx)
 	ev := audit.Event{Actor: a.UserID, Role: string(a.Role), Action: action, Resource: "plugin", Record: name,
 		Outcome: outcome, RequestID: a.RequestID, IP: a.IP, Detail: detail}
 	if err := r.opts.Services.Audit.Record(ctx, ev); err != nil {
-		r.logger.Error("audit plugin change", "plugin", name, "err", err)
+		return fmt.Errorf("%w: %w", ErrAudit, err)
 	}
+	return nil
 }

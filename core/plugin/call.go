@@ -25,9 +25,14 @@ var ErrNoPlugin = errors.New("no enabled plugin serves this")
 // decodes the result into resp (which may be nil). It fails with
 // fault.Unavailable if the plugin is not in service. Errors are an
 // *sdk.Error (the plugin's deliberate answer), a *fault.Error or a
-// context error.
+// context error. While the plugin is loading, Call waits for it (bounded
+// by ctx and Options.LoadWait).
 func (r *Registry) Call(ctx context.Context, name, hook string, req, resp any) error {
 	e, ok := r.routes.Load().byName[name]
+	if !ok {
+		r.awaitLoaded(ctx, func(e *entry) bool { return e.m.Name == name })
+		e, ok = r.routes.Load().byName[name]
+	}
 	if !ok {
 		if r.find(name) == nil {
 			return fmt.Errorf("call plugin %q: %w", name, ErrNotFound)
@@ -66,7 +71,7 @@ func (r *Registry) call(ctx context.Context, e *entry, hook string, req, resp an
 	}
 	r.record(e, time.Since(start), err)
 	if err != nil {
-		span.RecordError(err)
+		span.RecordError(fault.Redacted(err)) // the kind only, never plugin text (review M6)
 		span.SetStatus(codes.Error, string(fault.KindOf(err)))
 	}
 	return err

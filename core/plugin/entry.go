@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -34,7 +35,10 @@ type runtime interface {
 	Close(ctx context.Context) error
 }
 
-type wasmRuntime struct{ *wasmhost.Module }
+type wasmRuntime struct {
+	*wasmhost.Module
+	compiled bool // not found in the compilation cache: compiled by this load
+}
 
 type processRuntime struct{ *processhost.Plugin }
 
@@ -72,6 +76,7 @@ type entry struct {
 	threshold int
 	faults    int // consecutive
 	probation *time.Timer
+	stuck     bool // stop left a call behind that could not be interrupted
 }
 
 func newEntry(m manifest.Entry, threshold int) *entry {
@@ -100,20 +105,93 @@ func (e *entry) resetBreaker() {
 	}
 }
 
-// stop drains in-flight calls and closes the runtime.
-func (e *entry) stop(ctx context.Context) error {
+// ErrDrain means a plugin was stopped while one of its calls could not
+// be interrupted (a hung uninterruptible WASM call): the plugin is out of
+// service, but it cannot be loaded again until that call returns.
+var ErrDrain = errors.New("an in-flight call did not stop")
+
+// defaultDrainTimeout is Options.DrainTimeout's default.
+const defaultDrainTimeout = 5 * time.Second
+
+func (r *Registry) drainTimeout() time.Duration {
+	if r.opts.DrainTimeout > 0 {
+		return r.opts.DrainTimeout
+	}
+	return defaultDrainTimeout
+}
+
+// stop drains in-flight calls and closes the runtime. It waits at most
+// drain for the calls to finish; then it closes the runtime under them (a
+// WASM call is interrupted, a process is killed) and waits at most drain
+// again for them to return. A call that still has not returned is left
+// behind: stop returns ErrDrain and the entry is marked stuck until it
+// returns (see unstick). Called with e.lc held.
+func (e *entry) stop(ctx context.Context, drain time.Duration) error {
 	e.resetBreaker()
-	e.inflight.Lock()
+	e.inflight.RLock()
 	rt := e.rt
-	e.rt = nil
-	e.inflight.Unlock()
+	e.inflight.RUnlock()
 	if rt == nil {
 		return nil
 	}
-	if err := rt.Close(ctx); err != nil {
-		return fmt.Errorf("stop plugin %q: %w", e.m.Name, err)
+	var closeErr error
+	closed := false
+	if !e.lockInflight(ctx, drain) {
+		closeErr, closed = rt.Close(ctx), true
+		if !e.lockInflight(ctx, drain) {
+			e.mu.Lock()
+			e.stuck = true
+			e.mu.Unlock()
+			return fmt.Errorf("stop plugin %q: %w", e.m.Name, ErrDrain)
+		}
+	}
+	e.rt = nil
+	e.inflight.Unlock()
+	if !closed {
+		closeErr = rt.Close(ctx)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("stop plugin %q: %w", e.m.Name, closeErr)
 	}
 	return nil
+}
+
+// unstick reports whether e can be loaded again: true unless a call left
+// behind by stop is still running (then, at most drain later, false).
+// Called with e.lc held.
+func (e *entry) unstick(ctx context.Context, drain time.Duration) bool {
+	e.mu.Lock()
+	stuck := e.stuck
+	e.mu.Unlock()
+	if !stuck {
+		return true
+	}
+	if !e.lockInflight(ctx, drain) {
+		return false
+	}
+	e.rt = nil
+	e.inflight.Unlock()
+	e.mu.Lock()
+	e.stuck = false
+	e.mu.Unlock()
+	return true
+}
+
+// lockInflight takes e.inflight exclusively, waiting at most d. It polls
+// with TryLock rather than blocking in Lock, so that a call that never
+// returns does not leave a pending writer that would block every later
+// reader.
+func (e *entry) lockInflight(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		if e.inflight.TryLock() {
+			return true
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
 }
 
 func configJSON(m manifest.Entry, over map[string]any) (json.RawMessage, error) {

@@ -25,8 +25,10 @@ type IntentMatch struct {
 // score the message, and returns the best match at or above
 // MinIntentScore (ties go to the earlier plugin in the manifest). A
 // plugin that fails or returns a malformed claim is skipped (and counted
-// against it); ok is false when nothing matched.
+// against it); ok is false when nothing matched. While an intent handler
+// is still loading it waits for it (bounded by ctx and Options.LoadWait).
 func (r *Registry) MatchIntent(ctx context.Context, req sdk.MatchRequest) (IntentMatch, bool) {
+	r.awaitLoaded(ctx, handlesIntents)
 	handlers := r.routes.Load().intents
 	results := make([]IntentMatch, len(handlers))
 	var wg sync.WaitGroup
@@ -55,6 +57,13 @@ func (r *Registry) MatchIntent(ctx context.Context, req sdk.MatchRequest) (Inten
 		}
 	}
 	return best, best.Score >= r.opts.MinIntentScore
+}
+
+func handlesIntents(e *entry) bool  { return len(e.m.Provides.Intents) > 0 }
+func servesKnowledge(e *entry) bool { return len(e.m.Provides.KBTopics) > 0 }
+func servesInsurance(e *entry) bool { return e.m.Provides.Insurance }
+func importsFormat(format string) func(*entry) bool {
+	return func(e *entry) bool { return slices.Contains(e.m.Provides.ImportFormats, format) }
 }
 
 func declares(e *entry, intent string) bool {
@@ -110,11 +119,18 @@ type IntentInfo struct {
 	Examples []string `json:"examples,omitempty"`
 }
 
-// Import routes req to the importer in service for req.Format.
+// Import routes req to the importer in service for req.Format. While
+// the importer is loading it waits for it (bounded by ctx and
+// Options.LoadWait); then it fails with ErrLoading if the importer is
+// still loading, or ErrNoPlugin if none is enabled.
 func (r *Registry) Import(ctx context.Context, req sdk.ImportRequest) (sdk.ImportResult, error) {
 	e, ok := r.routes.Load().importers[req.Format]
 	if !ok {
-		return sdk.ImportResult{}, fmt.Errorf("import format %q: %w", req.Format, ErrNoPlugin)
+		need := importsFormat(req.Format)
+		r.awaitLoaded(ctx, need)
+		if e, ok = r.routes.Load().importers[req.Format]; !ok {
+			return sdk.ImportResult{}, fmt.Errorf("import format %q: %w", req.Format, r.unavailable(need))
+		}
 	}
 	var res sdk.ImportResult
 	err := r.call(ctx, e, sdk.HookImport, req, &res, nil)
@@ -143,8 +159,10 @@ func (f importerFunc) Import(ctx context.Context, req sdk.ImportRequest) (sdk.Im
 
 // SearchKnowledge searches every knowledge module in service
 // concurrently and merges their articles by score (best first), keeping
-// the first article of each id. Modules that fail are skipped.
+// the first article of each id. Modules that fail are skipped; modules
+// still loading are waited for (bounded by ctx and Options.LoadWait).
 func (r *Registry) SearchKnowledge(ctx context.Context, req sdk.KBSearchRequest) (sdk.KBSearchResult, error) {
+	r.awaitLoaded(ctx, servesKnowledge)
 	mods := r.routes.Load().kb
 	results := make([][]sdk.Article, len(mods))
 	var wg sync.WaitGroup
@@ -178,9 +196,10 @@ func (r *Registry) SearchKnowledge(ctx context.Context, req sdk.KBSearchRequest)
 
 // CheckEligibility asks the first insurance adapter in service.
 func (r *Registry) CheckEligibility(ctx context.Context, req sdk.EligibilityRequest) (sdk.EligibilityResponse, error) {
+	r.awaitLoaded(ctx, servesInsurance)
 	ins := r.routes.Load().insurance
 	if len(ins) == 0 {
-		return sdk.EligibilityResponse{}, fmt.Errorf("insurance eligibility: %w", ErrNoPlugin)
+		return sdk.EligibilityResponse{}, fmt.Errorf("insurance eligibility: %w", r.unavailable(servesInsurance))
 	}
 	var res sdk.EligibilityResponse
 	err := r.call(ctx, ins[0], sdk.HookEligibility, req, &res, nil)

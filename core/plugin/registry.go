@@ -4,11 +4,14 @@
 // enabled and healthy, keeps per-plugin statistics, and takes a plugin out
 // of service when it faults repeatedly.
 //
-// Lifecycle: New -> Start (discover -> verify -> load -> ready) -> calls,
-// Enable/Disable at any time -> Close (reverse order of start). The routing
-// table is an immutable value swapped atomically, so calls never wait for
-// an admin action; Disable drains the plugin's in-flight calls before it
-// stops the plugin.
+// Lifecycle: New -> Start (Open: read the manifest, enabled plugins are
+// "loading"; then LoadAll: verify -> compile -> ready, GOMAXPROCS plugins
+// at a time) -> calls, Enable/Disable at any time -> Close (reverse order
+// of start). The routing table is an immutable value swapped atomically,
+// so calls never wait for an admin action; Disable drains the plugin's
+// in-flight calls before it stops the plugin. A call that needs a plugin
+// which is still loading waits for it, bounded by Options.LoadWait
+// (readiness.go), instead of failing.
 //
 // Built once by core/app and passed to the chat, import and insurance
 // services and to the admin API. A Registry is safe for concurrent use.
@@ -21,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,9 +51,21 @@ type Options struct {
 	// ManifestPath is plugin-manifest.yaml; artifact paths resolve
 	// against its directory.
 	ManifestPath string
-	// DataDir holds the WASM compilation cache (DataDir/plugin-cache);
-	// "" keeps it in memory.
+	// CacheDir holds the WASM compilation cache (per artifact checksum,
+	// shareable by every data dir of an installation). When empty,
+	// DataDir/plugin-cache; when both are empty the cache is in memory.
+	CacheDir string
+	// DataDir is the fallback home of the compilation cache.
 	DataDir string
+	// LoadWait bounds how long a call that needs a plugin still loading
+	// waits for it (default 20s; negative: never wait).
+	LoadWait time.Duration
+	// LoadWorkers is how many plugins load (compile) at once (default
+	// GOMAXPROCS).
+	LoadWorkers int
+	// Progress, if set, is told about each plugin LoadAll has loaded (or
+	// failed to), from the loading goroutines, one call at a time.
+	Progress func(LoadProgress)
 	// Services back the host operations (patients:read, kb:read, log)
 	// and audit both host operations and enable/disable. When KB is nil
 	// the registry's own knowledge modules answer kb:read.
@@ -72,6 +88,14 @@ type Options struct {
 	// settings the operator gives pfinni (the LLM adapter's URL, model
 	// and key) rather than the manifest.
 	Config map[string]map[string]any
+	// AllowedHosts adds, by plugin name, hosts the operator lets a
+	// process plugin with the network capability reach through its
+	// egress proxy, beyond the manifest's network.allowedHosts (the LLM
+	// adapter's endpoint).
+	AllowedHosts map[string][]string
+	// DrainTimeout bounds how long Disable and Close wait for a plugin's
+	// in-flight calls before they close it under them (default 5s).
+	DrainTimeout time.Duration
 	// ProcessHealthInterval is how often process plugins are checked
 	// (default 10s).
 	ProcessHealthInterval time.Duration
@@ -90,10 +114,12 @@ type Registry struct {
 	problems []error
 	tracer   trace.Tracer
 
-	mu      sync.Mutex // guards entries, closed and route rebuilds; never held across a load
+	mu      sync.Mutex // guards entries, closed, opened, changed and route rebuilds; never held across a load
 	entries []*entry   // manifest order
 	routes  atomic.Pointer[routes]
 	closed  bool
+	opened  bool          // Open has read the manifest (or failed to)
+	changed chan struct{} // closed (and replaced) at every rebuild
 }
 
 // New returns a Registry; call Start to load the plugins.
@@ -119,14 +145,20 @@ func New(opts Options) (*Registry, error) {
 	if opts.Tracer == nil {
 		opts.Tracer = noop.NewTracerProvider()
 	}
+	if opts.LoadWait == 0 {
+		opts.LoadWait = 20 * time.Second
+	}
+	if opts.LoadWorkers <= 0 {
+		opts.LoadWorkers = goruntime.GOMAXPROCS(0)
+	}
 	r := &Registry{opts: opts, dir: filepath.Dir(opts.ManifestPath), logger: opts.Logger, state: opts.State,
-		tracer: opts.Tracer.Tracer("github.com/pfinni/pfinni/core/plugin")}
+		tracer: opts.Tracer.Tracer("github.com/pfinni/pfinni/core/plugin"), changed: make(chan struct{})}
 	if opts.Services.KB == nil {
 		opts.Services.KB = kbSelf{r}
 	}
 	r.host = hostcall.New(opts.Services)
-	cacheDir := ""
-	if opts.DataDir != "" {
+	cacheDir := opts.CacheDir
+	if cacheDir == "" && opts.DataDir != "" {
 		cacheDir = filepath.Join(opts.DataDir, "plugin-cache")
 	}
 	engine, err := wasmhost.NewEngine(wasmhost.EngineConfig{CacheDir: cacheDir, Host: r.host, Logger: opts.Logger})
@@ -138,11 +170,29 @@ func New(opts Options) (*Registry, error) {
 	return r, nil
 }
 
-// Start reads the manifest and loads every enabled plugin. Entries the
-// manifest refuses are reported by Problems; plugins that fail to verify
-// or load are listed with state "failed" and the reason. Start fails
-// only when the manifest cannot be read at all or the state store fails.
+// Start reads the manifest and loads every enabled plugin: Open, then
+// LoadAll. Entries the manifest refuses are reported by Problems;
+// plugins that fail to verify or load are listed with state "failed" and
+// the reason. Start fails only when the manifest cannot be read at all or
+// the state store fails.
 func (r *Registry) Start(ctx context.Context) error {
+	if err := r.Open(ctx); err != nil {
+		return err
+	}
+	r.LoadAll(ctx)
+	return nil
+}
+
+// Open reads the manifest and the admin's saved choices: every plugin is
+// listed, the enabled ones in state "loading" (so readiness and waiting
+// calls know what is to come). It does not load anything; LoadAll does.
+func (r *Registry) Open(ctx context.Context) (err error) {
+	defer func() {
+		r.mu.Lock()
+		r.opened = true
+		r.rebuild() // wakes anything waiting for Open, even on failure
+		r.mu.Unlock()
+	}()
 	m, entryErrs, err := manifest.Load(r.opts.ManifestPath, sdk.Version)
 	if err != nil {
 		return fmt.Errorf("start plugins: %w", err)
@@ -152,6 +202,7 @@ func (r *Registry) Start(ctx context.Context) error {
 		return fmt.Errorf("start plugins: load state: %w", err)
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, e := range entryErrs {
 		r.logger.Error("plugin manifest entry refused", "err", e)
 		r.problems = append(r.problems, e)
@@ -166,19 +217,6 @@ func (r *Registry) Start(ctx context.Context) error {
 			e.state = StateDisabled
 		}
 		r.entries = append(r.entries, e)
-	}
-	entries := r.entries
-	r.rebuild()
-	r.mu.Unlock()
-	// Load one by one without holding r.mu, so List and calls to plugins
-	// already loaded are served meanwhile (a cold compile takes about a
-	// second per module).
-	for _, e := range entries {
-		e.lc.Lock()
-		if e.getState() == StateLoading {
-			r.load(ctx, e)
-		}
-		e.lc.Unlock()
 	}
 	return nil
 }
@@ -206,7 +244,7 @@ func (r *Registry) Close(ctx context.Context) error {
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		e.lc.Lock()
-		if err := e.stop(ctx); err != nil {
+		if err := e.stop(ctx, r.drainTimeout()); err != nil {
 			errs = append(errs, err)
 		}
 		e.lc.Unlock()
@@ -222,10 +260,15 @@ func (r *Registry) isClosed() bool {
 }
 
 // load verifies and starts e's runtime and routes calls to it; on
-// failure e is marked failed. Called with e.lc held, without r.mu.
-func (r *Registry) load(ctx context.Context, e *entry) {
+// failure e is marked failed. It reports whether a WASM module had to be
+// compiled (it was not in the on-disk cache). Called with e.lc held,
+// without r.mu.
+func (r *Registry) load(ctx context.Context, e *entry) (compiled bool) {
 	e.setState(StateLoading, "")
 	rt, err := r.startRuntime(ctx, e.m)
+	if w, ok := rt.(wasmRuntime); ok {
+		compiled = w.compiled
+	}
 	switch {
 	case err != nil:
 		r.logger.Error("load plugin", "plugin", e.m.Name, "err", err)
@@ -244,6 +287,7 @@ func (r *Registry) load(ctx context.Context, e *entry) {
 	r.mu.Lock()
 	r.rebuild()
 	r.mu.Unlock()
+	return compiled
 }
 
 func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime, error) {
@@ -266,6 +310,7 @@ func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime,
 		if got := sha256Hex(bin); got != m.Artifact.SHA256 {
 			return nil, fmt.Errorf("plugin %q: %w: artifact changed while loading", m.Name, manifest.ErrChecksum)
 		}
+		cached := r.engine.Cached(bin, !limits.IsInterruptible())
 		mod, err := r.engine.Load(ctx, wasmhost.Config{
 			Name: m.Name, Wasm: bin, Capabilities: m.Capabilities,
 			Timeout: limits.Timeout.Std(), MemoryLimit: int64(limits.Memory),
@@ -274,7 +319,7 @@ func (r *Registry) startRuntime(ctx context.Context, m manifest.Entry) (runtime,
 		if err != nil {
 			return nil, err
 		}
-		return wasmRuntime{mod}, nil
+		return wasmRuntime{Module: mod, compiled: !cached}, nil
 	default:
 		return startProcess(ctx, r, m, sum, cfg, limits)
 	}

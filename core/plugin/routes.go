@@ -17,9 +17,13 @@ type routes struct {
 	insurance []*entry
 }
 
-// rebuild recomputes the routing table from the entries' states. Called
-// with r.mu held.
+// rebuild recomputes the routing table from the entries' states and
+// wakes everything waiting for a change (Changed). Called with r.mu held.
 func (r *Registry) rebuild() {
+	defer func() {
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}()
 	rt := &routes{byName: map[string]*entry{}, importers: map[string]*entry{}}
 	if !r.closed {
 		for _, e := range r.entries {

@@ -5,7 +5,9 @@
 //
 // with '#' comment lines. A line with a missing MRN or a bad date is
 // returned with an error Problem; a wrong field count is a document-level
-// problem.
+// problem. A document whose first line is "# hang" never returns (a busy
+// loop, as a parser stuck on hostile input would): the host must stop it
+// at its time limit.
 package main
 
 import (
@@ -20,12 +22,19 @@ import (
 
 type importer struct{}
 
+var sink int
+
 func (importer) Import(_ context.Context, req sdk.ImportRequest) (sdk.ImportResult, error) {
 	if req.Format != "stub-csv" {
 		return sdk.ImportResult{}, sdk.Errorf(sdk.CodeInvalidInput, "format %q is not stub-csv", req.Format)
 	}
 	if req.MaxBytes > 0 && len(req.Document) > req.MaxBytes {
 		return sdk.ImportResult{}, sdk.Errorf(sdk.CodeInvalidInput, "document of %d bytes exceeds %d", len(req.Document), req.MaxBytes)
+	}
+	if strings.HasPrefix(string(req.Document), "# hang") {
+		for i := 0; ; i++ {
+			sink += i
+		}
 	}
 	var res sdk.ImportResult
 	for i, line := range strings.Split(string(req.Document), "\n") {

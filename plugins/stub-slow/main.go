@@ -1,10 +1,13 @@
 // Command stub-slow is a hostile WASM plugin for tests: Match answers at
 // once, Handle never returns (a busy loop the host must stop at its
-// per-call time limit).
+// per-call time limit), except for the message "spin N", which loops N
+// times and then answers "spun" (a slow call that does end).
 package main
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/pfinni/pfinni/sdk"
 	"github.com/pfinni/pfinni/sdk/wasm"
@@ -18,7 +21,14 @@ func (slow) Match(context.Context, sdk.MatchRequest) (sdk.MatchResult, error) {
 	return sdk.MatchResult{Intent: "slow.wait", Score: 0.1}, nil
 }
 
-func (slow) Handle(context.Context, sdk.IntentRequest) (sdk.IntentReply, error) {
+func (slow) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
+	if n, ok := strings.CutPrefix(req.Message, "spin "); ok {
+		count, _ := strconv.Atoi(n)
+		for i := 0; i < count; i++ {
+			sink += i
+		}
+		return sdk.IntentReply{Intent: "slow.wait", Reply: "spun"}, nil
+	}
 	for i := 0; ; i++ {
 		sink += i
 	}

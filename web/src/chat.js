@@ -1,11 +1,30 @@
-// The chat panel shell: collapsible, remembers open/closed, sends the
-// current page and selected patient as context, renders replies safely
-// (textContent only; tables of patients with links), quick actions, a
-// typing indicator and Ctrl/Cmd+K to focus it. The assistant itself is
-// POST /api/v1/chat (issue 6); until it exists the panel says so.
-import { meta, basePath, el, api } from './dom.js';
+// The chat panel: collapsible (remembers open/closed), Ctrl/Cmd+K opens
+// and focuses it, Esc closes it. Messages go over the WebSocket /ws/chat
+// (POST /api/v1/chat when the socket is down), each exactly once, with the
+// page's context (chat-context.js). The conversation is the user's stored
+// history: loaded when the panel opens, so it survives page loads, and
+// the user's other tabs receive each exchange over their sockets. Replies
+// are drawn with textContent only (chat-render.js, chat-actions.js) and
+// announced through an aria-live region; alert frames become a notice and
+// a badge on the Assistant button. The welcome tour lives in tour.js.
+import { api, basePath, el } from './dom.js';
+import { pageContext, errorTracker } from './chat-context.js';
+import { connect } from './chat-transport.js';
+import { patientCache, patientTable, chart, citations } from './chat-render.js';
+import { actionButtons, safeTarget } from './chat-actions.js';
+import { initTour } from './tour.js';
 
-const KEY = 'pfinni.chat.open';
+const OPEN_KEY = 'pfinni.chat.open';
+const DEFAULT_MAX_BYTES = 4000;
+
+/** nanoKey turns an RFC 3339 time into nanoseconds (a BigInt), or null. */
+export function nanoKey(at) {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(String(at || ''));
+  if (!m) return null;
+  const secs = Date.parse(m[1] + m[3]) / 1000;
+  if (!Number.isFinite(secs)) return null;
+  return BigInt(secs) * 1000000000n + BigInt((m[2] || '').padEnd(9, '0').slice(0, 9));
+}
 
 export function initChat() {
   const panel = document.getElementById('chat');
@@ -14,30 +33,66 @@ export function initChat() {
   const form = panel.querySelector('.chat-form');
   const input = panel.querySelector('#chat-input');
   const typing = panel.querySelector('.chat-typing');
+  const live = panel.querySelector('[data-chat-live]');
+  const conn = panel.querySelector('[data-chat-conn]');
+  const limitNote = panel.querySelector('[data-chat-limit]');
+  const alerts = panel.querySelector('[data-chat-alerts]');
+  const tourCard = panel.querySelector('[data-tour-card]');
+  const launch = document.querySelector('.chat-launch');
+  const badge = launch?.querySelector('[data-chat-badge]');
   const toggles = document.querySelectorAll('[data-chat-toggle]');
+  const errors = errorTracker();
+  const fetchPatient = patientCache();
+  let maxBytes = Number(panel.dataset.maxMessageBytes) || DEFAULT_MAX_BYTES;
+  let historyLoaded = false;
+  let unread = 0;
 
-  const setOpen = (open, focus) => {
+  // --- open / close / keyboard -------------------------------------------
+  const isOpen = () => !panel.hidden;
+  function setOpen(open, focus) {
     panel.hidden = !open;
     toggles.forEach((t) => t.setAttribute('aria-expanded', String(open)));
-    try { localStorage.setItem(KEY, open ? '1' : '0'); } catch { /* private mode */ }
-    if (open && focus) input.focus();
-  };
-  setOpen(localStorage.getItem(KEY) === '1', false);
-
+    try { localStorage.setItem(OPEN_KEY, open ? '1' : '0'); } catch { /* private mode */ }
+    if (open) {
+      setUnread(0);
+      if (!historyLoaded) loadHistory();
+      if (focus) input.focus();
+    }
+  }
   toggles.forEach((t) => t.addEventListener('click', () => {
     const open = panel.hidden;
     setOpen(open, open);
-    if (!open) document.querySelector('.chat-launch')?.focus();
+    if (!open) launch?.focus();
   }));
   document.addEventListener('keydown', (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
       e.preventDefault();
       setOpen(true, true);
-    } else if (e.key === 'Escape' && !panel.hidden && panel.contains(document.activeElement)) {
+    } else if (e.key === 'Escape' && isOpen() && panel.contains(document.activeElement)) {
       setOpen(false);
-      document.querySelector('.chat-launch')?.focus();
+      launch?.focus();
     }
   });
+
+  function setUnread(n) {
+    unread = n;
+    if (!badge) return;
+    badge.hidden = n === 0;
+    badge.textContent = n ? String(n) : '';
+    launch.setAttribute('aria-label', n ? `Assistant, ${n} new alert${n === 1 ? '' : 's'}` : 'Assistant');
+  }
+
+  // --- the message box ----------------------------------------------------
+  const bytes = (s) => new TextEncoder().encode(s).length;
+  function checkLength() {
+    const n = bytes(input.value);
+    const over = n > maxBytes;
+    limitNote.hidden = !over;
+    input.setAttribute('aria-invalid', String(over));
+    if (over) limitNote.textContent = `Your message is ${n.toLocaleString('en-US')} bytes; the assistant takes at most ${maxBytes.toLocaleString('en-US')}. Shorten it or ask one question at a time.`;
+    return !over;
+  }
+  input.addEventListener('input', checkLength);
   panel.addEventListener('click', (e) => {
     const b = e.target.closest('[data-chat-say]');
     if (b) send(b.dataset.chatSay);
@@ -53,65 +108,174 @@ export function initChat() {
     }
   });
 
+  // --- the conversation ---------------------------------------------------
+  const own = new Set(); // times (ns) of this tab's stored messages: the socket echoes them
+  let inflight = 0;
+  let held = []; // frames that arrived while this tab's own answer was on its way
+
+  function add(node, announce) {
+    log.append(node);
+    log.scrollTop = log.scrollHeight;
+    if (announce && live) {
+      live.textContent = '';
+      setTimeout(() => { live.textContent = announce; }, 50);
+    }
+  }
+  function note(text, kind = 'note') {
+    add(el('li', { class: 'msg msg-note' + (kind === 'error' ? ' msg-error' : ''), role: kind === 'error' ? 'alert' : null, text }), kind === 'error' ? '' : text);
+  }
+  function remember(at) {
+    const k = nanoKey(at);
+    if (k === null) return;
+    own.add(String(k));
+    own.add(String(k + 1000n)); // the answer is stored one microsecond after the question
+  }
+  function isOwn(m) {
+    const k = nanoKey(m?.at);
+    return k !== null && own.has(String(k));
+  }
+
+  const env = {
+    navigate: (path) => window.location.assign(basePath() + path),
+    startTour: (step) => tour.start(null, step),
+    fetchPatient,
+    result: (r) => { remember(r.at); showReply(r, true); },
+    note,
+  };
+
+  /** bubble draws an answer (a live reply or a stored message). */
+  function bubble(r, isLive) {
+    const li = el('li', { class: 'msg msg-bot', 'data-intent': r.intent || '' });
+    li.append(el('p', { class: 'msg-text', text: String(r.reply ?? r.text ?? '') }));
+    const data = r.data && typeof r.data === 'object' ? r.data : {};
+    const table = patientTable(data, fetchPatient, env.navigate);
+    if (table) li.append(table);
+    if (data.chart) { const c = chart(data.chart); if (c) li.append(c); }
+    const cites = citations(data);
+    if (cites) li.append(cites);
+    const acts = actionButtons(r.actions, data, env);
+    if (acts) li.append(acts);
+    const sugg = (Array.isArray(r.suggestions) ? r.suggestions : []).slice(0, 4);
+    if (sugg.length) {
+      li.append(el('div', { class: 'sugg' }, ...sugg.map((s) => el('button', { type: 'button', class: 'chip', 'data-chat-say': String(s), text: String(s) }))));
+    }
+    if (isLive && data.tour && Array.isArray(data.tour.steps)) tour.start(data.tour.steps, data.tour.step);
+    return li;
+  }
+  function showReply(r, isLive) { add(bubble(r, isLive), String(r.reply ?? '')); }
+
+  function showStored(m) {
+    if (m.role === 'user') {
+      const t = String(m.text || '');
+      const confirmed = /^\(confirmed: (.+)\)$/.exec(t);
+      add(el('li', { class: confirmed ? 'msg msg-note' : 'msg msg-user', text: confirmed ? 'Confirmed: ' + confirmed[1].replace('_', ' ') : t }));
+    } else if (m.role === 'alert') {
+      alert(m, false);
+    } else {
+      add(bubble(m, false));
+    }
+  }
+
+  function alert(m, fresh) {
+    const text = String(m.text || m.message?.text || 'Alert');
+    const item = el('li', { class: 'chat-alert', role: fresh ? 'alert' : null, text });
+    const target = safeTarget(m.data?.link || m.data?.target);
+    if (target) item.append(' ', el('a', { href: basePath() + target, text: 'Open' }));
+    alerts.prepend(item);
+    while (alerts.childElementCount > 5) alerts.lastElementChild.remove();
+    alerts.hidden = false;
+    if (fresh && !isOpen()) setUnread(unread + 1);
+  }
+
+  async function loadHistory() {
+    historyLoaded = true;
+    const res = await api('GET', '/chat/history?limit=60').catch(() => ({ ok: false }));
+    if (!res.ok) return;
+    const items = res.data?.items || [];
+    log.replaceChildren();
+    alerts.replaceChildren();
+    alerts.hidden = true;
+    for (const m of items) showStored(m);
+    log.dataset.history = String(items.length);
+  }
+
+  function onFrame(f) {
+    if (f.type === 'alert') {
+      alert(f.message || f, true);
+      return;
+    }
+    if (f.type !== 'message' || !f.message) return;
+    if (inflight > 0) { held.push(f.message); return; }
+    if (isOwn(f.message)) return;
+    if (!historyLoaded) return; // the history shows it when the panel opens
+    showStored(f.message);
+  }
+  function release() {
+    const h = held;
+    held = [];
+    for (const m of h) if (!isOwn(m) && historyLoaded) showStored(m);
+  }
+
+  const transport = connect({
+    onFrame,
+    onState: (s) => {
+      panel.dataset.conn = s;
+      conn.hidden = s !== 'reconnecting';
+      conn.textContent = s === 'reconnecting' ? 'Connection lost — reconnecting…' : '';
+    },
+    onReconnect: () => { if (historyLoaded) loadHistory(); },
+  });
+
   let busy = false;
   async function send(text) {
     text = (text || '').trim();
     if (!text || busy) return;
+    if (bytes(text) > maxBytes) {
+      input.value = text;
+      checkLength();
+      input.focus();
+      return;
+    }
+    if (!historyLoaded) await loadHistory();
     busy = true;
     input.value = '';
+    checkLength();
     add(el('li', { class: 'msg msg-user', text }));
     typing.hidden = false;
+    inflight++;
     try {
-      const context = { page: meta('pfinni-page') || 'dashboard' };
-      const pid = meta('pfinni-patient');
-      if (pid) context.patient_id = pid;
-      const sel = [...document.querySelectorAll('input[name=ids]:checked')].map((b) => b.value);
-      if (sel.length) context.selected_ids = sel.slice(0, 50);
-      const res = await api('POST', '/chat', { message: text, context });
-      if (res.status === 404 || res.status === 405 || res.status === 501) {
-        add(el('li', { class: 'msg msg-note', text: 'The assistant is not available yet. It arrives with the chat plugins; everything else works as usual.' }));
-      } else if (!res.ok) {
-        const detail = res.data?.detail || 'The assistant could not answer (' + res.status + ').';
-        add(el('li', { class: 'msg msg-note', text: detail }));
+      const reply = await transport.ask({ message: text, context: pageContext(errors) });
+      remember(reply.at);
+      showReply(reply, true);
+    } catch (err) {
+      if (err?.status === -1) {
+        note('The connection dropped before the answer arrived. Your message was sent once and is not sent again; its answer appears here when the connection is back.');
+      } else if (err?.status === 404 || err?.status === 405 || err?.status === 501) {
+        note('The assistant is not available right now; everything else works as usual.', 'error');
       } else {
-        add(reply(res.data || {}));
+        note(err?.message || 'pfinni cannot be reached right now.', 'error');
       }
-    } catch {
-      add(el('li', { class: 'msg msg-note', text: 'pfinni cannot be reached right now.' }));
     } finally {
+      inflight--;
       typing.hidden = true;
       busy = false;
+      if (inflight === 0) release();
     }
   }
 
-  function add(node) {
-    log.append(node);
-    log.scrollTop = log.scrollHeight;
-  }
+  const tour = initTour(tourCard, {
+    open: () => setOpen(true, false),
+    ask: (t) => { setOpen(true, false); send(t); },
+    say: (t) => note(t),
+    role: document.body?.dataset.role || '',
+  });
 
-  // reply renders an answer: its text, a compact table of patients
-  // (with links), action links and suggestion buttons.
-  function reply(r) {
-    const li = el('li', { class: 'msg msg-bot' });
-    li.append(document.createTextNode(String(r.reply ?? '')));
-    const ps = r.data?.patients;
-    if (Array.isArray(ps) && ps.length) {
-      const tbody = el('tbody');
-      for (const p of ps.slice(0, 20)) {
-        const a = el('a', { href: basePath() + '/patients/' + encodeURIComponent(p.id), text: [p.last_name, p.first_name].filter(Boolean).join(', ') || p.mrn || p.id });
-        tbody.append(el('tr', {}, el('td', {}, a), el('td', { text: p.mrn ?? '' }), el('td', { text: p.status ?? '' })));
-      }
-      const table = el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Patient' }), el('th', { text: 'MRN' }), el('th', { text: 'Status' }))), tbody);
-      li.append(table);
-      if (typeof r.data.total === 'number' && r.data.total > ps.length) {
-        li.append(el('p', { class: 'small', text: `Showing ${Math.min(ps.length, 20)} of ${r.data.total}.` }));
-      }
-    }
-    const links = (r.actions || []).filter((a) => a && a.href && String(a.href).startsWith('/'));
-    const sugg = el('div', { class: 'sugg' });
-    for (const a of links) sugg.append(el('a', { class: 'chip', href: basePath() + a.href, text: a.label || 'Open' }));
-    for (const s of (r.suggestions || []).slice(0, 4)) sugg.append(el('button', { type: 'button', class: 'chip', 'data-chat-say': String(s), text: String(s) }));
-    if (sugg.childElementCount) li.append(sugg);
-    return li;
-  }
+  // The contract's limits (max message bytes), when the server offers it.
+  api('GET', '/chat/contract').then((r) => {
+    const n = Number(r.ok && (r.data?.max_message_bytes ?? r.data?.limits?.max_message_bytes));
+    if (n > 0) { maxBytes = n; checkLength(); }
+  }).catch(() => {});
+
+  setOpen(localStorage.getItem(OPEN_KEY) === '1', false);
+  panel.dataset.ready = '1';
 }

@@ -1,8 +1,10 @@
 // The imports page and the patient's source documents, on the import
 // API: upload (POST /api/v1/imports, parts named "files"), progress and
 // per-file results (GET /api/v1/imports/{id}), recent imports, the
-// quarantine with retry (POST /api/v1/imports/files/{id}/retry). All
-// text from the server is set with textContent.
+// quarantine with retry (POST /api/v1/imports/files/{id}/retry). A file
+// whose importer plugin is disabled or still loading shows as "waiting"
+// with the server's detail, and is imported by itself once the importer
+// is ready. All text from the server is set with textContent.
 import { api, basePath, el } from './dom.js';
 
 const done = (s) => !/^(queued|running|pending|processing)$/.test(s);
@@ -52,7 +54,7 @@ export function initImports() {
       const c = job.counts || {};
       status.textContent = done(job.status)
         ? `Import ${job.status}: ${c.created ?? 0} created, ${c.updated ?? 0} updated, ${c.unchanged ?? 0} unchanged, ${c.rejected ?? 0} rejected.${job.error ? ' ' + job.error : ''}`
-        : `Importing… ${p.done ?? 0} of ${p.total ?? '?'} files done.`;
+        : `Importing… ${p.done ?? 0} of ${p.total ?? '?'} files done.${job.waiting ? ' ' + job.detail + '; they are imported as soon as it is ready.' : ''}`;
       results.replaceChildren(fileTable(job.files || []));
       if (done(job.status)) { loadLists(); return; }
       await new Promise((r) => setTimeout(r, 600));
@@ -67,8 +69,8 @@ export function initImports() {
         for (const j of res.data.items || []) {
           const c = j.counts || {};
           tbody.append(el('tr', {}, el('td', { class: 'nowrap', text: new Date(j.created_at).toLocaleString() }),
-            el('td', {}, badge(j.status)), el('td', { text: `${j.progress?.total ?? 0}` }),
-            el('td', { text: `${c.created ?? 0} created · ${c.updated ?? 0} updated · ${c.unchanged ?? 0} unchanged · ${c.rejected ?? 0} rejected` })));
+            el('td', {}, badge(j.waiting ? 'waiting' : j.status)), el('td', { text: `${j.progress?.total ?? 0}` }),
+            el('td', { text: `${c.created ?? 0} created · ${c.updated ?? 0} updated · ${c.unchanged ?? 0} unchanged · ${c.rejected ?? 0} rejected${j.waiting ? ' · ' + j.detail : ''}` })));
         }
         if (!tbody.childElementCount) tbody.append(el('tr', {}, el('td', { colspan: '4', class: 'muted', text: 'No imports yet.' })));
         recent.replaceChildren(table(['Started', 'Status', 'Files', 'Results'], tbody));
@@ -110,7 +112,7 @@ function fileTable(files, empty = 'No files.') {
     }
     const act = el('td');
     if (f.result === 'rejected' && f.id) act.append(el('button', { type: 'button', class: 'btn btn-small', 'data-retry': f.id, text: 'Retry' }));
-    tbody.append(el('tr', {}, el('td', { text: f.name ?? '' }), el('td', { text: f.format ?? '' }), el('td', {}, badge(f.result)),
+    tbody.append(el('tr', {}, el('td', { text: f.name ?? '' }), el('td', { text: f.format ?? '' }), el('td', {}, badge(f.result || (f.waiting ? 'waiting' : ''))),
       el('td', { class: 'num', text: f.result ? String(f.records ?? '') : '' }), why, who, act));
   }
   if (!tbody.childElementCount) tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: empty })));

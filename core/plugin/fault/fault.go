@@ -8,8 +8,11 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Kind names what went wrong.
@@ -69,3 +72,42 @@ func Counts(err error) bool {
 	k := KindOf(err)
 	return k != "" && k != Unavailable
 }
+
+// Label names err without its text, for telemetry and for records users
+// read: the fault kind ("timeout"), or for an error the plugin returned
+// on purpose its SDK code ("plugin_error:invalid_input"), or the
+// context's ("canceled", "deadline_exceeded"); "" for nil. A plugin's own
+// words (and a guest's stderr) never pass through it.
+func Label(err error) string {
+	var se *sdk.Error
+	switch {
+	case err == nil:
+		return ""
+	case KindOf(err) != "":
+		return string(KindOf(err))
+	case errors.As(err, &se):
+		return "plugin_error:" + sdk.CodeOf(se)
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline_exceeded"
+	}
+	return "error"
+}
+
+// Redacted returns an error whose text is Label(err) and which still
+// matches err's chain with errors.Is/As, or nil for nil.
+func Redacted(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redacted{label: Label(err), err: err}
+}
+
+type redacted struct {
+	label string
+	err   error
+}
+
+func (r *redacted) Error() string { return r.label }
+func (r *redacted) Unwrap() error { return r.err }

@@ -2,8 +2,9 @@
 // host operation a WASM guest asks for (sdk.OpPatientsSearch,
 // sdk.OpKBSearch, log lines) passes through Dispatcher, which checks the
 // plugin's granted capabilities, runs the operation as the calling user
-// (core/actor in the context), audits each patients:read use and redacts
-// guest log output.
+// (core/actor in the context), audits each patients:read use, and logs
+// guest output only for plugins granted "log", redacted and rate-limited
+// per plugin.
 //
 // The interfaces here (PatientReader, KBSearcher, Auditor) are what the
 // core wiring implements. Imported by core/plugin and its runtimes.
@@ -17,6 +18,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
@@ -71,7 +74,8 @@ func (c Caller) denied(reason string) {
 
 // Dispatcher checks and runs host operations.
 type Dispatcher struct {
-	s Services
+	s      Services
+	limits *limiter
 }
 
 // New returns a Dispatcher over s.
@@ -79,7 +83,7 @@ func New(s Services) *Dispatcher {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{s: s}
+	return &Dispatcher{s: s, limits: &limiter{now: time.Now, buckets: map[string]*bucket{}}}
 }
 
 // required maps each host op to the capability it needs.
@@ -165,11 +169,44 @@ func (d *Dispatcher) searchPatients(ctx context.Context, c Caller, in []byte) (a
 	if res.Patients == nil {
 		res.Patients = []sdk.PatientSummary{}
 	}
-	detail := fmt.Sprintf("plugin %s; %d of %d records: %s", c.Plugin, len(ids), res.Total, strings.Join(ids, ","))
+	detail := searchDetail(c.Plugin, ids, res.Total)
 	if err := d.s.Audit.Record(ctx, d.event(ctx, audit.OutcomeSuccess, detail)); err != nil {
 		return nil, sdk.Errorf(sdk.CodeUnavailable, "audit: %v", err)
 	}
 	return res, nil
+}
+
+// maxDetail is the audit trail's bound on one event's detail (bytes).
+const maxDetail = 512
+
+// searchDetail says which plugin read how many records and lists their
+// ids, as many as fit in the audit detail: "plugin p; 100 of 240 records:
+// id1,id2,… (+83 more)". The count is always complete; the list is
+// truncated so that a large search is audited instead of refused.
+func searchDetail(plugin string, ids []string, total int) string {
+	head := fmt.Sprintf("plugin %s; %d of %d records: ", plugin, len(ids), total)
+	var b strings.Builder
+	b.WriteString(head)
+	for i, id := range ids {
+		sep := ""
+		if i > 0 {
+			sep = ","
+		}
+		more := ""
+		if rest := len(ids) - i - 1; rest > 0 {
+			more = fmt.Sprintf(",… (+%d more)", rest)
+		}
+		if b.Len()+len(sep)+len(id)+len(more) > maxDetail {
+			fmt.Fprintf(&b, "%s… (+%d more)", sep, len(ids)-i)
+			break
+		}
+		b.WriteString(sep)
+		b.WriteString(id)
+	}
+	if b.Len() > maxDetail { // only with an absurdly long plugin name
+		return fmt.Sprintf("%d of %d records", len(ids), total)
+	}
+	return b.String()
 }
 
 func (d *Dispatcher) event(ctx context.Context, outcome, detail string) audit.Event {
@@ -198,17 +235,78 @@ func (d *Dispatcher) audit(ctx context.Context, c Caller, outcome, why string) {
 }
 
 // Log writes one guest log line, redacted, if c is granted the log
-// capability; otherwise it is dropped (and counted as a denial).
+// capability and the plugin is within its log rate; otherwise it is
+// dropped (a missing capability is counted as a denial).
 func (d *Dispatcher) Log(ctx context.Context, c Caller, level sdk.LogLevel, msg string) {
 	if !slices.Contains(c.Capabilities, sdk.CapLog) {
 		c.denied(fmt.Sprintf("plugin %q is not granted log", c.Plugin))
 		return
 	}
-	d.s.Logger.Log(ctx, slog.Level(level), Redact(msg), "plugin", c.Plugin, "source", "guest")
+	d.emit(ctx, c.Plugin, slog.Level(level), msg, "guest")
 }
 
-// Output logs one line the guest wrote to stdout or stderr, redacted.
-// Guest output is always captured (it carries Go runtime crash reports).
-func (d *Dispatcher) Output(ctx context.Context, plugin, stream, line string) {
-	d.s.Logger.Log(ctx, slog.LevelWarn, Redact(line), "plugin", plugin, "source", stream)
+// Output logs one line the guest wrote to stdout or stderr (stream),
+// redacted and rate-limited, if c is granted the log capability. Without
+// it the line is not logged: the runtimes keep a short tail of the
+// output to explain a crash, and that is all.
+func (d *Dispatcher) Output(ctx context.Context, c Caller, stream, line string) {
+	if !slices.Contains(c.Capabilities, sdk.CapLog) {
+		return
+	}
+	d.emit(ctx, c.Plugin, slog.LevelWarn, line, stream)
+}
+
+// emit logs one plugin line if the plugin's bucket has a token, first
+// saying how many lines the limit dropped since the last one logged.
+func (d *Dispatcher) emit(ctx context.Context, plugin string, level slog.Level, msg, source string) {
+	ok, dropped := d.limits.take(plugin)
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		d.s.Logger.WarnContext(ctx, "plugin log lines dropped by the rate limit", "plugin", plugin, "dropped", dropped)
+	}
+	d.s.Logger.Log(ctx, level, Redact(msg), "plugin", plugin, "source", source)
+}
+
+// Log rate per plugin: a burst of LogBurst lines, refilled at LogRate
+// lines a second. Lines past it are dropped and counted.
+const (
+	LogBurst = 50
+	LogRate  = 10
+)
+
+// limiter is a token bucket per plugin.
+type limiter struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens  float64
+	at      time.Time
+	dropped int
+}
+
+// take spends one of plugin's tokens; dropped is how many lines were
+// refused since the last line allowed.
+func (l *limiter) take(plugin string) (ok bool, dropped int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[plugin]
+	if b == nil {
+		b = &bucket{tokens: LogBurst, at: now}
+		l.buckets[plugin] = b
+	}
+	b.tokens = min(LogBurst, b.tokens+now.Sub(b.at).Seconds()*LogRate)
+	b.at = now
+	if b.tokens < 1 {
+		b.dropped++
+		return false, 0
+	}
+	b.tokens--
+	dropped, b.dropped = b.dropped, 0
+	return true, dropped
 }

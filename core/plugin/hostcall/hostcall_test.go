@@ -156,7 +156,7 @@ func TestLogAndRedact(t *testing.T) {
 	assert.Len(t, denied, 1)
 	c.Capabilities = []string{sdk.CapLog}
 	d.Log(context.Background(), c, sdk.LogWarn, "mail jane.doe@example.com re MRN 12345678 dob 1970-01-02 tel +1 (555) 123-4567")
-	d.Output(context.Background(), "p", "stderr", "panic: 03/04/1999")
+	d.Output(context.Background(), c, "stderr", "panic: 03/04/1999")
 	all := strings.Join(out.lines, "")
 	assert.Contains(t, all, "mail [email] re MRN [number] dob [date] tel [number]")
 	assert.Contains(t, all, "panic: [date]")

@@ -29,7 +29,9 @@ import (
 // EngineConfig configures an Engine.
 type EngineConfig struct {
 	// CacheDir holds wazero's compilation cache; "" keeps it in memory
-	// only. Typically <data dir>/plugin-cache.
+	// only. Entries are keyed by module checksum, so one folder may serve
+	// every data dir and process of an installation (pfinni uses the user
+	// cache dir, see config.WASMCacheDir). See cache.go.
 	CacheDir string
 	// Host serves the guests' host calls. Nil means a Dispatcher with no
 	// services (every data operation answers "unavailable").
@@ -41,14 +43,15 @@ type EngineConfig struct {
 
 // Engine compiles and loads WASM plugins.
 type Engine struct {
-	cache  wazero.CompilationCache
-	host   *hostcall.Dispatcher
-	logger *slog.Logger
+	cache    wazero.CompilationCache
+	cacheDir string // "" when the cache is in memory
+	host     *hostcall.Dispatcher
+	logger   *slog.Logger
 }
 
 // NewEngine returns an Engine. Close it to release the cache.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
-	e := &Engine{host: cfg.Host, logger: cfg.Logger}
+	e := &Engine{host: cfg.Host, logger: cfg.Logger, cacheDir: cfg.CacheDir}
 	if e.host == nil {
 		e.host = hostcall.New(hostcall.Services{})
 	}

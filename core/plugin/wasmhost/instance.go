@@ -67,8 +67,8 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	ictx, cancel := context.WithTimeout(ctx, max(m.cfg.Timeout, initTimeout))
 	defer cancel()
 	inst := &instance{
-		stdout: newOutput(ictx, m.engine.host, m.name, "stdout"),
-		stderr: newOutput(ictx, m.engine.host, m.name, "stderr"),
+		stdout: newOutput(ictx, m.engine.host, m.caller, "stdout"),
+		stderr: newOutput(ictx, m.engine.host, m.caller, "stderr"),
 	}
 	mod, err := m.rt.InstantiateModule(ictx, m.compiled, m.moduleConfig(inst))
 	if err != nil {
@@ -301,12 +301,13 @@ func resultFault(err error) fault.Kind {
 	return ""
 }
 
-// output captures one guest stream: each line goes to the dispatcher's
-// (redacting) log, and the tail is kept to explain a crash.
+// output captures one guest stream: the tail is kept to explain a crash,
+// and each line goes to the dispatcher, which logs it (redacted and
+// rate-limited) only if the plugin is granted "log".
 type output struct {
 	ctx    context.Context
 	d      *hostcall.Dispatcher
-	plugin string
+	caller hostcall.Caller
 	stream string
 
 	mu   sync.Mutex
@@ -316,8 +317,8 @@ type output struct {
 
 const tailSize = 1024
 
-func newOutput(ctx context.Context, d *hostcall.Dispatcher, plugin, stream string) *output {
-	return &output{ctx: context.WithoutCancel(ctx), d: d, plugin: plugin, stream: stream}
+func newOutput(ctx context.Context, d *hostcall.Dispatcher, caller hostcall.Caller, stream string) *output {
+	return &output{ctx: context.WithoutCancel(ctx), d: d, caller: caller, stream: stream}
 }
 
 func (o *output) Write(p []byte) (int, error) {
@@ -334,12 +335,12 @@ func (o *output) Write(p []byte) (int, error) {
 			break
 		}
 		if i > 0 {
-			o.d.Output(o.ctx, o.plugin, o.stream, string(o.line[:i]))
+			o.d.Output(o.ctx, o.caller, o.stream, string(o.line[:i]))
 		}
 		o.line = o.line[i+1:]
 	}
 	if len(o.line) > hostcall.MaxLogLine {
-		o.d.Output(o.ctx, o.plugin, o.stream, string(o.line))
+		o.d.Output(o.ctx, o.caller, o.stream, string(o.line))
 		o.line = o.line[:0]
 	}
 	return len(p), nil

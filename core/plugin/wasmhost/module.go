@@ -101,6 +101,7 @@ func (e *Engine) Load(ctx context.Context, cfg Config) (*Module, error) {
 	}
 	m.slots <- struct{}{}
 	m.idle <- inst
+	e.markCached(cfg.Wasm, cfg.Uninterruptible)
 	return m, nil
 }
 
@@ -145,6 +146,9 @@ func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMess
 		m.discard(inst)
 		if ctx.Err() != nil && !errors.Is(callErr, errTimeout) {
 			return nil, ctx.Err()
+		}
+		if m.isClosed() { // Close interrupted the call (a disable that stopped waiting)
+			return nil, fault.New(m.name, hook, fault.Unavailable, errors.New("plugin was stopped during the call"))
 		}
 		return nil, m.fault(hook, callErr, inst)
 	}

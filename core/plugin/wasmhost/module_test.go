@@ -302,3 +302,41 @@ func TestUninterruptible(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, fault.Timeout, fault.KindOf(err))
 }
+
+// Guest stdout is logged only for a plugin granted "log" (security
+// review M6); the crash tail is kept either way.
+func TestOutputNeedsLogCapability(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-echo", Capabilities: []string{"patients:read"}})
+	r, err := handle(t, m, staff(), "echo print patient Ada Lovelace")
+	require.NoError(t, err)
+	assert.Equal(t, "printed", r.Reply)
+	for _, l := range f.logs.all() {
+		assert.NotContains(t, l, "Lovelace")
+	}
+	assert.Empty(t, f.logs.all())
+
+	trap := f.load(t, Config{Name: "stub-trap"})
+	_, err = trap.Call(staff(), sdk.HookIntentMatch, []byte(`{"message":"exit"}`))
+	assert.ErrorContains(t, err, "fatal error: stub-trap exits on purpose", "the crash tail still explains the fault")
+	assert.Empty(t, f.logs.all())
+}
+
+// Closing a module interrupts a hung call at once: it fails as
+// unavailable, not after its (long) time limit and not as a trap.
+func TestCloseInterruptsHungCall(t *testing.T) {
+	f := newFixture(t, "")
+	m := f.load(t, Config{Name: "stub-slow", Concurrency: 1, Timeout: 10 * time.Minute})
+	errc := make(chan error, 1)
+	go func() { _, err := handle(t, m, staff(), "x"); errc <- err }()
+	require.Eventually(t, func() bool { return len(m.idle) == 0 }, 10*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // let the guest enter its loop
+	require.NoError(t, m.Close(context.Background()))
+	select {
+	case err := <-errc:
+		assert.Equal(t, fault.Unavailable, fault.KindOf(err), "%v", err)
+		assert.ErrorContains(t, err, "stopped during the call")
+	case <-time.After(time.Minute):
+		t.Fatal("the hung call was not interrupted by Close")
+	}
+}

@@ -59,6 +59,16 @@ func Engine() (func() string, error) {
 // server), for tests that kill it to prove recovery.
 func SharedEngine() *dbengine.Engine { return engine }
 
+// Credentials returns the user and password tests sign in with: the
+// shared engine's root credential, or PFINNI_TEST_DB_USER/_PASSWORD for an
+// external server. Call Engine first.
+func Credentials() (user, pass string) {
+	if engine != nil {
+		return engine.Credentials()
+	}
+	return os.Getenv("PFINNI_TEST_DB_USER"), os.Getenv("PFINNI_TEST_DB_PASSWORD")
+}
+
 // Main runs the tests and stops the engine afterwards.
 func Main(m *testing.M) int {
 	code := m.Run()
@@ -77,12 +87,13 @@ func Config(tb testing.TB) store.Config {
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
+	user, pass := Credentials()
 	return store.Config{
 		URL:       u,
 		Namespace: "test",
 		Database:  "t_" + hex.EncodeToString(b),
-		User:      os.Getenv("PFINNI_TEST_DB_USER"),
-		Password:  os.Getenv("PFINNI_TEST_DB_PASSWORD"),
+		User:      user,
+		Password:  pass,
 		Logger:    slog.New(slog.DiscardHandler),
 		PingEvery: 200 * time.Millisecond,
 	}

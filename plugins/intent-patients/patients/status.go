@@ -3,7 +3,6 @@ package patients
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pfinni/pfinni/plugins/internal/nlu"
 	"github.com/pfinni/pfinni/sdk"
@@ -13,6 +12,10 @@ import (
 var verbStatus = map[string]string{
 	"activate": nlu.Active, "reactivate": nlu.Active, "deactivate": nlu.Inactive, "churn": nlu.Churned,
 }
+
+// TargetSelection is the set_status target meaning "the patients ticked
+// on the page" (core/chat.TargetSelection).
+const TargetSelection = "selection"
 
 // setStatus offers a confirmed set_status action for the patient in
 // context or the one the message names.
@@ -32,7 +35,14 @@ func setStatus(ctx context.Context, req sdk.IntentRequest, m nlu.Message, q nlu.
 		out.Suggestions = []string{"mark as active", "mark as inactive", "mark as churned"}
 		return out, nil
 	}
-	reason := reasonOf(req.Message)
+	// Ticked rows: "move these to inactive" changes exactly those. The
+	// host knows which (context.selection) and composes the offer.
+	host := nlu.HostFrom(req.Entities)
+	if host.Selection > 0 && (m.Has("these", "those", "them", "selected", "ticked", "checked", "all") || q.Name == "" && req.Context.PatientID == "") {
+		out.Reply = fmt.Sprintf("Change the %d selected patients to %s? Please confirm.", host.Selection, to)
+		out.Actions = []sdk.Action{{Type: "set_status", Label: "Set status to " + to, Target: TargetSelection, Params: map[string]any{"to": to}, Confirm: true}}
+		return out, nil
+	}
 	id := req.Context.PatientID
 	mentioned := q.Name != "" && !m.Has("this", "him", "her")
 	if mentioned || id == "" {
@@ -55,35 +65,19 @@ func setStatus(ctx context.Context, req sdk.IntentRequest, m nlu.Message, q nlu.
 		}
 		id = list.Patients[0].ID
 	}
+	// The host composes the confirmation (label, current status, version)
+	// from its own data; a reason, when one is needed, is asked at
+	// confirmation and never kept in the chat.
 	label := "Set status to " + to
 	params := map[string]any{"to": to}
-	if reason != "" {
-		params["reason"] = reason
-	}
 	out.Reply = fmt.Sprintf("Change this patient's status to %s? Please confirm.", to)
-	if to == nlu.Churned && reason == "" {
+	if to == nlu.Churned {
 		out.Reply += " A reason is required for churn; you will be asked for it."
 		params["reason_required"] = true
 	}
 	out.Actions = []sdk.Action{{Type: "set_status", Label: label, Target: id, Params: params, Confirm: true}}
 	out.Data = map[string]any{"patients": []map[string]string{{"id": id}}, "total": 1}
 	return out, nil
-}
-
-// reasonOf takes the text after "because" / "reason:" / "due to".
-func reasonOf(msg string) string {
-	low := strings.ToLower(msg)
-	for _, cue := range []string{"because ", "reason:", "reason is ", "due to ", "since they "} {
-		if i := strings.Index(low, cue); i >= 0 {
-			r := strings.TrimSpace(msg[i+len(cue):])
-			r = strings.TrimRight(r, ".!")
-			if len(r) > 200 {
-				r = r[:200]
-			}
-			return r
-		}
-	}
-	return ""
 }
 
 func refs(ps []sdk.PatientSummary) []map[string]string {

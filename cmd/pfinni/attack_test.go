@@ -1,0 +1,433 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/bench"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+// The attack test: a real `pfinni serve` process receives each attack of
+// the security review (issue 11) and must refuse it, stay healthy, and
+// keep its memory (RSS) within 50 MB of where it started. Each attack is
+// one row of attacks(); add rows for new ones.
+
+const (
+	attackPassword = "Attack-test-pass-1"
+	attackAdmin    = "admin@example.org"
+	// rssBudget is how much the server's resident memory may grow over
+	// all the attacks together.
+	rssBudget = 50 << 20
+	// readTimeout is the server's read_timeout here, short so that the
+	// slow client is cut off soon.
+	readTimeout = 2 * time.Second
+)
+
+// target is the server under attack.
+type target struct {
+	base  string // http://127.0.0.1:port
+	addr  string // 127.0.0.1:port
+	pid   int
+	token string // an admin's bearer token
+}
+
+// attack is one row: send does the attack and returns the HTTP status the
+// server answered (0: the server closed the connection without one).
+type attack struct {
+	name string
+	send func(t *testing.T, tg *target) int
+	want int
+	// check, when set, looks further at the outcome.
+	check func(t *testing.T, tg *target)
+}
+
+func attacks() []attack {
+	const bomb = 64 << 20 // each compression bomb inflates to 64 MiB
+	login := "/api/v1/auth/login"
+	encoded := func(enc string, body []byte) func(t *testing.T, tg *target) int {
+		return func(t *testing.T, tg *target) int {
+			return rawPost(t, tg, login, map[string]string{"Content-Type": "application/json", "Content-Encoding": enc}, bytes.NewReader(body), int64(len(body)))
+		}
+	}
+	return []attack{
+		{name: "gzip bomb to anonymous login", want: 415, send: func(t *testing.T, tg *target) int {
+			return encoded("gzip", gzipped(t, zeros(bomb)))(t, tg)
+		}},
+		{name: "deflate bomb to anonymous login", want: 415, send: func(t *testing.T, tg *target) int {
+			return encoded("deflate", deflated(t, zeros(bomb)))(t, tg)
+		}},
+		{name: "brotli bomb to anonymous login", want: 415, send: func(t *testing.T, tg *target) int {
+			return encoded("br", brotlied(t, zeros(bomb)))(t, tg)
+		}},
+		{name: "stacked gzip, gzip bomb to anonymous login", want: 415, send: func(t *testing.T, tg *target) int {
+			return encoded("gzip, gzip", gzipped(t, bytes.NewReader(gzipped(t, zeros(4*bomb)))))(t, tg)
+		}},
+		{name: "identity encoding is still accepted", want: 422, send: encoded("identity", []byte(`{"email":"","password":""}`))},
+		{name: "200 MB body to anonymous login", want: 413, send: func(t *testing.T, tg *target) int {
+			return rawPost(t, tg, login, map[string]string{"Content-Type": "application/json"}, zeros(200<<20), 200<<20)
+		}},
+		{name: "5 MB chunked body to anonymous login", want: 413, send: func(t *testing.T, tg *target) int {
+			return rawPost(t, tg, login, map[string]string{"Content-Type": "application/json"}, zeros(5<<20), -1)
+		}},
+		{name: "5 MB JSON as multipart/form-data; x=json to login", want: 413, send: func(t *testing.T, tg *target) int {
+			body := []byte(`{"email":"a@b.c","password":"` + strings.Repeat("p", 5<<20) + `"}`)
+			return rawPost(t, tg, login, map[string]string{"Content-Type": "multipart/form-data; x=json"}, bytes.NewReader(body), int64(len(body)))
+		}},
+		{name: "JSON as multipart/form-data; x=json to login", want: 415, send: func(t *testing.T, tg *target) int {
+			body := []byte(`{"email":"a@b.c","password":"whatever-it-is-1"}`)
+			return rawPost(t, tg, login, map[string]string{"Content-Type": "multipart/form-data; x=json"}, bytes.NewReader(body), int64(len(body)))
+		}},
+		{name: "200 MB anonymous upload", want: 401, send: func(t *testing.T, tg *target) int {
+			return rawPost(t, tg, "/api/v1/imports", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, zeros(200<<20), 200<<20)
+		}},
+		{name: "zip bomb upload", want: 202, send: func(t *testing.T, tg *target) int {
+			ct, body := multipartFile(t, "bomb.zip", zipBomb(t, 1000, 1<<20)) // 1 GiB expanded
+			return rawPost(t, tg, "/api/v1/imports", map[string]string{"Content-Type": ct, "Authorization": "Bearer " + tg.token}, bytes.NewReader(body), int64(len(body)))
+		}, check: func(t *testing.T, tg *target) {
+			// Every entry is refused for its ratio; none is kept.
+			var jobs struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			getJSON(t, tg, "/api/v1/imports?limit=1", &jobs)
+			require.Len(t, jobs.Items, 1)
+			var job struct {
+				Files []struct {
+					Detail     string `json:"detail"`
+					DocumentID string `json:"document_id"`
+				} `json:"files"`
+			}
+			getJSON(t, tg, "/api/v1/imports/"+jobs.Items[0].ID, &job)
+			require.Len(t, job.Files, 1000)
+			for _, f := range job.Files {
+				assert.Empty(t, f.DocumentID)
+				assert.Contains(t, f.Detail, "compressed more than")
+			}
+		}},
+		{name: "slow client (headers trickled) is cut off", want: 0, send: func(t *testing.T, tg *target) int {
+			return slowClient(t, tg, "POST "+login+" HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+		}},
+		{name: "slow client (body trickled) is cut off", want: 0, send: func(t *testing.T, tg *target) int {
+			return slowClient(t, tg, "POST "+login+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+		}},
+		{name: "cross-origin WebSocket with a valid session", want: 403, send: func(t *testing.T, tg *target) int {
+			return dialChat(t, tg, "https://evil.example")
+		}},
+		{name: "same-origin WebSocket is accepted", want: 101, send: func(t *testing.T, tg *target) int {
+			return dialChat(t, tg, tg.base)
+		}},
+	}
+}
+
+func TestAttacks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and attacks a running server")
+	}
+	tg := startTarget(t)
+	healthy(t, tg)
+	start := rss(t, tg.pid)
+	for _, a := range attacks() {
+		t.Run(a.name, func(t *testing.T) {
+			assert.Equal(t, a.want, a.send(t, tg))
+			if a.check != nil {
+				a.check(t, tg)
+			}
+			healthy(t, tg)
+		})
+	}
+	grown := rss(t, tg.pid) - start
+	t.Logf("server RSS grew by %.1f MB over all attacks", float64(grown)/(1<<20))
+	assert.Less(t, grown, int64(rssBudget), "the server's memory stays bounded under the attacks")
+}
+
+// startTarget builds pfinni and runs `pfinni serve` on its own database
+// of the shared test engine, with a short read timeout.
+func startTarget(t *testing.T) *target {
+	t.Helper()
+	wd, _ := os.Getwd()
+	bin := filepath.Join(t.TempDir(), "pfinni")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = wd
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	urlf, err := storetest.Engine()
+	require.NoError(t, err)
+	port, err := freePort()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	dbUser, dbPass := storetest.Credentials()
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + urlf(),
+		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + storetest.Config(t).Database,
+		"PFINNI_DBHOST_DIR=" + filepath.Join(wd, "..", "..", "dbhost"),
+		"PFINNI_DB_USER=" + dbUser, "PFINNI_DB_PASSWORD=" + dbPass,
+		"PFINNI_ADMIN_EMAIL=" + attackAdmin, "PFINNI_ADMIN_PASSWORD=" + attackPassword,
+		"PFINNI_PLUGINS_MANIFEST=" + filepath.Join(dir, "none.yaml"), "PFINNI_LOG_LEVEL=warn",
+		"PFINNI_READ_TIMEOUT=" + readTimeout.String()}
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	tg := &target{base: "http://127.0.0.1:" + port, addr: "127.0.0.1:" + port, pid: cmd.Process.Pid}
+	require.Eventually(t, func() bool {
+		res, err := http.Get(tg.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}, 60*time.Second, 100*time.Millisecond, "server did not start: %s", &logs)
+	c := bench.NewClient(tg.base, 1)
+	require.NoError(t, c.Login(context.Background(), attackAdmin, attackPassword))
+	tg.token = c.Token
+	return tg
+}
+
+func healthy(t *testing.T, tg *target) {
+	t.Helper()
+	res, err := http.Get(tg.base + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode, "the server is healthy")
+}
+
+// rss is the resident memory of process pid (VmRSS), in bytes.
+func rss(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			require.NoError(t, err)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS in /proc status")
+	return 0
+}
+
+// rawPost sends a POST over its own connection — the body written while
+// the answer is read, as an attacker would — and returns the status
+// (0 when the server closed the connection without one). contentLength
+// -1 sends the body chunked.
+func rawPost(t *testing.T, tg *target, path string, hdr map[string]string, body io.Reader, contentLength int64) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", tg.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	var head strings.Builder
+	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\n", path, tg.addr)
+	for k, v := range hdr {
+		fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+	}
+	if contentLength >= 0 {
+		fmt.Fprintf(&head, "Content-Length: %d\r\n\r\n", contentLength)
+	} else {
+		head.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+	}
+	_, err = io.WriteString(conn, head.String())
+	require.NoError(t, err)
+	go func() {
+		// Keep sending until the server hangs up; errors are expected.
+		if contentLength >= 0 {
+			_, _ = io.Copy(conn, body)
+			return
+		}
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := body.Read(buf)
+			if n > 0 {
+				if _, werr := fmt.Fprintf(conn, "%x\r\n%s\r\n", n, buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				_, _ = io.WriteString(conn, "0\r\n\r\n")
+				return
+			}
+		}
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
+
+// slowClient sends start, then one byte a second, and returns 0 once the
+// server has closed the connection (the status if it answered instead).
+func slowClient(t *testing.T, tg *target, start string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", tg.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, start)
+	require.NoError(t, err)
+	closed := make(chan int, 1)
+	go func() {
+		_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			closed <- 0
+			return
+		}
+		res.Body.Close()
+		closed <- res.StatusCode
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case status := <-closed:
+			return status
+		case <-tick.C:
+			_, _ = conn.Write([]byte("a")) // fails once the server has closed
+		}
+	}
+}
+
+// dialChat opens /ws/chat as the admin with the Origin given and returns
+// the handshake's status.
+func dialChat(t *testing.T, tg *target, origin string) int {
+	t.Helper()
+	u := url.URL{Scheme: "ws", Host: tg.addr, Path: "/ws/chat"}
+	ws, res, err := websocket.DefaultDialer.Dial(u.String(), http.Header{"Authorization": {"Bearer " + tg.token}, "Origin": {origin}})
+	if err == nil {
+		ws.Close()
+	}
+	if res == nil {
+		return 0
+	}
+	return res.StatusCode
+}
+
+func getJSON(t *testing.T, tg *target, path string, out any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", tg.base+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tg.token)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(out))
+}
+
+// zeros is a reader of n zero bytes, made as it is read.
+func zeros(n int64) io.Reader { return io.LimitReader(zeroReader{}, n) }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func gzipped(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	require.NoError(t, err)
+	_, err = io.Copy(w, r)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+func deflated(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestCompression)
+	require.NoError(t, err)
+	_, err = io.Copy(w, r)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+func brotlied(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := brotli.NewWriterLevel(&buf, brotli.BestSpeed)
+	_, err := io.Copy(w, r)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// zipBomb is a zip of n entries of size zero bytes each.
+func zipBomb(t *testing.T, n int, size int64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	entry := deflated(t, zeros(size))
+	for i := range n {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("p%04d.xml", i), Method: zip.Deflate,
+			CRC32: crcOfZeros(size), CompressedSize64: uint64(len(entry)), UncompressedSize64: uint64(size)})
+		require.NoError(t, err)
+		_, err = w.Write(entry)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func multipartFile(t *testing.T, name string, data []byte) (contentType string, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	w, err := mw.CreateFormFile("files", name)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+func crcOfZeros(size int64) uint32 {
+	h := crc32.NewIEEE()
+	_, _ = io.Copy(h, zeros(size))
+	return h.Sum32()
+}

@@ -1,0 +1,69 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/store"
+)
+
+// H1: the file a CLI command uses to join a running core's engine holds
+// the engine's root credential, so only the owner may read it; the
+// command beside the server still works, and a file others could read
+// (or tamper with) is not trusted.
+func TestEngineAddressFileIsPrivateAndJoinable(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	a, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	defer a.Close(ctx)
+	require.NoError(t, a.DB.Exec(ctx, "CREATE provider CONTENT {name: 'Dr. Private'}", nil))
+
+	path := filepath.Join(cfg.DataDir, engineAddrFile)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	ea, err := readEngineAddr(path)
+	require.NoError(t, err)
+	user, pass := a.Engine.Credentials()
+	assert.Equal(t, engineAddr{URL: a.Engine.URL(), User: user, Pass: pass}, ea)
+
+	// A CLI command beside the server joins with the credential.
+	b, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	assert.Nil(t, b.Engine, "joined, did not start a second engine")
+	names, err := store.Query[[]string](ctx, b.DB, "SELECT VALUE name FROM provider", nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Dr. Private"}, names)
+	require.NoError(t, b.Close(ctx))
+
+	// Opened up to others, the file is refused (and the command then
+	// cannot start a second engine on the locked folder).
+	require.NoError(t, os.Chmod(path, 0o644))
+	_, err = readEngineAddr(path)
+	assert.ErrorContains(t, err, "open to other users")
+
+	// Written again, it is 0600 even where the old file was wider.
+	require.NoError(t, writeEngineAddr(path, ea))
+	fi, err = os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestEngineAddressFileRejectsIncompleteContent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), engineAddrFile)
+	for name, body := range map[string]string{
+		"old plain URL format": "ws://127.0.0.1:1234\n",
+		"no password":          `{"url":"ws://127.0.0.1:1","user":"u"}`,
+	} {
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		_, err := readEngineAddr(path)
+		assert.Error(t, err, name)
+	}
+}

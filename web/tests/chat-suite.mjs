@@ -1,0 +1,489 @@
+// The chat panel's flows in Debian's Chromium against the real server
+// (embedded SurrealDB, demo patients, the real intent and knowledge
+// plugins), one test per capability of issue 10. chatSuite(base) runs
+// every flow under a base path ('' or '/pfinni'); chat.test.mjs and
+// chat-root.test.mjs call it. Tests start as soon as /readyz answers.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, login, shot, watchErrors, ADMIN, STAFF, AUDITOR } from './harness.mjs';
+
+// Which capabilities still wait for the chat server engineer's side; a
+// test listed here is skipped with the reason (none once both sides are in).
+export const WAITING = {};
+
+export function chatSuite(base) {
+  const tag = base ? 'base ' + base : 'root';
+  describe(`chat panel (${tag})`, () => {
+    let server;
+    let browser;
+
+    before(async () => {
+      server = await startServer({ basePath: base, patients: 200 });
+      await server.ensureUser(STAFF);
+      await server.ensureUser(AUDITOR);
+      browser = await launch();
+    }, { timeout: 180_000 });
+
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    async function session(user, opts = {}) {
+      const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+      const page = await ctx.newPage();
+      const errors = watchErrors(page);
+      if (user) await login(page, server, user);
+      if (!opts.keepTour) await skipTour(page);
+      return { ctx, page, errors };
+    }
+
+    // skipTour marks the welcome tour as seen (it starts by itself on a
+    // first sign-in and would take the panel's first answer).
+    async function skipTour(page) {
+      if (!page.url().startsWith(server.url)) return;
+      const csrf = await page.locator('meta[name=csrf-token]').getAttribute('content').catch(() => null);
+      if (!csrf) return;
+      await page.request.put(server.url + '/api/v1/chat/tour', { data: { step: 0, done: true }, headers: { 'X-CSRF-Token': csrf } });
+      await page.reload();
+      await page.waitForSelector('html[data-ready="1"]');
+    }
+
+    async function openPanel(page) {
+      await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
+      if (await page.locator('#chat').isHidden()) await page.keyboard.press('Control+k');
+      await page.locator('#chat').waitFor();
+    }
+
+    // ask sends text from the panel and returns the new answer's bubble,
+    // once its patient names (if any) are fetched.
+    async function ask(page, text) {
+      await openPanel(page);
+      const before = await page.locator('.chat-log .msg-bot').count();
+      const input = page.getByLabel('Message to the assistant');
+      await input.fill(text);
+      await input.press('Enter');
+      await page.waitForFunction((n) => document.querySelectorAll('.chat-log .msg-bot').length > n, before, { timeout: 30_000 });
+      const bubble = page.locator('.chat-log .msg-bot').last();
+      await page.waitForFunction(() => !document.querySelector('.chat-log .msg-bot:last-child [data-loading]'));
+      return bubble;
+    }
+
+    async function csrfOf(page) {
+      return page.locator('meta[name=csrf-token]').getAttribute('content');
+    }
+
+    async function history(page) {
+      const r = await page.request.get(server.url + '/api/v1/chat/history?limit=200');
+      assert.equal(r.status(), 200);
+      return (await r.json()).items;
+    }
+
+    const total = async (query) => (await server.api('GET', '/patients?limit=1&' + query)).data.total;
+
+    async function createPatient(p) {
+      const r = await server.api('POST', '/patients', { sex: 'female', date_of_birth: '1970-04-12', ...p });
+      assert.equal(r.status, 201, JSON.stringify(r.data));
+      return r.data;
+    }
+
+    function skipIfWaiting(t, name) {
+      if (WAITING[name]) { t.skip('waiting for server: ' + WAITING[name]); return true; }
+      return false;
+    }
+
+    test('show me all active patients: names in a table, the count of the list page, Open in list', async () => {
+      const { ctx, page, errors } = await session(STAFF);
+      const sent = page.waitForRequest((r) => /\/ws\/chat$/.test(r.url()) || r.url().endsWith('/api/v1/chat')).catch(() => null);
+      const bubble = await ask(page, 'show me all active patients');
+      await sent;
+      const want = await total('status=active');
+      const count = bubble.locator('[data-chat-count]');
+      assert.equal(await count.getAttribute('data-chat-count'), String(want));
+      assert.match(await count.textContent(), new RegExp(`^Showing \\d+ of ${want}`));
+      const rows = bubble.locator('tbody tr');
+      assert.ok(await rows.count() > 0);
+      // Names (fetched now through the patient API), linked to the patient.
+      const first = rows.first().locator('td').first().locator('a');
+      assert.match(await first.textContent(), /^[A-Z][\p{L}'’ -]+ [\p{L}'’ -]+$/u);
+      assert.match(await first.getAttribute('href'), new RegExp(`^${base}/patients/[^/]+$`));
+      assert.equal(await rows.first().locator('td').nth(2).textContent(), 'active');
+      assert.match(await rows.first().locator('td').nth(1).textContent(), /^\d+$/);
+      await shot(page, `chat-active-${tag.replace(/\W+/g, '')}`);
+      // "Open in list" opens the same filter; the list counts the same.
+      await bubble.getByRole('button', { name: 'Open in list' }).click();
+      await page.waitForURL(/\/patients\?.*status=active/);
+      assert.equal(new URL(page.url()).pathname, base + '/patients');
+      assert.match(await page.locator('#result-count').textContent(), new RegExp(`of ${want.toLocaleString('en-US')} patients`));
+      assert.deepEqual(errors.filter((e) => /Content Security Policy|Refused/i.test(e)), [], 'no CSP violations');
+      await ctx.close();
+    });
+
+    test('find patients with upcoming birthdays: a table and the birthday filter in the list', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'find patients with upcoming birthdays');
+      const n = Number(await bubble.locator('[data-chat-count]').getAttribute('data-chat-count'));
+      assert.equal(n, await total('birthday_within_days=30'));
+      await bubble.getByRole('button', { name: 'Open in list' }).click();
+      await page.waitForURL(/birthday_within_days=30/);
+      assert.match(await page.locator('#result-count').textContent(), n ? new RegExp(`of ${n.toLocaleString('en-US')} patients`) : /No patients match/);
+      await ctx.close();
+    });
+
+    test('how do I add a new patient? — a button opens the form', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'how do I add a new patient?');
+      await bubble.locator('[data-action-type=navigate]').first().click();
+      await page.waitForURL(new RegExp(`${base}/patients/new$`));
+      await page.getByRole('heading', { name: 'New patient' }).waitFor();
+      await ctx.close();
+    });
+
+    test('where can I see churned patients? — a button opens the filtered list', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'where can I see churned patients?');
+      await bubble.locator('[data-action-type=navigate]').first().click();
+      await page.waitForURL(/\/patients\?.*status=churned/);
+      assert.match(await page.locator('#result-count').textContent(), new RegExp(`of ${(await total('status=churned')).toLocaleString('en-US')} patients`));
+      await ctx.close();
+    });
+
+    test('step-by-step onboarding guidance', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'how does onboarding work?');
+      const text = await bubble.locator('.msg-text').textContent();
+      assert.match(text, /1\).*2\).*3\)/s, 'numbered steps');
+      assert.match(text, /active/);
+      await bubble.locator('[data-action-type=navigate]').first().click();
+      await page.waitForURL(/status=onboarding/);
+      await ctx.close();
+    });
+
+    test('a statistics summary with its chart (SVG and the numbers as a table)', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'give me a summary');
+      const svg = bubble.locator('svg[role=img]');
+      await svg.waitFor();
+      assert.match(await svg.locator('title').textContent(), /\d/);
+      const cells = await bubble.locator('.chart-numbers tbody tr').evaluateAll((rs) => rs.map((r) => [r.cells[0].textContent, Number(r.cells[1].textContent)]));
+      assert.ok(cells.length >= 2, JSON.stringify(cells));
+      const stats = (await server.api('GET', '/patients/stats')).data;
+      const by = stats.by_status || stats.ByStatus || {};
+      for (const [label, v] of cells) {
+        const k = label.toLowerCase();
+        if (k in by) assert.equal(v, by[k], label);
+      }
+      await shot(page, `chat-summary-${tag.replace(/\W+/g, '')}`);
+      await ctx.close();
+    });
+
+    test('form help on the new-patient form after a validation error (names and messages sent, never values)', async (t) => {
+      if (skipIfWaiting(t, 'form')) return;
+      const { ctx, page } = await session(STAFF);
+      await page.goto(server.url + '/patients/new');
+      await page.getByLabel('MRN (medical record number)').fill('WEB-CHAT-FORM-1');
+      await page.getByLabel('First name').fill('Odalys');
+      await page.getByLabel('Last name').fill('Quennell');
+      await page.getByLabel('Date of birth').fill('2099-01-01');
+      await page.getByRole('button', { name: 'Create patient' }).click();
+      await page.waitForLoadState('load');
+      assert.equal(await page.getByLabel('Date of birth').getAttribute('aria-invalid'), 'true');
+      const frames = [];
+      page.on('websocket', (ws) => ws.on('framesent', (f) => frames.push(String(f.payload))));
+      const posts = [];
+      page.on('request', (r) => { if (r.url().endsWith('/api/v1/chat')) posts.push(r.postData()); });
+      await openPanel(page);
+      // The socket of this page load carries the message.
+      const bubble = await ask(page, 'what went wrong?');
+      const sent = [...frames, ...posts].map((s) => JSON.parse(s)).find((m) => m.message === 'what went wrong?');
+      assert.ok(sent, 'the message was sent');
+      assert.equal(sent.context.page, 'patient-form');
+      assert.ok(sent.context.form.errors.some((e) => e.field === 'date_of_birth' && e.message.length > 0), JSON.stringify(sent.context));
+      const raw = JSON.stringify(sent.context);
+      for (const value of ['2099-01-01', 'Odalys', 'Quennell', 'WEB-CHAT-FORM-1']) assert.ok(!raw.includes(value), 'no typed value in the context: ' + value);
+      assert.match(await bubble.locator('.msg-text').textContent(), /date of birth/i);
+      await shot(page, `chat-form-help-${tag.replace(/\W+/g, '')}`);
+      await ctx.close();
+    });
+
+    test('change a named patient to inactive → Confirm → the patient page and the audit log', async () => {
+      const p = await createPatient({ mrn: 'CHAT-ST-' + tag.length, first_name: 'Quentin', last_name: 'Marlowe' + (base ? 'b' : 'r'), status: 'active' });
+      if (p.status !== 'active') assert.equal((await server.api('POST', `/patients/${p.id}/status`, { to: 'active', reason: 'seen' })).status, 200);
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      const box = bubble.locator('.chat-confirm');
+      await box.waitFor();
+      await page.waitForFunction(() => !/Loading/.test(document.querySelector('.chat-log .msg-bot:last-child .chat-confirm').textContent));
+      assert.match(await box.textContent(), new RegExp(`Move 1 patient from active to inactive`));
+      assert.match(await box.locator('li').first().textContent(), new RegExp(`${p.first_name} ${p.last_name}: active → inactive`));
+      await shot(page, `chat-confirm-${tag.replace(/\W+/g, '')}`);
+      await box.getByRole('button', { name: 'Confirm' }).click();
+      const result = page.locator('.chat-log .msg-bot').last();
+      await page.waitForFunction((n) => document.querySelectorAll('.chat-log .msg-bot').length > n, await page.locator('.chat-log .msg-bot').count() - 1);
+      await page.locator('.chat-log .msg-bot:last-child', { hasText: /inactive/ }).waitFor();
+      await result.getByRole('button', { name: /Open patient/ }).click();
+      await page.waitForURL(new RegExp(`/patients/${p.id}$`));
+      assert.match(await page.locator('.sub').textContent(), /Inactive/);
+      // The audit log names the user who confirmed.
+      const events = (await server.api('GET', `/audit?record=${encodeURIComponent('patient:' + p.id)}`)).data;
+      const items = events.items || events;
+      const staff = (await server.api('GET', '/users')).data;
+      const staffId = (staff.items || staff).find((u) => u.email === STAFF.email).id;
+      assert.ok(items.some((e) => /status/.test(e.action) && String(e.actor).includes(staffId.replace(/^user:/, ''))), JSON.stringify(items.slice(0, 5)));
+      // Confirming the same action again: a clear message, nothing changes.
+      await ctx.close();
+    });
+
+    test('a used or foreign action id gives a clear message and changes nothing', async () => {
+      const p = await createPatient({ mrn: 'CHAT-GONE-' + tag.length, first_name: 'Imogen', last_name: 'Thackeray' + (base ? 'b' : 'r'), status: 'active' });
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      const ok = bubble.locator('[data-confirm]');
+      const id = await ok.getAttribute('data-confirm');
+      // Another user (the admin) cannot use it.
+      const foreign = await server.api('POST', `/chat/actions/${id}/confirm`, {});
+      assert.equal(foreign.status, 404);
+      // This user cancels it in another tab; the button here is then stale.
+      const other = await ctx.newPage();
+      await other.goto(server.url + '/');
+      const res = await other.request.post(server.url + `/api/v1/chat/actions/${id}/cancel`, { headers: { 'X-CSRF-Token': await csrfOf(other) } });
+      assert.equal(res.status(), 204);
+      await ok.click();
+      await page.getByRole('alert').filter({ hasText: /no longer available/ }).waitFor();
+      assert.equal((await server.api('GET', `/patients/${p.id}`)).data.status, 'active', 'nothing changed');
+      await ctx.close();
+    });
+
+    test('an auditor asking for the same change gets no Confirm', async () => {
+      const p = await createPatient({ mrn: 'CHAT-AUD-' + tag.length, first_name: 'Barnaby', last_name: 'Oakhurst' + (base ? 'b' : 'r'), status: 'active' });
+      const { ctx, page } = await session(AUDITOR);
+      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      assert.match(await bubble.locator('.msg-text').textContent(), /role/i);
+      assert.equal(await bubble.locator('[data-confirm]').count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Confirm' }).count(), 0);
+      assert.equal((await server.api('GET', `/patients/${p.id}`)).data.status, 'active');
+      await ctx.close();
+    });
+
+    test('ticked rows + "move these to inactive": one confirmation for exactly those patients', async (t) => {
+      if (skipIfWaiting(t, 'selection')) return;
+      const a = await createPatient({ mrn: 'CHAT-SEL-A' + tag.length, first_name: 'Selma', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
+      const b = await createPatient({ mrn: 'CHAT-SEL-B' + tag.length, first_name: 'Selwyn', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
+      const { ctx, page } = await session(STAFF);
+      await page.goto(server.url + '/patients?q=Rowntree' + (base ? 'b' : 'r'));
+      await page.waitForSelector('html[data-ready="1"]');
+      for (const p of [a, b]) await page.locator(`input[name=ids][value="${p.id}"]`).check();
+      const bubble = await ask(page, 'move these to inactive');
+      const box = bubble.locator('.chat-confirm');
+      await box.waitFor();
+      assert.equal(await box.locator('[data-confirm]').count(), 1, 'one confirmation');
+      await page.waitForFunction(() => !/Loading/.test(document.querySelector('.chat-log .msg-bot:last-child .chat-confirm').textContent));
+      const moves = await box.locator('[data-patient-move]').evaluateAll((ls) => ls.map((l) => l.dataset.patientMove).sort());
+      assert.deepEqual(moves, [a.id, b.id].sort());
+      assert.match(await box.textContent(), /Move 2 patients from active to inactive/);
+      await box.getByRole('button', { name: 'Confirm' }).click();
+      await page.locator('.chat-log .msg-bot:last-child', { hasText: /inactive/ }).waitFor();
+      for (const p of [a, b]) assert.equal((await server.api('GET', `/patients/${p.id}`)).data.status, 'inactive');
+      await ctx.close();
+    });
+
+    test('the welcome tour on a new staff user\'s first sign-in: walks the pages, resumes, skips, restarts', async () => {
+      const user = { email: `tour${base ? 'b' : 'r'}@pfinni.local`, password: 'tour-password-12345', name: 'Tess Tour', role: 'staff' };
+      await server.ensureUser(user);
+      const { ctx, page } = await session(user, { keepTour: true });
+      const card = page.locator('[data-tour-card]');
+      await card.waitFor({ timeout: 30_000 });
+      assert.match(await card.locator('[data-tour-progress]').textContent(), /step 1 of (\d+)/);
+      assert.equal(await page.locator('[data-tour-active]').count(), 1, 'the step\'s element is highlighted');
+      // Walk until a step opens another page.
+      for (let i = 0; i < 6 && !/\/patients/.test(page.url()); i++) {
+        await card.locator('[data-tour-next]').click();
+        await page.waitForTimeout(100);
+        await page.waitForLoadState('load');
+        await card.waitFor();
+      }
+      assert.match(new URL(page.url()).pathname, new RegExp(`^${base}/patients`));
+      await page.waitForSelector('[data-tour-active]');
+      const progress = await card.locator('[data-tour-progress]').textContent();
+      await shot(page, `chat-tour-${tag.replace(/\W+/g, '')}`);
+      // Resume after a reload.
+      await page.reload();
+      await card.waitFor();
+      assert.equal(await card.locator('[data-tour-progress]').textContent(), progress);
+      // Skip: the tour is done and does not come back.
+      await card.locator('[data-tour-skip]').click();
+      await card.waitFor({ state: 'hidden' });
+      const st = await (await page.request.get(server.url + '/api/v1/chat/tour')).json();
+      assert.equal(st.done, true);
+      await page.reload();
+      await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
+      await page.waitForTimeout(300);
+      assert.ok(await card.isHidden());
+      // Restart from the panel.
+      await ask(page, 'start the tour');
+      await card.waitFor();
+      assert.match(await card.locator('[data-tour-progress]').textContent(), /step 1 of/);
+      await ctx.close();
+    });
+
+    test('history after a reload: the conversation is back, names fetched again', async () => {
+      const { ctx, page } = await session(STAFF);
+      const bubble = await ask(page, 'show me the inactive patients');
+      const name = await bubble.locator('tbody tr a').first().textContent();
+      await page.reload();
+      await page.waitForSelector('html[data-ready="1"]');
+      assert.ok(await page.locator('#chat').isVisible(), 'the panel stays open');
+      await page.locator('.chat-log .msg-user', { hasText: 'show me the inactive patients' }).last().waitFor();
+      const again = page.locator('.chat-log .msg-bot').last();
+      await again.locator('tbody tr a').first().waitFor();
+      assert.equal(await again.locator('tbody tr a').first().textContent(), name);
+      // The stored history keeps references, not names.
+      const items = await history(page);
+      assert.ok(!JSON.stringify(items).includes(name), 'no patient name in the stored history');
+      await ctx.close();
+    });
+
+    test('a second tab receives the message and its answer', async () => {
+      const { ctx, page } = await session(STAFF);
+      const tab2 = await ctx.newPage();
+      await tab2.goto(server.url + '/patients');
+      await openPanel(page);
+      await openPanel(tab2);
+      await tab2.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
+      await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
+      const text = 'how many patients are there in total?';
+      await ask(page, text);
+      await tab2.locator('.chat-log .msg-user', { hasText: text }).waitFor({ timeout: 15_000 });
+      await tab2.locator('.chat-log .msg-user', { hasText: text }).locator('xpath=following-sibling::li[contains(@class,"msg-bot")]').first().waitFor();
+      // The tab that asked shows the exchange once (no echo).
+      await page.waitForTimeout(500);
+      assert.equal(await page.locator('.chat-log .msg-user', { hasText: text }).count(), 1);
+      assert.equal(await tab2.locator('.chat-log .msg-user', { hasText: text }).count(), 1);
+      await ctx.close();
+    });
+
+    test('a dropped WebSocket: "reconnecting…", the message is sent once, POST while down', async () => {
+      const { ctx, page } = await session(STAFF);
+      let conns = 0;
+      let allow = true;
+      let dropAfterReply = true;
+      await page.routeWebSocket(/\/ws\/chat$/, (ws) => {
+        conns++;
+        if (!allow) { ws.close({ code: 1011, reason: 'test: network down' }); return; }
+        const srv = ws.connectToServer();
+        srv.onMessage((m) => {
+          if (dropAfterReply && conns === 1 && /"type":"reply"/.test(m)) {
+            // The message reached the server; its answer is lost with the connection.
+            dropAfterReply = false;
+            allow = false;
+            ws.close({ code: 1006 });
+            srv.close();
+            return;
+          }
+          ws.send(m);
+        });
+      });
+      await page.reload();
+      await openPanel(page);
+      await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
+      const text = 'how many active patients are there?';
+      const input = page.getByLabel('Message to the assistant');
+      await input.fill(text);
+      await input.press('Enter');
+      await page.locator('[data-chat-conn]', { hasText: /reconnecting/i }).waitFor();
+      await shot(page, `chat-reconnecting-${tag.replace(/\W+/g, '')}`);
+      // While the socket is down the panel asks over HTTP.
+      const posted = page.waitForRequest((r) => r.url().endsWith('/api/v1/chat') && r.method() === 'POST');
+      await ask(page, 'how many churned patients are there?');
+      await posted;
+      allow = true;
+      await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online', null, { timeout: 30_000 });
+      // The first answer arrives from the history; the message was stored once.
+      await page.locator('.chat-log .msg-user', { hasText: text }).waitFor();
+      const items = await history(page);
+      assert.equal(items.filter((m) => m.role === 'user' && m.text === text).length, 1, 'sent exactly once');
+      assert.equal(await page.locator('.chat-log .msg-user', { hasText: text }).count(), 1);
+      await ctx.close();
+    });
+
+    test('a 4,001-byte message is explained before sending', async () => {
+      const { ctx, page } = await session(STAFF);
+      await openPanel(page);
+      let asked = 0;
+      page.on('request', (r) => { if (r.url().endsWith('/api/v1/chat')) asked++; });
+      page.on('websocket', (ws) => ws.on('framesent', () => { asked++; }));
+      const input = page.getByLabel('Message to the assistant');
+      await input.fill('é'.repeat(2000) + 'a'); // 4,001 bytes of UTF-8, 2,001 characters
+      const note = page.locator('[data-chat-limit]');
+      await note.waitFor();
+      assert.match(await note.textContent(), /4,001 bytes.*at most 4,000/);
+      await input.press('Enter');
+      await page.waitForTimeout(300);
+      assert.equal(asked, 0, 'nothing was sent');
+      assert.equal(await input.inputValue(), 'é'.repeat(2000) + 'a', 'the text is kept to shorten');
+      await input.press('End');
+      await input.press('Backspace');
+      await note.waitFor({ state: 'hidden' });
+      await ctx.close();
+    });
+
+    test('keyboard: Ctrl+K opens and focuses, Esc closes; replies in an aria-live region', async () => {
+      const { ctx, page } = await session(STAFF);
+      await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
+      if (await page.locator('#chat').isVisible()) { await page.getByLabel('Message to the assistant').focus(); await page.keyboard.press('Escape'); }
+      assert.ok(await page.locator('#chat').isHidden());
+      await page.keyboard.press('Control+k');
+      assert.ok(await page.locator('#chat').isVisible());
+      assert.ok(await page.getByLabel('Message to the assistant').evaluate((e) => e === document.activeElement));
+      await ask(page, 'what can you do?');
+      await page.waitForFunction(() => document.querySelector('[data-chat-live]').textContent.length > 10);
+      assert.equal(await page.locator('[data-chat-live]').getAttribute('aria-live'), 'polite');
+      await page.keyboard.press('Escape');
+      assert.ok(await page.locator('#chat').isHidden());
+      assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('chat-launch')), true);
+      await ctx.close();
+    });
+
+    test('the page tells the panel where the user is: page id and patient on screen', async () => {
+      const p = await createPatient({ mrn: 'CHAT-CTX-' + tag.length, first_name: 'Cordelia', last_name: 'Vantongeren' + (base ? 'b' : 'r') });
+      const contract = (await server.api('GET', '/chat/contract'));
+      const pages = contract.status === 200 ? (contract.data.pages || []).map((x) => x.id ?? x) : null;
+      const { ctx, page } = await session(ADMIN);
+      const seen = {};
+      for (const [path, want] of [['/', 'dashboard'], ['/patients', 'patients'], [`/patients/${p.id}`, 'patient'], ['/patients/new', 'patient-form'],
+        ['/providers', 'providers'], ['/imports', 'imports'], ['/audit', 'audit'], ['/admin/users', 'users'], ['/admin/plugins', 'plugins'],
+        ['/admin/settings', 'settings'], ['/help', 'help']]) {
+        await page.goto(server.url + path);
+        seen[path] = await page.locator('body').getAttribute('data-page');
+        assert.equal(seen[path], want, path);
+        if (pages) assert.ok(pages.includes(seen[path]), `${seen[path]} is a page id of the contract`);
+      }
+      await page.goto(server.url + `/patients/${p.id}`);
+      assert.equal(await page.locator('body').getAttribute('data-patient-id'), p.id);
+      // The message carries it.
+      const sent = page.waitForRequest((r) => r.url().endsWith('/api/v1/chat') && r.method() === 'POST');
+      await page.routeWebSocket(/\/ws\/chat$/, (ws) => ws.close()); // force the HTTP path to read the body
+      await page.reload();
+      await ask(page, 'what do the statuses mean?');
+      const body = (await sent).postDataJSON();
+      assert.deepEqual(body.context, { page: 'patient', patient_id: p.id });
+      await ctx.close();
+    });
+
+    test('alert frames: a notice in the panel and a badge on the Assistant button', async (t) => {
+      if (skipIfWaiting(t, 'alerts')) return;
+      const { ctx, page } = await session(STAFF);
+      await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
+      if (await page.locator('#chat').isVisible()) { await page.getByLabel('Message to the assistant').focus(); await page.keyboard.press('Escape'); }
+      await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
+      const r = await server.api('POST', '/chat/alerts', { user: STAFF.email, text: 'Three patients have been in onboarding for more than 14 days.', data: { link: '/patients?status=onboarding' } });
+      if (r.status === 404 || r.status === 405) { t.skip('waiting for server: no way to raise an alert yet'); await ctx.close(); return; }
+      await page.locator('[data-chat-badge]').waitFor();
+      assert.equal(await page.locator('[data-chat-badge]').textContent(), '1');
+      await page.keyboard.press('Control+k');
+      await page.locator('[data-chat-alerts] li', { hasText: /onboarding for more than 14 days/ }).waitFor();
+      assert.ok(await page.locator('[data-chat-badge]').isHidden());
+      await ctx.close();
+    });
+  });
+}
