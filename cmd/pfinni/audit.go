@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,20 +16,24 @@ import (
 )
 
 const auditUsage = `usage:
-  pfinni audit verify
+  pfinni audit verify [--head HASH@SEQ]   check the chain (and that it still reaches an anchored head)
+  pfinni audit head                      print the newest event as {seq, hash, key_id, at}, to anchor elsewhere
+  pfinni audit rotate-key                add a new HMAC key to the audit key file (active at the next start)
   pfinni audit list   [--actor ID] [--action A] [--resource R] [--record ID] [--outcome O]
                       [--from T] [--to T] [--limit N] [--cursor C]
   pfinni audit export [the same filters]   (CSV on standard output, every match)
 
 T is RFC 3339 (2025-03-01T09:30:00Z) or a date (2025-03-01; as --to, the end of that day).
-verify exits non-zero when the chain is broken.`
+verify exits non-zero when the chain is broken, or shorter than (or different at) the anchored
+head: the one given with --head, else the one pfinni keeps in audit_head_file.`
 
 // runAudit reads the audit trail from the shell: `pfinni audit verify`
 // walks the hash chain and reports the first broken link (and fails),
-// `list` prints a page of events, newest first, and `export` writes every
-// matching event as CSV. It acts as the system unless ctx carries an
-// actor; each run is itself audited (audit.read).
-func runAudit(ctx context.Context, log *audit.Log, args []string, out io.Writer) error {
+// `head` prints the chain's head to be anchored elsewhere, `rotate-key`
+// adds a key to keyFile, `list` prints a page of events, newest first,
+// and `export` writes every matching event as CSV. It acts as the system
+// unless ctx carries an actor; each read is itself audited (audit.read).
+func runAudit(ctx context.Context, log *audit.Log, keyFile string, args []string, out io.Writer) error {
 	if actor.From(ctx).Anonymous() {
 		ctx = actor.System(ctx)
 	}
@@ -38,10 +43,41 @@ func runAudit(ctx context.Context, log *audit.Log, args []string, out io.Writer)
 	sub, rest := args[0], args[1:]
 	switch sub {
 	case "verify":
-		if len(rest) > 0 {
-			return fmt.Errorf("audit verify: takes no arguments")
+		fs := pflag.NewFlagSet("pfinni audit verify", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		head := fs.String("head", "", "")
+		if err := fs.Parse(rest); err != nil || fs.NArg() > 0 {
+			return fmt.Errorf("audit verify: takes only --head HASH@SEQ\n%s", auditUsage)
 		}
-		return auditVerify(ctx, log, out)
+		var anchor *audit.Anchor
+		if *head != "" {
+			a, err := audit.ParseAnchor(*head)
+			if err != nil {
+				return fmt.Errorf("audit verify --head: %w", err)
+			}
+			anchor = &a
+		}
+		return auditVerify(ctx, log, anchor, out)
+	case "head":
+		if len(rest) > 0 {
+			return fmt.Errorf("audit head: takes no arguments")
+		}
+		a, err := log.Head(ctx)
+		if err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		enc := json.NewEncoder(out)
+		return enc.Encode(a)
+	case "rotate-key":
+		if len(rest) > 0 {
+			return fmt.Errorf("audit rotate-key: takes no arguments")
+		}
+		id, err := audit.RotateKeyFile(keyFile, time.Now())
+		if err != nil {
+			return fmt.Errorf("audit rotate-key: %w", err)
+		}
+		_, err = fmt.Fprintf(out, "added audit key %s to %s; it signs new events after the next start (copy the file to every instance first; keep the old lines)\n", id, keyFile)
+		return err
 	case "list", "export":
 		f, err := auditFilterFlags(sub, rest)
 		if err != nil {
@@ -62,8 +98,14 @@ func runAudit(ctx context.Context, log *audit.Log, args []string, out io.Writer)
 // errChainBroken is returned by `audit verify` for a broken chain.
 var errChainBroken = errors.New("audit chain is broken")
 
-func auditVerify(ctx context.Context, log *audit.Log, out io.Writer) error {
-	rep, err := log.Verify(ctx)
+func auditVerify(ctx context.Context, log *audit.Log, anchor *audit.Anchor, out io.Writer) error {
+	var rep audit.Report
+	var err error
+	if anchor != nil {
+		rep, err = log.VerifyAnchor(ctx, *anchor)
+	} else {
+		rep, err = log.Verify(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
@@ -73,8 +115,14 @@ func auditVerify(ctx context.Context, log *audit.Log, out io.Writer) error {
 	if !rep.OK {
 		return fmt.Errorf("audit verify: %w at seq %d (%s)", errChainBroken, rep.Broken.Seq, rep.Broken.Problem)
 	}
+	if rep.Anchor != nil {
+		if _, err := fmt.Fprintf(out, "reaches the anchored head %s\n", rep.Anchor); err != nil {
+			return err
+		}
+	}
 	if rep.Count > 0 {
-		_, err = fmt.Fprintf(out, "head: seq %d hash %s (note it down: a later verify must still reach it)\n", rep.HeadSeq, rep.HeadHash)
+		_, err = fmt.Fprintf(out, "head: seq %d hash %s key %s (note it down: a later verify --head %s@%d must still reach it)\n",
+			rep.HeadSeq, rep.HeadHash, dash(rep.HeadKeyID), rep.HeadHash, rep.HeadSeq)
 	}
 	return err
 }

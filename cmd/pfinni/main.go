@@ -41,8 +41,8 @@ func commands() []command {
 		{name: "user", summary: "manage users: create, list, set-role, disable", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runUser(ctx, a.Auth, args, out)
 		}},
-		{name: "audit", summary: "audit trail: verify the hash chain, list, export CSV", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-			return runAudit(ctx, a.Audit, args, out)
+		{name: "audit", summary: "audit trail: verify the hash chain, head, rotate-key, list, export CSV", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			return runAudit(ctx, a.Audit, a.Config.AuditKeyPath(), args, out)
 		}},
 		{name: "seed", summary: "seed deterministic demo patients (--patients N --seed S)", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runSeed(ctx, a.Patients, args, out)

@@ -17,6 +17,7 @@ func (s *Server) bindAuditAPI(r fiber.Router) {
 	}
 	r.Get("/audit", allow(auditAndAdmin), s.listAudit)
 	r.Get("/audit/verify", allow(auditAndAdmin), s.verifyAudit)
+	r.Get("/audit/head", allow(auditAndAdmin), s.auditHead)
 	r.Get("/audit/export.csv", allow(auditAndAdmin), s.exportAudit)
 }
 
@@ -46,6 +47,17 @@ func (s *Server) verifyAudit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(rep)
+}
+
+// auditHead answers GET /audit/head with the chain's newest event as
+// {seq, hash, key_id, at}, to be anchored outside the database.
+func (s *Server) auditHead(c *fiber.Ctx) error {
+	a, err := s.deps.Audit.Head(c.UserContext())
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(a)
 }
 
 // exportAudit answers GET /audit/export.csv: every event matching the

@@ -183,13 +183,19 @@ func TestSessionCookieFlags(t *testing.T) {
 		wantSecure bool
 	}{
 		{"auto behind TLS proxy", "", "auto", []string{"X-Forwarded-Proto", "https"}, "/", true},
+		{"auto, X-Forwarded-Proto from an untrusted peer", "", "auto", []string{"X-Forwarded-Proto", "https"}, "/", false},
 		{"always", "", "always", nil, "/", true},
 		{"never over https", "", "never", []string{"X-Forwarded-Proto", "https"}, "/", false},
 		{"base path", "/pfinni", "auto", nil, "/pfinni", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newAuthEnv(t, auth.Options{}, func(c *config.Config) { c.BasePath, c.SecureCookies = tt.base, tt.secure })
+			env := newAuthEnv(t, auth.Options{}, func(c *config.Config) {
+				c.BasePath, c.SecureCookies = tt.base, tt.secure
+				if !strings.Contains(tt.name, "untrusted") {
+					c.TrustedProxies = "0.0.0.0" // app.Test's peer address: the proxy
+				}
+			})
 			res, body := do(t, env.srv.App(), "POST", tt.base+"/api/v1/auth/login", `{"email":"staff@x.example","password":"`+apiTestPassword+`"}`, tt.header...)
 			require.Equal(t, 200, res.StatusCode, string(body))
 			c := sessionCookieOf(res)

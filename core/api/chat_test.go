@@ -135,7 +135,10 @@ func TestChatAPIActions(t *testing.T) {
 	assert.Equal(t, patient.StatusInactive, got.Status)
 	assert.Equal(t, 404, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat/actions/"+id+"/confirm", "", nil))
 
-	require.Equal(t, 200, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", body, &r))
+	// The patient is inactive now: offer the way back, then cancel it.
+	r = chat.Reply{}
+	require.Equal(t, 200, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", strings.Replace(body, "as inactive", "as active", 1), &r))
+	require.Len(t, r.Actions, 1)
 	require.Equal(t, 204, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat/actions/"+r.Actions[0].ID+"/cancel", "", nil))
 	assert.Equal(t, 404, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat/actions/"+r.Actions[0].ID+"/cancel", "", nil))
 	assert.Equal(t, 422, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat/actions/x/confirm", `{"bogus":1}`, nil))
@@ -224,4 +227,35 @@ func userID(t *testing.T, env *patientEnv, r actor.Role) string {
 		return me.User.ID
 	}
 	return me.ID
+}
+
+// TestChatContractAPI: the panel's contract is served to every signed-in
+// role, and a request with a context key outside it is refused.
+func TestChatContractAPI(t *testing.T) {
+	env, _ := newChatEnv(t)
+	var c struct {
+		Pages           []string            `json:"pages"`
+		ContextKeys     []string            `json:"context_keys"`
+		ActionTypes     []string            `json:"action_types"`
+		MaxMessageBytes int                 `json:"max_message_bytes"`
+		Suggestions     map[string][]string `json:"suggestions"`
+	}
+	assert.Equal(t, 401, env.call(t, "", "GET", "/api/v1/chat/contract", "", nil))
+	for _, role := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
+		require.Equal(t, 200, env.call(t, role, "GET", "/api/v1/chat/contract", "", &c))
+		assert.Equal(t, sdk.ChatPages(), c.Pages)
+		assert.Equal(t, sdk.ChatContextKeys(), c.ContextKeys)
+		assert.Equal(t, sdk.ChatActionTypes(), c.ActionTypes)
+		assert.Equal(t, sdk.MaxChatMessageBytes, c.MaxMessageBytes)
+		assert.Len(t, c.Suggestions, len(sdk.ChatPages()))
+	}
+	// Every context key of the contract is accepted; anything else is not.
+	full := `{"message":"what went wrong?","context":{"page":"patient-form","patient_id":"p_x","selection":["p_x"],` +
+		`"form":{"name":"patient","errors":[{"field":"mrn","message":"is required"}]},` +
+		`"last_error":{"type":"about:blank","title":"Invalid","status":422,"detail":"d","errors":[{"field":"mrn","message":"is required"}],"request_id":"r1"}}}`
+	assert.Equal(t, 200, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", full, nil))
+	assert.Equal(t, 422, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", `{"message":"hi","context":{"selected_ids":["p_x"]}}`, nil))
+	assert.Equal(t, 422, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", `{"message":"hi","context":{"form":{"name":"patient","values":{"mrn":"123"}}}}`, nil),
+		"form values are refused, not stored")
+	assert.Equal(t, 422, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", `{"message":"`+strings.Repeat("a", sdk.MaxChatMessageBytes+1)+`"}`, nil))
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,12 +32,16 @@ type importEnv struct {
 	tokens map[actor.Role]string
 }
 
-func newImportEnv(t *testing.T) *importEnv {
+func newImportEnv(t *testing.T, opts ...importer.Options) *importEnv {
 	t.Helper()
 	db := storetest.New(t)
 	log := audit.New(db, audit.Options{})
 	t.Cleanup(func() { _ = log.Close(context.Background()) })
-	env := importertest.New(t, db, log, importer.Options{})
+	var opt importer.Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	env := importertest.New(t, db, log, opt)
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 10_000})
 	cfg := testConfig(t)
 	cfg.APIRateLimit = 1 << 30
@@ -241,4 +246,77 @@ func TestImportFolderThroughAPI(t *testing.T) {
 	}
 	// As in core/importer/testdata/samples.txt (without the two .md files).
 	assert.Equal(t, map[string]int{"created": 64, "updated": 1, "unchanged": 2, "rejected": 22}, counts)
+}
+
+// H2, H5: the upload is the one route past body_limit_bytes, and only
+// once signed in: its body is streamed through UploadMaxBytes (however it
+// is framed) and each file through its own limit.
+func TestImportUploadLimits(t *testing.T) {
+	const maxBytes = 4 << 10 // files of 4 KiB, uploads of 80 KiB + 1 MiB
+	e := newImportEnv(t, importer.Options{MaxBytes: maxBytes})
+	limit := importer.UploadMaxBytes(maxBytes)
+	post := func(t *testing.T, role actor.Role, ctype string, body io.Reader, chunked bool) (int, string) {
+		req := httptest.NewRequest("POST", "/api/v1/imports", body)
+		req.Header.Set("Content-Type", ctype)
+		if chunked {
+			req.ContentLength, req.TransferEncoding = 0, []string{"chunked"}
+		}
+		if role != "" {
+			req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+		}
+		res, err := e.srv.App().Test(req, -1)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	multipartOf := func(files map[string][]byte) (string, []byte) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for name, data := range files {
+			w, err := mw.CreateFormFile("files", name)
+			require.NoError(t, err)
+			_, _ = w.Write(data)
+		}
+		require.NoError(t, mw.Close())
+		return mw.FormDataContentType(), buf.Bytes()
+	}
+	huge := bytes.Repeat([]byte("x"), int(limit)+10)
+	ct, body := multipartOf(map[string][]byte{"a.xml": huge})
+
+	status, text := post(t, "", ct, bytes.NewReader(body), false)
+	assert.Equal(t, 401, status, "anonymous: refused before the body is read")
+	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), false)
+	assert.Equal(t, 413, status, text)
+	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), true)
+	assert.Equal(t, 413, status, "chunked, so only counting can tell: "+text)
+	status, _ = post(t, actor.RoleStaff, "multipart/form-data", bytes.NewReader(body[:100]), false)
+	assert.Equal(t, 400, status, "no boundary")
+	status, _ = post(t, actor.RoleStaff, ct, strings.NewReader("--nonsense"), false)
+	assert.Equal(t, 400, status, "not multipart")
+
+	// A file over its own limit is refused (and skipped unread); the
+	// others are kept.
+	ct, body = multipartOf(map[string][]byte{"big.xml": bytes.Repeat([]byte("x"), maxBytes+1), "a.xml": fhirDoc("UP-1", "Alpha")})
+	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), true)
+	require.Equal(t, 202, status, text)
+	var accepted struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(text), &accepted))
+	job := e.wait(t, accepted.ID)
+	results := map[string]string{}
+	for _, f := range job.Files {
+		results[f.Name] = f.Result
+		if f.Name == "big.xml" {
+			assert.Empty(t, f.DocumentID, "not kept")
+			assert.EqualValues(t, maxBytes+1, f.Size)
+		}
+	}
+	assert.Equal(t, map[string]string{"a.xml": "created", "big.xml": "rejected"}, results)
+
+	// No part named files.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(t, mw.WriteField("note", "hello"))
+	require.NoError(t, mw.Close())
+	status, text = post(t, actor.RoleStaff, mw.FormDataContentType(), &buf, false)
+	assert.Equal(t, 422, status, text)
 }

@@ -54,6 +54,7 @@ var routeTable = []routeRule{
 	// The audit trail: read by auditors and admins, changed by nobody.
 	{"GET", "/api/v1/audit", auditView},
 	{"GET", "/api/v1/audit/verify", auditView},
+	{"GET", "/api/v1/audit/head", auditView},
 	{"GET", "/api/v1/audit/export.csv", auditView},
 
 	// Plugins: admin only.

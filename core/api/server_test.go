@@ -193,9 +193,15 @@ func TestProblemDetails(t *testing.T) {
 func TestContentTypeMustBeJSON(t *testing.T) {
 	s := New(Deps{Logger: quiet, Config: testConfig(t), DB: storetest.New(t)})
 	testRoutes(s)
-	res, body := do(t, s.App(), "POST", "/api/v1/test/decode", `{"name":"a"}`, "Content-Type", "text/plain")
-	assert.Equal(t, 400, res.StatusCode)
-	assert.Contains(t, string(body), "not JSON")
+	for _, ct := range []string{"text/plain", "multipart/form-data; x=json", "application/jsonp", "text/json", "application/x-www-form-urlencoded; charset=json", "nonsense; ;"} {
+		res, body := do(t, s.App(), "POST", "/api/v1/test/decode", `{"name":"a"}`, "Content-Type", ct)
+		assert.Equal(t, 415, res.StatusCode, ct)
+		assert.Contains(t, string(body), "must be JSON", ct)
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"} {
+		res, body := do(t, s.App(), "POST", "/api/v1/test/decode", `{"name":"a"}`, "Content-Type", ct)
+		assert.Equal(t, 201, res.StatusCode, ct+": "+string(body))
+	}
 }
 
 func TestRateLimit(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/store"
 )
 
@@ -66,4 +68,40 @@ func TestEngineAddressFileRejectsIncompleteContent(t *testing.T) {
 		_, err := readEngineAddr(path)
 		assert.Error(t, err, name)
 	}
+}
+
+// M7 wiring: the app keys the audit chain with a key file kept outside
+// the database (created 0600 in the data dir on first start) and keeps
+// the chain's head beside it.
+func TestAppKeysTheAuditChain(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	a, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	require.NoError(t, a.Audit.Record(actor.System(ctx), audit.Event{Action: "test.event", Resource: "test", Outcome: audit.OutcomeSuccess}))
+	require.NoError(t, a.Close(ctx))
+
+	fi, err := os.Stat(cfg.AuditKeyPath())
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	keys, err := audit.LoadKeyring(cfg.AuditKeyPath())
+	require.NoError(t, err)
+
+	b, err := Open(ctx, cfg, Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	require.NoError(t, err)
+	defer b.Close(ctx)
+	ids, err := store.Query[[]string](ctx, b.DB, "SELECT VALUE key_id FROM audit", nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, ids)
+	for _, id := range ids {
+		assert.Equal(t, keys.ActiveID(), id)
+	}
+	head, ok, err := audit.ReadHeadFile(cfg.AuditHeadPath())
+	require.NoError(t, err)
+	require.True(t, ok, "the head was kept outside the database")
+	assert.Equal(t, int64(len(ids)), head.Seq)
+	rep, err := b.Audit.Verify(actor.System(ctx))
+	require.NoError(t, err)
+	assert.True(t, rep.OK, rep.String())
+	require.NotNil(t, rep.Anchor)
 }

@@ -40,7 +40,11 @@ type Services struct {
 // order, and registers their Close (run in reverse).
 func (a *App) wireServices(ctx context.Context) error {
 	cfg := a.Config
-	a.Audit = audit.New(a.DB, audit.Options{Logs: a.Telemetry.Logger})
+	auditKeys, err := audit.LoadKeyring(cfg.AuditKeyPath())
+	if err != nil {
+		return fmt.Errorf("load the audit chain key: %w", err)
+	}
+	a.Audit = audit.New(a.DB, audit.Options{Logs: a.Telemetry.Logger, Keys: auditKeys, HeadFile: cfg.AuditHeadPath()})
 	a.closers = append(a.closers, a.Audit.Close)
 
 	lockoutKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.LockoutKeyFile))

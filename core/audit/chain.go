@@ -157,9 +157,5 @@ func loadTail(ctx context.Context, db *store.DB) (tail, error) {
 // writer: a taken record id or seq (store.ErrConflict), or a transaction
 // conflict the engine says can be retried.
 func retryable(err error) bool {
-	if errors.Is(err, store.ErrConflict) {
-		return true
-	}
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "can be retried") || strings.Contains(msg, "transaction conflict")
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrTxConflict)
 }

@@ -9,7 +9,13 @@
 // alike: every user or role change and every sign-in, success or not,
 // leaves an audit event (never a password, never the typed email).
 //
-// Only core/app, core/api and cmd/pfinni import this package. A Service
+// Refusals are typed (ErrNoSession, ErrSessionIdle, ErrSessionExpired,
+// ErrAccountDisabled, ErrBadCredentials, ErrLocked, ErrThrottled) and
+// told apart with errors.Is; core/httpauth turns them into HTTP answers
+// for the API and the pages alike.
+//
+// Only core/app, core/api, core/httpauth, core/dashboard and cmd/pfinni
+// import this package. A Service
 // is safe for concurrent use; several core instances may share one
 // database: sessions, lockouts and login throttles live in SurrealDB,
 // and each instance caches a validated session for a few seconds only.

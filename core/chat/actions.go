@@ -382,7 +382,7 @@ func (s *Service) Confirm(ctx context.Context, id string, in ConfirmRequest) (Re
 		}
 		changed = append(changed, map[string]string{"ref": "patient:" + np.ID, "id": np.ID})
 	}
-	out := Reply{ID: newID(), At: s.now().UTC(), Intent: "action." + act.Type}
+	out := Reply{ID: newID(), At: s.stamp(), Intent: "action." + act.Type}
 	if len(changed) == 1 {
 		out.Reply = fmt.Sprintf("Done: the patient moved from %s to %s.", offer.Patients[0].From, offer.To)
 		out.Actions = []Action{{Type: ActionNavigate, Label: "Open patient", Target: "/patients/" + offer.Patients[0].ID}}

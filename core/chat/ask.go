@@ -41,7 +41,7 @@ func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	}
 	req.previous = s.turns.get(a.UserID, req.Session)
 	reply := s.answer(ctx, a, req)
-	reply.At = s.now().UTC()
+	reply.At = s.stamp()
 	reply.ID = newID()
 	if err := s.offerActions(ctx, a, req, &reply); err != nil {
 		return Reply{}, err

@@ -168,6 +168,9 @@ type Service struct {
 	writer *historyWriter
 	turns  *turnMemory
 
+	stampMu sync.Mutex
+	lastAt  time.Time // the last message time handed out (stamp)
+
 	subMu  sync.Mutex
 	subs   map[string]map[*Subscription]struct{} // by user id
 	cancel context.CancelFunc
@@ -222,6 +225,20 @@ func (s *Service) Close() error {
 }
 
 func (s *Service) now() time.Time { return s.d.Now().In(s.d.Location) }
+
+// stamp returns the time of a new exchange: now, or just after the last
+// one handed out, so that the history's order is the order of the
+// exchanges even when the clock stands still or steps back.
+func (s *Service) stamp() time.Time {
+	s.stampMu.Lock()
+	defer s.stampMu.Unlock()
+	t := s.now().UTC()
+	if !t.After(s.lastAt) {
+		t = s.lastAt.Add(2 * time.Microsecond)
+	}
+	s.lastAt = t
+	return t
+}
 
 // newID returns 16 random hex characters.
 func newID() string {

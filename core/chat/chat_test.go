@@ -192,14 +192,26 @@ func TestActionsNeedConfirmationAndRole(t *testing.T) {
 	_, err = e.chat.Confirm(as(actor.RoleStaff), act.ID, chat.ConfirmRequest{})
 	assert.ErrorIs(t, err, chat.ErrActionGone, "an action runs once")
 
-	t.Run("churn needs a reason, refused by the service", func(t *testing.T) {
-		r := ask(t, e, actor.RoleStaff, "churn this patient", pc)
+	t.Run("churn needs a reason, asked at confirmation and never kept", func(t *testing.T) {
+		r := ask(t, e, actor.RoleStaff, "churn this patient because they moved away to the coast", pc)
 		require.Len(t, r.Actions, 1)
 		assert.Contains(t, r.Reply, "reason")
+		assert.Equal(t, true, r.Actions[0].Params["reason_required"])
 		_, err := e.chat.Confirm(as(actor.RoleStaff), r.Actions[0].ID, chat.ConfirmRequest{})
 		assert.ErrorIs(t, err, fault.ErrInvalid)
-		r = ask(t, e, actor.RoleStaff, "churn this patient because they moved away", pc)
-		done, err := e.chat.Confirm(as(actor.RoleStaff), r.Actions[0].ID, chat.ConfirmRequest{})
+		cur, err := e.patients.Get(as(actor.RoleStaff), p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, patient.StatusInactive, cur.Status, "nothing changed without a reason")
+		// The offer holds no free-text reason, in the action or the history.
+		for _, table := range []string{"chat_action", "chat_message"} {
+			rows, err := store.Query[[]map[string]any](context.Background(), e.db, "SELECT * FROM "+table, nil)
+			require.NoError(t, err)
+			raw, _ := json.Marshal(rows)
+			assert.NotContains(t, string(raw), "moved away", table)
+			assert.NotContains(t, string(raw), "coast", table)
+		}
+		// The same action, confirmed with the reason, runs.
+		done, err := e.chat.Confirm(as(actor.RoleStaff), r.Actions[0].ID, chat.ConfirmRequest{Reason: "moved away"})
 		require.NoError(t, err)
 		assert.Contains(t, done.Reply, "churned")
 	})

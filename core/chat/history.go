@@ -141,8 +141,8 @@ func (s *Service) History(ctx context.Context, session string, limit int) ([]Mes
 	where := "user = $user"
 	vars := map[string]any{"user": a.UserID, "limit": limit}
 	if session != "" {
-		where += " AND session = $session"
-		vars["session"] = session
+		where += " AND session = $sess"
+		vars["sess"] = session
 	}
 	rows, err := store.Query[[]messageRow](ctx, s.d.DB,
 		"SELECT * FROM chat_message WHERE "+where+" ORDER BY at DESC LIMIT $limit", vars)
@@ -239,7 +239,7 @@ func (s *Service) Alert(ctx context.Context, user, text string, data map[string]
 	if red == nil {
 		t = "[alert text not stored]"
 	}
-	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: t, Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.now())}
+	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: t, Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.stamp())}
 	if d := storedData(data, red); len(d) > 0 {
 		b, _ := json.Marshal(d)
 		row.Data = string(b)

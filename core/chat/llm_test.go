@@ -69,9 +69,9 @@ func llmRegistry(t *testing.T, url string) *plugin.Registry {
 	return reg
 }
 
-// The optional LLM adapter answers what nothing else understood, and it
-// receives de-identified text only: a conversation naming a patient
-// reaches the endpoint with none of their identifiers.
+// The optional LLM adapter rewords the answer to what nothing else
+// understood, from the intent name and the core's fixed text only: a
+// message naming a patient reaches the endpoint with none of its words.
 func TestLLMAdapterReceivesNoPHI(t *testing.T) {
 	stub := &llmStub{}
 	srv := httptest.NewServer(stub)
@@ -101,7 +101,10 @@ func TestLLMAdapterReceivesNoPHI(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(sent), &req))
 	assert.Equal(t, "local-model", req.Model)
 	assert.Equal(t, "Bearer secret-key", stub.auth[0])
-	assert.Contains(t, sent, "zorbly question")
+	// Only the intent and the core's fixed text go out: nothing the user
+	// typed, not even the harmless part.
+	assert.Contains(t, sent, "Intent: fallback")
+	assert.NotContains(t, sent, "zorbly")
 	for _, id := range []string{p.FirstName, p.LastName, p.MRN, p.DateOfBirth, p.Phone, p.Email, p.Address.Line1, "123-45-6789"} {
 		if id != "" {
 			assert.NotContains(t, sent, id, "identifier reached the LLM endpoint")

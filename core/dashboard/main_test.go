@@ -58,6 +58,8 @@ type fixtureOpts struct {
 	onlySessions bool
 	// realAssets serves the built bundle (web.Assets) instead of a stand-in.
 	realAssets bool
+	// now is the sessions' clock; time.Now when nil.
+	now func() time.Time
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -71,7 +73,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	f := &fixture{t: t, base: o.base, plugins: newFakePlugins()}
 	f.audit = audit.New(db, audit.Options{})
 	t.Cleanup(func() { _ = f.audit.Close(context.Background()) })
-	f.auth = auth.New(db, f.audit, auth.Options{Hash: auth.HashParams{Time: 1, Memory: 8 * 1024, Threads: 1}})
+	f.auth = auth.New(db, f.audit, auth.Options{Hash: auth.HashParams{Time: 1, Memory: 8 * 1024, Threads: 1}, Now: o.now})
 	var err error
 	f.patients, err = patient.New(ctx, db, f.audit, patient.WithLogger(log))
 	require.NoError(t, err)

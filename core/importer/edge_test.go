@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,21 +52,58 @@ func TestBundleWithSeveralRecords(t *testing.T) {
 	assert.Empty(t, p.ProviderID)
 }
 
-// TestNoImporterPlugin: with the importer disabled, files are rejected
-// with a reason that says what to do, and a retry after enabling works.
+// TestNoImporterPlugin: a file whose importer is disabled is never
+// rejected: it waits in its job, saying what for, while the rest of the
+// job goes on, and it is imported by itself once an admin enables the
+// importer (the service's Start loop follows the registry's changes).
 func TestNoImporterPlugin(t *testing.T) {
-	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{ResumeEvery: time.Hour})
+	env.Imports.Start(context.Background())
 	admin := actor.With(context.Background(), actor.Actor{UserID: "user_admin", Role: actor.RoleAdmin})
 	_, err := env.Registry.Disable(admin, "importer-fhir")
 	require.NoError(t, err)
-	job := run(t, env, importer.Input{Name: "p.xml", Data: fhirPatient("NP-1", "Ann", "Lee", "1980-01-01", "female", "")})
-	assert.Equal(t, importer.ResultRejected, job.Files[0].Result)
-	assert.Contains(t, job.Files[0].Detail, "no importer plugin for FHIR XML is enabled")
+	job, err := env.Imports.Run(staff(), []importer.Input{
+		{Name: "p.xml", Data: fhirPatient("NP-1", "Ann", "Lee", "1980-01-01", "female", "")},
+		{Name: "broken.xml", Data: []byte("<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><recordTarget>")},
+	}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, importer.StatusRunning, job.Status, "the job waits for its importer")
+	assert.Equal(t, 1, job.Waiting)
+	assert.Equal(t, "1 file waiting for the FHIR XML importer", job.Detail)
+	waiting := job.Files[0]
+	assert.Equal(t, "pending", waiting.State)
+	assert.Empty(t, waiting.Result, "not rejected")
+	assert.False(t, waiting.Quarantined)
+	assert.Equal(t, importer.FormatFHIRXML, waiting.Waiting)
+	assert.Contains(t, waiting.Detail, "waiting for the FHIR XML importer, which is not enabled")
+	assert.Equal(t, importer.ResultRejected, job.Files[1].Result, "the other files go on")
+	q, err := env.Imports.Quarantine(staff(), 0)
+	require.NoError(t, err)
+	require.Len(t, q, 1, "only the broken file is in the quarantine")
+	assert.Equal(t, "broken.xml", q[0].Name)
+	jobs, err := env.Imports.Jobs(staff(), 0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, jobs[0].Waiting, "the list shows the waiting state")
+
+	// Nothing changed: resuming leaves it waiting.
+	_, err = env.Imports.Resume(staff())
+	require.NoError(t, err)
+	again, err := env.Imports.Job(staff(), job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, importer.StatusRunning, again.Status)
+
 	_, err = env.Registry.Enable(admin, "importer-fhir")
 	require.NoError(t, err)
-	rj, err := env.Imports.Retry(staff(), job.Files[0].ID)
+	require.Eventually(t, func() bool {
+		j, err := env.Imports.Job(staff(), job.ID)
+		return err == nil && j.Status == importer.StatusDone
+	}, 30*time.Second, 20*time.Millisecond, "imported by itself once the importer is enabled")
+	done, err := env.Imports.Job(staff(), job.ID)
 	require.NoError(t, err)
-	assert.Equal(t, importer.ResultCreated, rj.Files[0].Result)
+	assert.Equal(t, importer.ResultCreated, done.Files[0].Result, done.Files[0].Detail)
+	assert.Empty(t, done.Files[0].Waiting)
+	assert.Zero(t, done.Waiting)
+	assert.Equal(t, importer.Counts{Created: 1, Rejected: 1}, done.Counts)
 
 	// A file refused before it was read cannot be retried.
 	job = run(t, env, importer.Input{Name: "big.xml", Size: 1 << 30, Refused: "too big"})

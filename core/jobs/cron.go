@@ -91,7 +91,7 @@ func (q *Queue) enqueueTick(ctx context.Context, s *schedule, tick time.Time) (b
 		return false, err
 	}
 	tick = tick.UTC()
-	won, err := store.Query[int](ctx, q.db, tickSQL, map[string]any{
+	res, err := store.QueryAll[any](ctx, q.db, tickSQL, map[string]any{
 		"sid": store.RecordID("job_schedule", s.name), "spec": s.spec, "kind": s.kind, "args": args,
 		"max": DefaultMaxAttempts, "tick": tick.Format(time.RFC3339Nano),
 		"key": fmt.Sprintf("cron:%s:%d", s.name, tick.UnixMilli())})
@@ -100,10 +100,13 @@ func (q *Queue) enqueueTick(ctx context.Context, s *schedule, tick time.Time) (b
 		// instant (a transaction conflict): nothing to do.
 		return false, fmt.Errorf("enqueue tick of schedule %s: %w", s.name, err)
 	}
-	if won > 0 {
+	// The results are BEGIN, INSERT, LET, IF, RETURN, COMMIT: RETURN
+	// says whether this transaction advanced the tick.
+	won := len(res) >= 2 && fmt.Sprint(res[len(res)-2]) == "1"
+	if won {
 		q.wakeLocal()
 	}
-	return won > 0, nil
+	return won, nil
 }
 
 // cronArgs merges the schedule's arguments (a JSON object) with the

@@ -164,3 +164,7 @@ func marshalObject(v any) (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// surrealDuration writes d as a SurrealQL duration literal ("1500ms");
+// Go's "1.5s" is not one.
+func surrealDuration(d time.Duration) string { return fmt.Sprintf("%dms", max(d.Milliseconds(), 0)) }

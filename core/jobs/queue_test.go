@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,7 +25,7 @@ import (
 func fast(name string) jobs.Options {
 	return jobs.Options{Instance: name, Workers: 2, Lease: 2 * time.Second, Heartbeat: 400 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond, Backoff: jobs.ExponentialBackoff(20*time.Millisecond, 200*time.Millisecond),
-		DrainTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)}
+		DrainTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
 
 func start(t *testing.T, q *jobs.Queue) {

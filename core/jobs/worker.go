@@ -54,7 +54,7 @@ func (q *Queue) fetchLoop(ctx context.Context, kinds []string) {
 		}
 		n := min(free, q.opt.Batch)
 		claimed, err := store.Query[[]row](ctx, q.db, claimSQL, map[string]any{
-			"kinds": kinds, "n": n, "me": q.opt.Instance, "lease": q.opt.Lease.String()})
+			"kinds": kinds, "n": n, "me": q.opt.Instance, "lease": surrealDuration(q.opt.Lease)})
 		claimedAt := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -173,7 +173,7 @@ func (q *Queue) finish(ctx context.Context, j Job, runErr error) error {
 		sql = `UPDATE $id SET state = 'failed', last_error = $error, lease_owner = '', lease_until = NONE,
 			run_at = time::now() + <duration> $delay, updated_at = time::now()`
 		vars["error"] = errorText(runErr)
-		vars["delay"] = q.opt.Backoff(j.Attempts).Round(time.Millisecond).String()
+		vars["delay"] = surrealDuration(q.opt.Backoff(j.Attempts))
 	}
 	sql += ` WHERE state = 'running' AND lease_owner = $me AND attempts = $attempt RETURN VALUE record::id(id)`
 	var err error
@@ -243,7 +243,7 @@ func (q *Queue) heartbeat(ctx context.Context) {
 	for try := 0; try < 3; try++ {
 		rows, err = store.Query[[]held](ctx, q.db, `UPDATE $ids SET lease_until = time::now() + <duration> $lease
 			WHERE state = 'running' AND lease_owner = $me RETURN record::id(id) AS id, attempts`,
-			map[string]any{"ids": ids, "me": q.opt.Instance, "lease": q.opt.Lease.String()})
+			map[string]any{"ids": ids, "me": q.opt.Instance, "lease": surrealDuration(q.opt.Lease)})
 		if err == nil || ctx.Err() != nil {
 			break
 		}

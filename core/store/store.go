@@ -27,7 +27,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +69,10 @@ var (
 	ErrUnavailable = fault.New(fault.ErrUnavailable, "database unavailable")
 	// ErrConflict means a unique index refused the write.
 	ErrConflict = fault.New(fault.ErrConflict, "unique constraint violated")
+	// ErrTxConflict means a transaction collided with a concurrent one
+	// and may be retried as is. It is no fault kind: a caller that gives
+	// up on it reports a server error.
+	ErrTxConflict = errors.New("transaction conflict: can be retried")
 	// ErrNotFound means the record does not exist.
 	ErrNotFound = fault.New(fault.ErrNotFound, "record not found")
 )
@@ -346,16 +349,16 @@ func QueryAll[T any](ctx context.Context, d *DB, sql string, vars map[string]any
 // the health loop to check the connection when the error looks like one.
 func (d *DB) classify(err error) error {
 	var qe *surrealdb.QueryError
-	if errors.As(err, &qe) {
-		msg := qe.Message
-		if strings.Contains(msg, "already contains") || strings.Contains(msg, "already exists") {
-			return fmt.Errorf("%w: %s", ErrConflict, redact(msg))
-		}
-		return &redacted{msg: redact(err.Error()), err: err}
-	}
 	var re *connection.RPCError
-	if errors.As(err, &re) {
-		return &redacted{msg: redact(err.Error()), err: err}
+	if errors.As(err, &qe) || errors.As(err, &re) {
+		msg, kind := describe(err.Error())
+		if kind == nil {
+			return &redacted{msg: msg, err: err}
+		}
+		if kind == ErrConflict {
+			msg = ErrConflict.Error() + ": " + msg
+		}
+		return &redacted{msg: msg, err: errors.Join(kind, err)}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// The caller gave up, or the query ran past its time limit: the
@@ -402,17 +405,6 @@ func guard[T any](f func() (T, error)) (res T, err error) {
 	}()
 	return f()
 }
-
-// quotedValue matches a string literal in a database message ("Found
-// 'Jane' for field ...", "already contains 'MRN-1'", "found `"O'Hara"`"):
-// a single- or double-quoted string that starts after a space or
-// punctuation (so the apostrophe of "Couldn't" is left alone). Field
-// names and record ids are in backticks and stay.
-var quotedValue = regexp.MustCompile("(^|[\\s`(\\[{:,=])('(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\")")
-
-// redact removes stored values from a database message: errors are logged
-// and returned to clients, and a value may be PHI.
-func redact(msg string) string { return quotedValue.ReplaceAllString(msg, "${1}<value>") }
 
 // redacted is a database error whose text has its values removed; the
 // original stays reachable with errors.As for callers that decide on it.

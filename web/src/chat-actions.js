@@ -40,7 +40,9 @@ export function actionButtons(actions, data, env) {
         box.append(button(label || 'Start the tour', 'btn', () => env.startTour(Number(a.params?.step) || 0), a.type));
         break;
       case 'set_status':
+        // A stored action (history) has no id: it cannot be confirmed again.
         if (a.id && a.confirm) box.append(confirmBox(a, data, env));
+        else if (label) box.append(el('p', { class: 'small muted', text: `Offered: ${label} (no longer open).` }));
         break;
       default:
         box.append(el('p', { class: 'small muted', text: `(${label || a.type}: this panel cannot do that yet.)` }));
@@ -72,12 +74,14 @@ function confirmBox(a, data, env) {
   const what = el('p', { class: 'chat-confirm-what', text: `Change ${ids.length} patient${ids.length === 1 ? '' : 's'} to ${to}:` });
   const ul = el('ul', { class: 'chat-confirm-list' });
   box.append(what, ul);
+  const fromOf = new Map((Array.isArray(a.params?.patients) ? a.params.patients : [])
+    .filter((p) => p && typeof p === 'object' && p.from).map((p) => [patientIds({ patients: [p] })[0], String(p.from)]));
   const lines = ids.slice(0, 50).map((id) => {
     const li = el('li', { 'data-patient-move': id, text: 'Loading…' });
     ul.append(li);
     return env.fetchPatient(id).then((p) => {
       const name = p.missing !== undefined ? 'a patient not available to you' : [p.first_name, p.last_name].filter(Boolean).join(' ');
-      const from = String(a.params?.from || p.status || '?');
+      const from = fromOf.get(id) || String(a.params?.from || p.status || '?');
       li.textContent = `${name}: ${from} → ${to}`;
       return from;
     });

@@ -140,8 +140,8 @@ export function chart(c) {
 /** citations lists the sources of knowledge answers (data.articles). */
 export function citations(data) {
   const arts = Array.isArray(data?.articles) ? data.articles : [];
-  const items = [];
-  for (const a of arts) for (const c of (a?.citations || [])) items.push(c);
+  const items = Array.isArray(data?.citations) ? data.citations.filter((c) => c && typeof c === 'object') : [];
+  if (!items.length) for (const a of arts) for (const c of (a?.citations || [])) items.push(c);
   if (!items.length) return null;
   const ul = el('ul', { class: 'chat-cites', 'aria-label': 'Sources' });
   for (const c of items.slice(0, 6)) {

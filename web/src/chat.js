@@ -8,7 +8,7 @@
 // announced through an aria-live region; alert frames become a notice and
 // a badge on the Assistant button. The welcome tour lives in tour.js.
 import { api, basePath, el } from './dom.js';
-import { pageContext, errorTracker } from './chat-context.js';
+import { pageContext, pageId, errorTracker } from './chat-context.js';
 import { connect } from './chat-transport.js';
 import { patientCache, patientTable, chart, citations } from './chat-render.js';
 import { actionButtons, safeTarget } from './chat-actions.js';
@@ -187,16 +187,24 @@ export function initChat() {
     if (fresh && !isOpen()) setUnread(unread + 1);
   }
 
-  async function loadHistory() {
+  // loadHistory (re)draws the conversation from the stored history; a
+  // reload asked for while this tab waits for an answer runs after it.
+  let historyLoading = null;
+  let reloadAfter = false;
+  function loadHistory() {
+    if (inflight > 0) { reloadAfter = true; return historyLoading || Promise.resolve(); }
     historyLoaded = true;
-    const res = await api('GET', '/chat/history?limit=60').catch(() => ({ ok: false }));
-    if (!res.ok) return;
-    const items = res.data?.items || [];
-    log.replaceChildren();
-    alerts.replaceChildren();
-    alerts.hidden = true;
-    for (const m of items) showStored(m);
-    log.dataset.history = String(items.length);
+    historyLoading = (async () => {
+      const res = await api('GET', '/chat/history?limit=60').catch(() => ({ ok: false }));
+      if (!res.ok) return;
+      const items = res.data?.items || [];
+      log.replaceChildren();
+      alerts.replaceChildren();
+      alerts.hidden = true;
+      for (const m of items) showStored(m);
+      log.dataset.history = String(items.length);
+    })();
+    return historyLoading;
   }
 
   function onFrame(f) {
@@ -236,8 +244,8 @@ export function initChat() {
       input.focus();
       return;
     }
-    if (!historyLoaded) await loadHistory();
     busy = true;
+    await (historyLoaded ? historyLoading : loadHistory());
     input.value = '';
     checkLength();
     add(el('li', { class: 'msg msg-user', text }));
@@ -259,7 +267,10 @@ export function initChat() {
       inflight--;
       typing.hidden = true;
       busy = false;
-      if (inflight === 0) release();
+      if (inflight === 0) {
+        release();
+        if (reloadAfter) { reloadAfter = false; loadHistory(); }
+      }
     }
   }
 
@@ -270,10 +281,18 @@ export function initChat() {
     role: document.body?.dataset.role || '',
   });
 
-  // The contract's limits (max message bytes), when the server offers it.
+  // The chat contract: the message limit and this page's suggestion chips
+  // for the user's role (the template's chips stay when it is missing).
   api('GET', '/chat/contract').then((r) => {
-    const n = Number(r.ok && (r.data?.max_message_bytes ?? r.data?.limits?.max_message_bytes));
+    if (!r.ok || !r.data) return;
+    const n = Number(r.data.max_message_bytes);
     if (n > 0) { maxBytes = n; checkLength(); }
+    const chips = r.data.suggestions?.[pageId()];
+    const box = panel.querySelector('[data-chat-chips]');
+    if (Array.isArray(chips) && box) {
+      box.replaceChildren(...chips.slice(0, 4).map((c) => el('button', { type: 'button', class: 'chip', 'data-chat-say': String(c), text: String(c) })));
+      box.dataset.source = 'contract';
+    }
   }).catch(() => {});
 
   setOpen(localStorage.getItem(OPEN_KEY) === '1', false);

@@ -98,7 +98,7 @@ func fieldTopic(m nlu.Message, has func(...string) bool, page string) (string, b
 	if has(" which fields", " what fields", " fields are required") {
 		return "required", true
 	}
-	if strings.HasPrefix(page, "/patients/new") || strings.HasSuffix(page, "/edit") {
+	if page == sdk.PagePatientForm {
 		if has(" field", " refused", " rejected", " invalid") {
 			return "form", true
 		}
@@ -208,10 +208,41 @@ func explainError(m nlu.Message, ents map[string]any) sdk.IntentReply {
 			topic = "transition"
 		}
 	}
+	fields := fieldProblems(last)
+	form, _ := host["form"].(map[string]any)
+	fields = append(fields, fieldProblems(form)...)
+	if (topic == "" || topic == "last") && len(fields) > 0 {
+		topic = "invalid"
+	}
 	if topic == "" {
 		topic = "last"
 	}
-	return sdk.IntentReply{Reply: errorHelp[topic], Suggestions: []string{"what do the statuses mean?", "what can you do?"}}
+	text := errorHelp[topic]
+	switch {
+	case len(fields) > 0:
+		text += " On this page: " + strings.Join(fields, "; ") + ". Correct those fields and save again."
+	case last != nil:
+		if d, _ := last["detail"].(string); d != "" && len(d) <= 300 {
+			text += " The page said: \"" + d + "\"."
+		}
+	}
+	return sdk.IntentReply{Reply: text, Suggestions: []string{"which fields are required?", "what do the statuses mean?", "what can you do?"}}
+}
+
+// fieldProblems lists "field: message" of a problem's or form's errors
+// (names and messages only; the page never sends values).
+func fieldProblems(m map[string]any) []string {
+	errs, _ := m["errors"].([]any)
+	var out []string
+	for _, e := range errs {
+		fe, _ := e.(map[string]any)
+		f, _ := fe["field"].(string)
+		msg, _ := fe["message"].(string)
+		if f != "" && msg != "" && len(out) < 8 {
+			out = append(out, f+": "+msg)
+		}
+	}
+	return out
 }
 
 // TourSteps is the welcome tour; the panel shows one step at a time and
@@ -255,13 +286,13 @@ func tour(h nlu.HostContext, ents map[string]any) sdk.IntentReply {
 func suggest(page string, h nlu.HostContext) sdk.IntentReply {
 	var sugg []string
 	switch {
-	case strings.HasPrefix(page, "/patients/new"):
+	case page == sdk.PagePatientForm:
 		sugg = []string{"which fields are required?", "what does MRN mean?", "how does onboarding work?"}
-	case strings.HasPrefix(page, "/patients/"):
+	case page == sdk.PagePatient:
 		sugg = []string{"mark this patient as active", "what do the statuses mean?", "how do I change a patient's status?"}
-	case strings.HasPrefix(page, "/patients"):
+	case page == sdk.PagePatients:
 		sugg = []string{"upcoming birthdays", "patients without insurance", "who is stuck in onboarding?", "top 5 newest patients"}
-	case strings.HasPrefix(page, "/audit"):
+	case page == sdk.PageAudit:
 		sugg = []string{"HIPAA audit controls", "what does the audit log record?"}
 	default:
 		sugg = []string{"give me a summary", "how many churned this month?", "upcoming birthdays", "start the tour"}

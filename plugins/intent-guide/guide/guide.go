@@ -38,7 +38,7 @@ var _ sdk.IntentHandler = Handler{}
 // Match scores a message against the guide's intents.
 func (Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult, error) {
 	m := nlu.Parse(req.Message)
-	intent, score, topic := classify(m, req.Context.Page)
+	intent, score, topic := classify(m, sdk.ChatPageOf(req.Context.Page))
 	if score == 0 {
 		return sdk.MatchResult{}, nil
 	}
@@ -50,7 +50,7 @@ func (Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply
 	m := nlu.Parse(req.Message)
 	topic, _ := req.Entities["topic"].(string)
 	if topic == "" {
-		_, _, topic = classify(m, req.Context.Page)
+		_, _, topic = classify(m, sdk.ChatPageOf(req.Context.Page))
 	}
 	host := nlu.HostFrom(req.Entities)
 	var r sdk.IntentReply
@@ -60,7 +60,7 @@ func (Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply
 	case IntentTour:
 		r = tour(host, req.Entities)
 	case IntentSuggest:
-		r = suggest(req.Context.Page, host)
+		r = suggest(sdk.ChatPageOf(req.Context.Page), host)
 	case IntentError:
 		r = explainError(m, req.Entities)
 	case IntentForm:

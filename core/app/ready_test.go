@@ -1,0 +1,250 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/bench"
+	"github.com/pfinni/pfinni/core/importer"
+	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/plugintest"
+	"github.com/pfinni/pfinni/sdk"
+)
+
+const (
+	readyAdmin = "admin@ready.example"
+	readyPass  = "Ready-test-pass-1"
+)
+
+// firstPartyManifest is the repository's plugin-manifest.yaml, every
+// artifact verified (make test builds them first; make plugins rebuilds).
+func firstPartyManifest(t *testing.T) string {
+	t.Helper()
+	root, err := plugintest.Root()
+	require.NoError(t, err)
+	path := filepath.Join(root, "plugin-manifest.yaml")
+	m, problems, err := manifest.Load(path, sdk.Version)
+	require.NoError(t, err)
+	require.Empty(t, problems)
+	for _, e := range m.Plugins {
+		if e.IsEnabled() {
+			_, err := manifest.Verify(root, e)
+			require.NoError(t, err, "run `make plugins` to build %s", e.Name)
+		}
+	}
+	return path
+}
+
+// server is a real pfinni (embedded database, first-party plugins, HTTP
+// on a free port) and an admin client on it.
+type server struct {
+	app   *App
+	base  string
+	out   *bytes.Buffer
+	start time.Time
+	admin *bench.Client
+}
+
+func serve(t *testing.T, manifestPath, cacheDir string) *server {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	cfg := testConfig(t, "PFINNI_PLUGINS_MANIFEST="+manifestPath, "PFINNI_PLUGIN_CACHE_DIR="+cacheDir,
+		"PFINNI_HTTP_ADDR="+addr, "PFINNI_ADMIN_EMAIL="+readyAdmin, "PFINNI_ADMIN_PASSWORD="+readyPass, "PFINNI_DEMO_PATIENTS=12")
+	s := &server{out: &bytes.Buffer{}, base: "http://" + addr, start: time.Now()}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.app, err = Open(ctx, cfg, Options{Out: s.out, Bootstrap: true})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- s.app.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = s.app.Close(context.Background())
+	})
+	s.admin = bench.NewClient(s.base, 2)
+	require.Eventually(t, func() bool { return s.admin.Login(ctx, readyAdmin, readyPass) == nil }, 30*time.Second, 20*time.Millisecond)
+	return s
+}
+
+type readyz struct {
+	code int
+	body struct {
+		Status   string            `json:"status"`
+		Database string            `json:"database"`
+		Plugins  map[string]string `json:"plugins"`
+	}
+}
+
+func (s *server) readyz(t *testing.T) readyz {
+	t.Helper()
+	res, err := http.Get(s.base + "/readyz")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var r readyz
+	r.code = res.StatusCode
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&r.body))
+	return r
+}
+
+// waitReady polls /readyz until it answers 200 and returns the time from
+// the start of Open.
+func (s *server) waitReady(t *testing.T) time.Duration {
+	t.Helper()
+	require.Eventually(t, func() bool { return s.readyz(t).code == http.StatusOK }, 3*time.Minute, 20*time.Millisecond,
+		"never ready: %+v", s.readyz(t).body)
+	return time.Since(s.start)
+}
+
+// ccda is a minimal C-CDA document about one patient.
+func ccda(mrn, given, family string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.3" extension="doc-` + mrn + `"/>
+<recordTarget><patientRole><id root="1.2.840.55" extension="` + mrn + `" assigningAuthorityName="Test MRN"/>
+<patient><name><given>` + given + `</given><family>` + family + `</family></name>
+<administrativeGenderCode code="F" codeSystem="2.16.840.1.113883.5.1"/><birthTime value="19800203"/></patient>
+</patientRole></recordTarget><component><structuredBody/></component></ClinicalDocument>`)
+}
+
+func (s *server) upload(t *testing.T, name string, doc []byte) string {
+	t.Helper()
+	var job importer.Job
+	require.NoError(t, s.admin.Upload(context.Background(), "/api/v1/imports", map[string][]byte{name: doc}, &job))
+	require.NotEmpty(t, job.ID)
+	return job.ID
+}
+
+func (s *server) job(t *testing.T, id string) importer.Job {
+	t.Helper()
+	var job importer.Job
+	require.NoError(t, s.admin.Do(context.Background(), "GET", "/api/v1/imports/"+id, nil, &job))
+	return job
+}
+
+func (s *server) finished(t *testing.T, id string) importer.Job {
+	t.Helper()
+	require.Eventually(t, func() bool { return s.job(t, id).Status != importer.StatusRunning }, time.Minute, 50*time.Millisecond,
+		"import never finished: %+v", s.job(t, id))
+	return s.job(t, id)
+}
+
+// A new server is not ready until its plugins are: /readyz answers 503
+// with what is loading, uploads and questions that arrive meanwhile wait
+// for their plugins instead of failing, and a second start of the same
+// installation (new data dir, same plugin cache) reads the compiled
+// plugins from the cache. (Issue 11: /readyz said 200 about 10 s before
+// the plugins were loaded; uploads in that window were quarantined and
+// the assistant answered "not responding".)
+func TestReadyOnlyWhenPluginsAreLoaded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers with every first-party plugin")
+	}
+	path := firstPartyManifest(t)
+	cache := t.TempDir() // cold: nothing compiled yet
+
+	s := serve(t, path, cache)
+	r := s.readyz(t)
+	require.Equal(t, http.StatusServiceUnavailable, r.code, "not ready while the plugins compile")
+	assert.Equal(t, "starting", r.body.Status)
+	assert.Equal(t, "ok", r.body.Database)
+	assert.Contains(t, r.body.Plugins, "importer-ccda")
+	assert.Contains(t, r.body.Plugins, "intent-patients")
+	assert.NotContains(t, r.body.Plugins, "stub-echo", "disabled plugins do not count")
+	healthz, err := http.Get(s.base + "/healthz")
+	require.NoError(t, err)
+	healthz.Body.Close()
+	assert.Equal(t, http.StatusOK, healthz.StatusCode, "liveness does not wait for plugins")
+
+	early := s.upload(t, "early.xml", ccda("READY-1", "Ella", "Early"))
+	cold := s.waitReady(t)
+	r = s.readyz(t)
+	assert.Equal(t, "ready", r.body.Status)
+	for name, state := range r.body.Plugins {
+		assert.Equal(t, "ready", state, name)
+	}
+
+	// Right after ready: a data question is answered by the plugin, and
+	// an upload is imported.
+	var reply struct {
+		Intent string `json:"intent"`
+		Reply  string `json:"reply"`
+	}
+	require.NoError(t, s.admin.Do(context.Background(), "POST", "/api/v1/chat",
+		map[string]any{"message": "how many active patients?", "context": map[string]string{"page": "/"}}, &reply))
+	assert.Equal(t, "patients.count", reply.Intent, "answered by intent-patients, not the fallback: %q", reply.Reply)
+	late := s.upload(t, "late.xml", ccda("READY-2", "Lena", "Late"))
+	for _, id := range []string{early, late} {
+		job := s.finished(t, id)
+		assert.Equal(t, importer.StatusDone, job.Status)
+		require.Len(t, job.Files, 1)
+		assert.Equal(t, importer.ResultCreated, job.Files[0].Result, job.Files[0].Detail)
+	}
+	assert.Contains(t, s.out.String(), "compiling plugins: ", "the first start shows its progress")
+	assert.Contains(t, s.out.String(), fmt.Sprintf("/%d importer-ccda", len(r.body.Plugins)))
+
+	// A second start of the same installation, even on a new data dir,
+	// reads every plugin from the cache.
+	w := serve(t, path, cache)
+	warm := w.waitReady(t)
+	assert.NotContains(t, w.out.String(), "compiling plugins", "nothing to compile on a second start")
+	t.Logf("start to ready with %d first-party plugins: cold %s, warm %s", len(r.body.Plugins), cold.Round(time.Millisecond), warm.Round(time.Millisecond))
+}
+
+// An upload whose importer is disabled waits in its job — never rejected
+// or quarantined — and is imported by itself once an admin enables the
+// importer.
+func TestImportWaitsForDisabledImporter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server with every first-party plugin")
+	}
+	s := serve(t, firstPartyManifest(t), filepath.Join(plugintest.DataDir(), "app-wasm"))
+	s.waitReady(t)
+	ctx := context.Background()
+	require.NoError(t, s.admin.Do(ctx, "POST", "/api/v1/plugins/importer-ccda/disable", nil, nil))
+
+	id := s.upload(t, "wait.xml", ccda("WAIT-1", "Willa", "Waits"))
+	require.Eventually(t, func() bool { j := s.job(t, id); return len(j.Files) == 1 && j.Files[0].Waiting != "" }, time.Minute, 50*time.Millisecond)
+	job := s.job(t, id)
+	assert.Equal(t, importer.StatusRunning, job.Status)
+	assert.Equal(t, 1, job.Waiting)
+	assert.Equal(t, "1 file waiting for the C-CDA importer", job.Detail)
+	f := job.Files[0]
+	assert.Equal(t, "pending", f.State)
+	assert.Empty(t, f.Result, "not rejected")
+	assert.Equal(t, importer.FormatCCDA, f.Waiting)
+	assert.Contains(t, f.Detail, "waiting for the C-CDA importer")
+	assert.False(t, f.Quarantined)
+	var q struct {
+		Items []importer.File `json:"items"`
+	}
+	require.NoError(t, s.admin.Do(ctx, "GET", "/api/v1/imports/quarantine", nil, &q))
+	assert.Empty(t, q.Items)
+	var recent struct {
+		Items []importer.Job `json:"items"`
+	}
+	require.NoError(t, s.admin.Do(ctx, "GET", "/api/v1/imports", nil, &recent))
+	require.NotEmpty(t, recent.Items)
+	assert.Equal(t, 1, recent.Items[0].Waiting, "the list shows the waiting state too")
+
+	require.NoError(t, s.admin.Do(ctx, "POST", "/api/v1/plugins/importer-ccda/enable", nil, nil))
+	job = s.finished(t, id)
+	assert.Equal(t, importer.StatusDone, job.Status)
+	require.Len(t, job.Files, 1)
+	assert.Equal(t, importer.ResultCreated, job.Files[0].Result, job.Files[0].Detail)
+	assert.Empty(t, job.Files[0].Waiting)
+	assert.Zero(t, job.Waiting)
+	assert.False(t, strings.Contains(job.Files[0].Detail, "waiting"), job.Files[0].Detail)
+}
