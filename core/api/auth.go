@@ -9,7 +9,6 @@ import (
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/auth"
-	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/httpauth"
 )
 
@@ -101,7 +100,7 @@ func (s *Server) signIn(c *fiber.Ctx) error {
 	}
 	sess, err := s.deps.Auth.Login(c.UserContext(), in.Email, in.Password)
 	if err != nil {
-		if errors.Is(err, fault.ErrTooMany) {
+		if errors.Is(err, auth.ErrThrottled) {
 			c.Set(fiber.HeaderRetryAfter, "60")
 		}
 		return err

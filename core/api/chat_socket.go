@@ -139,6 +139,11 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 		return
 	}
 	reqID := actor.From(base).RequestID
+	// conn is recycled once this returns: the goroutines below end first
+	// (defers run last to first: sub.Close ends the feed, cancel the
+	// session check, then wait).
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(base))
 	defer cancel()
 	sub, err := s.deps.Chat.Subscribe(ctx)
@@ -167,7 +172,9 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 			_ = conn.Close()
 		})
 	}
+	wg.Add(2)
 	go func() {
+		defer wg.Done()
 		for m := range sub.C {
 			t := "message"
 			if m.Role == "alert" {
@@ -180,6 +187,7 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 		}
 	}()
 	go func() {
+		defer wg.Done()
 		t := time.NewTicker(socketCheckEvery)
 		defer t.Stop()
 		for {

@@ -51,7 +51,11 @@ func refuseBody(c *fiber.Ctx, err error) error {
 // Content-Length at once or, chunked, after limit+1 bytes.
 func (s *Server) limitBody(c *fiber.Ctx) error {
 	if s.isUpload(c) {
-		return c.Next() // createImport reads its stream after authentication
+		// createImport reads the stream after authentication; whatever
+		// is left unread (a refusal) is not a next request.
+		err := c.Next()
+		c.Context().SetConnectionClose()
+		return err
 	}
 	b, err := readBody(c, s.cfg.BodyLimitBytes)
 	if err != nil {

@@ -47,9 +47,7 @@ func errUploadTooLarge(limit int64) error {
 // the body is streamed part by part, after authentication, through
 // importer.UploadMaxBytes in all and importer.FileMaxBytes per file, and
 // each document is stored as it arrives (importer.Upload).
-func (s *Server) createImport(c *fiber.Ctx) (err error) {
-	// Whatever happens, what is left of the body is not a next request.
-	defer c.Context().SetConnectionClose()
+func (s *Server) createImport(c *fiber.Ctx) error {
 	mt, params, perr := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if perr != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return fault.New(fault.ErrInvalid, "send the documents as multipart/form-data, one or more parts named files")

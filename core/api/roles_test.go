@@ -17,6 +17,7 @@ import (
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/importer/importertest"
+	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
@@ -98,6 +99,10 @@ var routeTable = []routeRule{
 	{"GET", "/api/v1/chat/tour", anyRole},
 	{"PUT", "/api/v1/chat/tour", anyRole},
 	{"GET", "/ws/chat", anyRole},
+
+	// The background job queue: admin only.
+	{"GET", "/api/v1/jobs", admins},
+	{"POST", "/api/v1/jobs/:id/retry", admins},
 }
 
 // newFullServer serves every API service on one database.
@@ -115,6 +120,7 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 	cfg.APIRateLimit = 1 << 30
 	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
 		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
+		Jobs: jobs.NewAdmin(db),
 	}})
 	sys := actor.System(context.Background())
 	for _, r := range anyRole {

@@ -21,6 +21,7 @@ type Services struct {
 	Patients *patient.Service  // patients and providers (patients.go, providers.go)
 	Imports  *importer.Service // imports and kept documents (imports.go)
 	Chat     *chat.Service     // the assistant (chat.go)
+	Jobs     JobsAdmin         // the background job queue, admin side (jobs.go)
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -35,4 +36,5 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindProvidersAPI(r)
 	s.bindImportsAPI(r)
 	s.bindChatAPI(r)
+	s.bindJobsAPI(r)
 }

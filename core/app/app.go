@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	}
 	a.closers = append(a.closers, a.Telemetry.Shutdown)
 
-	conn := engineConn{URL: func() string { return cfg.DBURL }, User: cfg.DBUser, Pass: cfg.DBPassword}
+	conn := engineConn{URL: func() string { return cfg.DBURL }, User: cfg.DBUser, Pass: cfg.DBPassword, AuthLevel: cfg.DBAuthLevel}
 	if cfg.Embedded() {
 		if conn, err = a.startEngine(ctx); err != nil {
 			return a, err
@@ -112,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	defer cancel()
 	a.DB, err = store.Open(dctx, store.Config{
 		URL: conn.URL, Namespace: cfg.DBNamespace, Database: cfg.DBDatabase,
-		User: conn.User, Password: conn.Pass, Logger: a.Log,
+		User: conn.User, Password: conn.Pass, AuthLevel: conn.AuthLevel, Logger: a.Log,
 	})
 	if err != nil {
 		return a, fmt.Errorf("open database: %w", err)
@@ -130,6 +130,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	if !opts.NoHTTP {
 		// The server finishes imports an earlier run left unfinished.
 		a.Imports.Start(ctx)
+		if err := a.startJobs(ctx); err != nil {
+			return a, err
+		}
 		a.Server = api.New(api.Deps{
 			Config: cfg, Logger: a.Log, DB: a.DB, Tracer: a.Telemetry.Tracer, Meter: a.Telemetry.Meter,
 			Version: Version, Services: a.services(),

@@ -33,6 +33,7 @@ type engineAddr struct {
 type engineConn struct {
 	URL        func() string
 	User, Pass string
+	AuthLevel  string // "" (root) for the embedded engine
 }
 
 // readEngineAddr reads a running core's engine address. A file another

@@ -19,6 +19,7 @@ import (
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/importer"
+	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
@@ -34,6 +35,9 @@ type Services struct {
 	Patients *patient.Service
 	Imports  *importer.Service
 	Chat     *chat.Service
+	// Jobs is the durable job queue (jobs.go); JobsAdmin its admin side.
+	Jobs      *jobs.Queue
+	JobsAdmin *jobs.Admin
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -92,7 +96,7 @@ func (a *App) wireServices(ctx context.Context) error {
 		return fmt.Errorf("build chat service: %w", err)
 	}
 	a.closers = append(a.closers, func(context.Context) error { return a.Chat.Close() })
-	return nil
+	return a.wireJobs()
 }
 
 // wirePlugins loads plugin-manifest.yaml. A missing manifest means no
@@ -173,7 +177,7 @@ func (a *App) loadProgress() func(plugin.LoadProgress) {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}

@@ -42,6 +42,9 @@ type Config struct {
 	// DBAllowInsecure permits plain ws:// to a database that is not on
 	// loopback (PHI would cross the network unencrypted).
 	DBAllowInsecure bool `koanf:"db_allow_insecure"`
+	// DBAuthLevel is where db_user is defined: root, namespace or
+	// database (least privilege: a database-scoped EDITOR).
+	DBAuthLevel string `koanf:"db_auth_level"`
 
 	// The audit chain's HMAC key file and the head kept outside the
 	// database (core/audit); "" = audit.key / audit.head in data_dir.
@@ -97,6 +100,7 @@ func Defaults() map[string]any {
 		"db_password":          "",
 		"dbhost_dir":           "",
 		"db_allow_insecure":    false,
+		"db_auth_level":        "root",
 		"audit_key_file":       "",
 		"audit_head_file":      "",
 		"admin_email":          "admin@pfinni.local",
@@ -138,6 +142,7 @@ var Help = map[string]string{
 	"db_password":          "SurrealDB password (external server)",
 	"dbhost_dir":           "folder of the embedded engine host (dbhost/); found automatically when empty",
 	"db_allow_insecure":    "allow plain ws:// to a database that is not on loopback (unencrypted PHI; use wss://)",
+	"db_auth_level":        "where db_user is defined on the external server: root, namespace or database (least privilege; see docs/database.md)",
 	"audit_key_file":       "HMAC key file of the audit chain, kept outside the database (0600; created on first start); empty = data_dir/audit.key",
 	"audit_head_file":      "where the newest audit chain head is kept outside the database; empty = data_dir/audit.head",
 	"admin_email":          "bootstrap admin created at first start if no admin exists",
@@ -317,6 +322,11 @@ func (c *Config) Validate() error {
 		if u.Scheme == "ws" && !loopbackHost(u.Hostname()) && !c.DBAllowInsecure {
 			return bad("db_url", "ws:// to a host that is not loopback sends patient data unencrypted; use wss://, or set db_allow_insecure=true (PFINNI_DB_ALLOW_INSECURE) to accept that")
 		}
+	}
+	switch c.DBAuthLevel {
+	case "root", "namespace", "database":
+	default:
+		return bad("db_auth_level", "want root, namespace or database")
 	}
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")

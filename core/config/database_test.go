@@ -61,3 +61,15 @@ func TestAuditFilesDefaultToTheDataDir(t *testing.T) {
 	assert.Equal(t, "/run/secrets/audit.key", c.AuditKeyPath())
 	assert.Equal(t, "/var/lib/anchor/head", c.AuditHeadPath())
 }
+
+func TestDatabaseAuthLevel(t *testing.T) {
+	chdir(t)
+	c, err := Load(nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "root", c.DBAuthLevel, "the default keeps existing root-user setups working")
+	c, err = Load(nil, []string{"PFINNI_DB_AUTH_LEVEL=database"})
+	require.NoError(t, err)
+	assert.Equal(t, "database", c.DBAuthLevel)
+	_, err = Load(nil, []string{"PFINNI_DB_AUTH_LEVEL=table"})
+	assert.ErrorContains(t, err, "PFINNI_DB_AUTH_LEVEL")
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/httpauth"
 )
@@ -54,14 +55,14 @@ func (db *Dashboard) loginSubmit(c *fiber.Ctx) error {
 			status = http.StatusUnprocessableEntity
 			lv.Fields = fieldMap(fields)
 			lv.Error = "Enter your email and password."
-		case errors.Is(err, fault.ErrLocked):
+		case errors.Is(err, auth.ErrLocked):
 			status = http.StatusLocked
 			lv.Locked = true
 			lv.Error = messageOf(err)
-		case errors.Is(err, fault.ErrTooMany):
+		case errors.Is(err, auth.ErrThrottled):
 			status = http.StatusTooManyRequests
 			lv.Error = messageOf(err)
-		case errors.Is(err, fault.ErrUnauthorized):
+		case errors.Is(err, auth.ErrBadCredentials):
 			lv.Error = "The email or password is not right. Check both and try again."
 		default:
 			return err

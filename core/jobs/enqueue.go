@@ -21,7 +21,8 @@ type EnqueueOptions struct {
 	// RunAt is the earliest time the job may run; zero means now (the
 	// database's clock).
 	RunAt time.Time
-	// Priority orders ready jobs: higher runs first.
+	// Priority orders ready jobs: a lower number runs first (0 by
+	// default; negative for urgent work).
 	Priority int
 	// MaxAttempts bounds the attempts before the job is dead.
 	MaxAttempts int

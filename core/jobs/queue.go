@@ -119,6 +119,9 @@ type Queue struct {
 	stop      chan struct{} // closed by Stop: claim nothing more
 	cancel    context.CancelFunc
 	loops     sync.WaitGroup // fetch, heartbeat, cron
+	succeeded chan Job       // successful attempts, recorded in batches
+	flushed   chan struct{}  // closed when the success recorder has returned
+	lastFlush chan struct{}  // closed by Stop: record what is left, then return
 	fetchDone chan struct{}  // closed when the fetch loop has returned
 	workers   sync.WaitGroup // running handlers (Add only in the fetch loop)
 }
@@ -137,7 +140,8 @@ func New(db *store.DB, opt Options) *Queue {
 	opt.defaults()
 	return &Queue{db: db, opt: opt, log: opt.Logger.With("component", "jobs", "instance", opt.Instance),
 		handlers: map[string]Handler{}, running: map[string]*run{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), fetchDone: make(chan struct{})}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), fetchDone: make(chan struct{}),
+		succeeded: make(chan Job, 256), flushed: make(chan struct{}), lastFlush: make(chan struct{})}
 }
 
 // Instance is this queue's lease owner name.
@@ -203,11 +207,11 @@ var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron
 func (q *Queue) Start(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.started {
-		return fmt.Errorf("start job queue: already started")
-	}
 	if q.stopped {
 		return fmt.Errorf("start job queue: %w", ErrStopped)
+	}
+	if q.started {
+		return fmt.Errorf("start job queue: already started")
 	}
 	q.started = true
 	rctx, cancel := context.WithCancel(ctx)
@@ -220,8 +224,10 @@ func (q *Queue) Start(ctx context.Context) error {
 		q.loops.Add(2)
 		go q.fetchLoop(rctx, kinds)
 		go q.heartbeatLoop(rctx)
+		go q.recordSuccesses(rctx)
 	} else {
 		close(q.fetchDone)
+		close(q.flushed)
 	}
 	if len(q.schedules) > 0 {
 		q.loops.Add(1)
@@ -258,6 +264,8 @@ func (q *Queue) Stop(ctx context.Context) error {
 	case <-dctx.Done():
 		err = q.release(context.WithoutCancel(ctx), drained)
 	}
+	close(q.lastFlush)
+	<-q.flushed
 	q.cancel()
 	q.loops.Wait()
 	return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,7 +24,7 @@ import (
 func fast(name string) jobs.Options {
 	return jobs.Options{Instance: name, Workers: 2, Lease: 2 * time.Second, Heartbeat: 400 * time.Millisecond,
 		PollInterval: 50 * time.Millisecond, Backoff: jobs.ExponentialBackoff(20*time.Millisecond, 200*time.Millisecond),
-		DrainTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		DrainTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)}
 }
 
 func start(t *testing.T, q *jobs.Queue) {
@@ -252,7 +251,7 @@ func TestRunAtAndPriority(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})))
-	later, err := q.Enqueue(ctx, "test.order", map[string]string{"name": "later"}, jobs.EnqueueOptions{RunAt: time.Now().Add(time.Hour), Priority: 9})
+	later, err := q.Enqueue(ctx, "test.order", map[string]string{"name": "later"}, jobs.EnqueueOptions{RunAt: time.Now().Add(time.Hour), Priority: -9})
 	require.NoError(t, err)
 	for i, p := range []int{0, 5, 1} {
 		_, err := q.Enqueue(ctx, "test.order", map[string]string{"name": fmt.Sprint("p", p)}, jobs.EnqueueOptions{Priority: p})
@@ -261,7 +260,7 @@ func TestRunAtAndPriority(t *testing.T) {
 	start(t, q)
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(order) == 3 }, 30*time.Second, 20*time.Millisecond)
 	mu.Lock()
-	assert.Equal(t, []string{"p5", "p1", "p0"}, order)
+	assert.Equal(t, []string{"p0", "p1", "p5"}, order)
 	mu.Unlock()
 	j, err := jobs.NewAdmin(db).Get(ctx, later.ID)
 	require.NoError(t, err)

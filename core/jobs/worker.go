@@ -13,16 +13,22 @@ import (
 
 // claimSQL takes up to $n due jobs of this instance's kinds: queued jobs
 // and failed ones whose retry time has come, and running jobs whose
-// lease expired (their instance died) with attempts left. The sub-select
-// picks candidates (SurrealDB's UPDATE has no ORDER BY … LIMIT); the
-// UPDATE's own WHERE repeats the state check, so a job another instance
-// claimed in between is skipped, and two claims racing for one record
-// conflict in the database and one of them fails as a whole.
-const claimSQL = `UPDATE (SELECT id, priority, run_at FROM job
-		WHERE kind IN $kinds AND (
-			(state IN ['queued', 'failed'] AND run_at <= time::now())
-			OR (state = 'running' AND lease_until < time::now() AND attempts < max_attempts))
-		ORDER BY priority DESC, run_at LIMIT $n).id
+// lease expired (their instance died) with attempts left.
+//
+// SurrealDB's UPDATE has no ORDER BY … LIMIT, so the candidates come
+// from sub-selects, one per state so that each is a scan of the index
+// job_ready (state, priority, run_at) in its order — lowest priority
+// number, then oldest run_at, first — with no sort. A few more than $n
+// are read and shuffled, so that instances claiming at the same moment
+// mostly pick different jobs. The UPDATE's own WHERE repeats the state
+// check: that is the compare-and-swap. A job another instance claimed
+// in between is skipped, and two claims racing for one record conflict
+// in the database, where one of them fails as a whole and is retried.
+const claimSQL = `UPDATE array::slice(array::concat(
+		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'queued' AND run_at <= time::now() AND kind IN $kinds LIMIT $k),
+		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'failed' AND run_at <= time::now() AND kind IN $kinds LIMIT $k),
+		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'running' AND lease_until < time::now() AND attempts < max_attempts
+			AND kind IN $kinds LIMIT $k)), 0, $n)
 	SET last_error = IF state = 'running' THEN 'lease expired: the worker stopped or crashed' ELSE last_error END,
 		state = 'running', lease_owner = $me, lease_until = time::now() + <duration> $lease,
 		attempts += 1, updated_at = time::now()
@@ -54,7 +60,7 @@ func (q *Queue) fetchLoop(ctx context.Context, kinds []string) {
 		}
 		n := min(free, q.opt.Batch)
 		claimed, err := store.Query[[]row](ctx, q.db, claimSQL, map[string]any{
-			"kinds": kinds, "n": n, "me": q.opt.Instance, "lease": surrealDuration(q.opt.Lease)})
+			"kinds": kinds, "n": n, "k": n, "me": q.opt.Instance, "lease": surrealDuration(q.opt.Lease)})
 		claimedAt := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -132,6 +138,13 @@ func (q *Queue) runJob(qctx, jctx context.Context, ru *run) {
 		// whoever holds the job now decides its outcome.
 		return
 	}
+	if err == nil {
+		select {
+		case q.succeeded <- j:
+		case <-qctx.Done():
+		}
+		return
+	}
 	if err := q.finish(context.WithoutCancel(qctx), j, err); err != nil {
 		q.log.Warn("record job outcome", "job", j.ID, "kind", j.Kind, "err", err)
 	}
@@ -189,6 +202,76 @@ func (q *Queue) finish(ctx context.Context, j Job, runErr error) error {
 		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond << try)
 	}
 	return fmt.Errorf("finish job %s: %w", j.ID, err)
+}
+
+// recordSuccesses writes successful attempts in batches (one statement
+// for up to 64 jobs), each fenced like finish. It returns when the queue
+// crashes (ctx ends: what is not yet written runs again elsewhere) or,
+// after a last flush, when Stop asks.
+func (q *Queue) recordSuccesses(ctx context.Context) {
+	defer close(q.flushed)
+	var batch []Job
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := q.finishBatch(context.WithoutCancel(ctx), batch); err != nil {
+			q.log.Warn("record job outcomes", "jobs", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.lastFlush:
+			for {
+				select {
+				case j := <-q.succeeded:
+					batch = append(batch, j)
+					continue
+				default:
+				}
+				break
+			}
+			flush()
+			return
+		case j := <-q.succeeded:
+			batch = append(batch, j)
+		more:
+			for len(batch) < 64 {
+				select {
+				case j := <-q.succeeded:
+					batch = append(batch, j)
+				default:
+					break more
+				}
+			}
+			flush()
+		}
+	}
+}
+
+// finishBatch records successful attempts in one statement, each fenced
+// by lease owner and attempt number; it retries transaction conflicts.
+func (q *Queue) finishBatch(ctx context.Context, batch []Job) error {
+	done := make([]map[string]any, 0, len(batch))
+	for _, j := range batch {
+		done = append(done, map[string]any{"id": jobID(j.ID), "attempt": j.Attempts})
+	}
+	var err error
+	for try := 0; try < 6; try++ {
+		err = q.db.Exec(ctx, `FOR $d IN $done {
+			UPDATE $d.id SET state = 'succeeded', lease_owner = '', lease_until = NONE, unique_key = NONE,
+				finished_at = time::now(), updated_at = time::now()
+			WHERE state = 'running' AND lease_owner = $me AND attempts = $d.attempt;
+		}`, map[string]any{"done": done, "me": q.opt.Instance})
+		if err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond << try)
+	}
+	return fmt.Errorf("record %d successful jobs: %w", len(batch), err)
 }
 
 // errorText is what last_error keeps: the error's text, bounded.

@@ -18,16 +18,6 @@ type Info struct {
 	Name         string            `json:"name"`
 	Version      string            `json:"version"`
 	Kind         string            `json:"kind"`
-	// Trust says what the plugin can reach: "sandboxed" (WASM: only what
-	// its capabilities grant) or "full" (a process plugin runs as
-	// pfinni's user with pfinni's rights; only its outbound HTTP through
-	// the host's egress proxy is limited to AllowedHosts).
-	Trust string `json:"trust"`
-	// SHA256 is the artifact checksum the manifest pins (hex).
-	SHA256 string `json:"sha256"`
-	// AllowedHosts are the hosts a process plugin's egress proxy admits
-	// (manifest network.allowedHosts plus the operator's additions).
-	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 	Description  string            `json:"description,omitempty"`
 	SDK          string            `json:"sdk"`
 	Capabilities []string          `json:"capabilities"`
@@ -44,6 +34,17 @@ type Info struct {
 	P99Millis    float64           `json:"p99_ms"`
 	LastError    string            `json:"last_error,omitempty"`
 	LastErrorAt  *time.Time        `json:"last_error_at,omitempty"`
+
+	// Trust says what the plugin can reach: "sandboxed" (WASM: only what
+	// its capabilities grant) or "full" (a process plugin runs as
+	// pfinni's user with pfinni's rights; only its outbound HTTP through
+	// the host's egress proxy is limited to AllowedHosts).
+	Trust string `json:"trust"`
+	// SHA256 is the artifact checksum the manifest pins (hex).
+	SHA256 string `json:"sha256"`
+	// AllowedHosts are the hosts a process plugin's egress proxy admits
+	// (manifest network.allowedHosts plus the operator's additions).
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 }
 
 func (e *entry) info() Info {

@@ -48,6 +48,7 @@ func startProcess(ctx context.Context, r *Registry, m manifest.Entry, sum []byte
 	p, err := processhost.Start(ctx, processhost.Config{
 		Name: m.Name, Path: m.ArtifactPath(r.dir), SHA256: sum, InitConfig: cfg,
 		Timeout: l.Timeout.Std(), HealthInterval: r.opts.ProcessHealthInterval, Logger: r.logger,
+		AllowedHosts: r.allowedHosts(m), Capabilities: m.Capabilities, Host: r.host,
 	})
 	if err != nil {
 		return nil, err

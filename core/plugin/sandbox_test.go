@@ -100,7 +100,9 @@ func TestDisableReturnsWhileACallHangs(t *testing.T) {
 	path := writeManifest(t, plug{name: "stub-slow", provides: "{intents: [{name: slow.wait}]}", extra: "    limits: {timeout: 5m, concurrency: 1}\n"})
 	r := start(t, Options{ManifestPath: path, DrainTimeout: 100 * time.Millisecond})
 	errc := make(chan error, 1)
-	go func() { errc <- r.Call(staff(), "stub-slow", sdk.HookIntentHandle, sdk.IntentRequest{Message: "x"}, nil) }()
+	go func() {
+		errc <- r.Call(staff(), "stub-slow", sdk.HookIntentHandle, sdk.IntentRequest{Message: "x"}, nil)
+	}()
 	require.Eventually(t, func() bool { return inflight(r, "stub-slow") }, 10*time.Second, time.Millisecond)
 
 	res := within(t, time.Minute, "Disable", func() result { in, err := r.Disable(admin(), "stub-slow"); return result{in, err} })
@@ -116,7 +118,9 @@ func TestDisableReturnsWhileACallHangs(t *testing.T) {
 	require.NoError(t, r.Call(staff(), "stub-slow", sdk.HookIntentMatch, sdk.MatchRequest{Message: "x"}, &m))
 
 	// Close does not wait for a hung call either.
-	go func() { errc <- r.Call(staff(), "stub-slow", sdk.HookIntentHandle, sdk.IntentRequest{Message: "x"}, nil) }()
+	go func() {
+		errc <- r.Call(staff(), "stub-slow", sdk.HookIntentHandle, sdk.IntentRequest{Message: "x"}, nil)
+	}()
 	require.Eventually(t, func() bool { return inflight(r, "stub-slow") }, 10*time.Second, time.Millisecond)
 	require.NoError(t, within(t, time.Minute, "Close", func() error { return r.Close(context.Background()) }))
 	assert.Equal(t, fault.Unavailable, fault.KindOf(within(t, time.Minute, "the hung call", func() error { return <-errc })))

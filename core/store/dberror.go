@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -54,6 +55,9 @@ var dbMessages = []dbMessage{
 	{regexp.MustCompile(`(?i)can be retried|transaction conflict|read or write conflict`), func([]string) string {
 		return "transaction conflict: can be retried"
 	}, ErrTxConflict},
+	{regexp.MustCompile(`not executed due to a failed transaction`), func([]string) string {
+		return "not run: another statement of the transaction failed"
+	}, nil},
 	// THROW in pfinni's own queries: constant markers, no values.
 	{regexp.MustCompile(`^An error occurred: (pfinni:[A-Za-z0-9_.:-]{1,64})$`), func(m []string) string {
 		return "An error occurred: " + m[1]
@@ -64,6 +68,32 @@ var dbMessages = []dbMessage{
 // backtick, a bracket or brace, a digit, or a colon (after which engines
 // quote what they found).
 var valueStart = regexp.MustCompile("[`'\"\\[{(:0-9]")
+
+// describeErr describes every statement error of a (possibly joined)
+// client error, in order and without repeats, with the first kind found.
+func describeErr(err error) (string, error) {
+	parts := []error{err}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			parts = j.Unwrap()
+			break
+		}
+	}
+	var texts []string
+	var kind error
+	seen := map[string]bool{}
+	for _, p := range parts {
+		text, k := describe(p.Error())
+		if kind == nil {
+			kind = k
+		}
+		if !seen[text] {
+			seen[text] = true
+			texts = append(texts, text)
+		}
+	}
+	return strings.Join(texts, "; "), kind
+}
 
 // describe returns pfinni's message for a database message, and the
 // sentinel error of its kind (ErrConflict, ErrTxConflict) or nil.

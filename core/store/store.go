@@ -20,6 +20,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -84,11 +85,15 @@ type Config struct {
 	URL       func() string
 	Namespace string
 	Database  string
-	// User and Password sign in as a root/namespace user on an external
-	// server; empty for the embedded engine, which has no authentication.
+	// User and Password sign in (the embedded engine's per-start root
+	// credential, or a user of the external server); no sign-in when User
+	// is empty.
 	User     string
 	Password string
-	Logger   *slog.Logger
+	// AuthLevel is where User is defined: "root" (also when empty),
+	// "namespace" (Namespace) or "database" (Namespace and Database).
+	AuthLevel string
+	Logger    *slog.Logger
 	// QueryTimeout bounds each call when the caller's context has no
 	// deadline; 10s when zero.
 	QueryTimeout time.Duration
@@ -153,9 +158,9 @@ func (d *DB) connect(ctx context.Context) error {
 		return fmt.Errorf("connect database: %w: %w", ErrUnavailable, err)
 	}
 	if d.cfg.User != "" {
-		if _, err := c.SignIn(ctx, map[string]any{"user": d.cfg.User, "pass": d.cfg.Password}); err != nil {
+		if _, err := c.SignIn(ctx, signinParams(d.cfg)); err != nil {
 			_ = c.Close(context.Background())
-			return fmt.Errorf("sign in to database as %q: %w", d.cfg.User, err)
+			return fmt.Errorf("sign in to database as %q (%s level): %w", d.cfg.User, cmp.Or(d.cfg.AuthLevel, "root"), err)
 		}
 	}
 	if err := c.Use(ctx, d.cfg.Namespace, d.cfg.Database); err != nil {
@@ -351,7 +356,7 @@ func (d *DB) classify(err error) error {
 	var qe *surrealdb.QueryError
 	var re *connection.RPCError
 	if errors.As(err, &qe) || errors.As(err, &re) {
-		msg, kind := describe(err.Error())
+		msg, kind := describeErr(err)
 		if kind == nil {
 			return &redacted{msg: msg, err: err}
 		}
@@ -377,6 +382,20 @@ func (d *DB) classify(err error) error {
 	default:
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// signinParams is the signin request for cfg's user at its level: root
+// users give user and pass only; namespace and database users also name
+// where they are defined.
+func signinParams(cfg Config) map[string]any {
+	p := map[string]any{"user": cfg.User, "pass": cfg.Password}
+	switch cfg.AuthLevel {
+	case "namespace":
+		p["NS"] = cfg.Namespace
+	case "database":
+		p["NS"], p["DB"] = cfg.Namespace, cfg.Database
+	}
+	return p
 }
 
 // RecordID builds the record id table:key.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -121,5 +122,50 @@ func TestErrorsCarryNoValues(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Hara")
 	assert.Contains(t, err.Error(), "enabled", "the field is still named")
 	err = db.Exec(ctx, `BEGIN; IF true { THROW "pfinni:marker" }; COMMIT;`, nil)
-	assert.Contains(t, err.Error(), "pfinni:marker", "messages without values are kept")
+	assert.Contains(t, err.Error(), "pfinni:marker", "pfinni's own THROW markers are kept")
+
+	// Low 4: values the engine quotes in other ways — unquoted numbers,
+	// typed literals (d'…', u'…'), record ids holding values, values in
+	// ASSERT failures and casts — never reach the message either; the
+	// schema names (field, type, table, index) do.
+	require.NoError(t, db.Exec(ctx, `DEFINE TABLE probe SCHEMAFULL;
+DEFINE FIELD n ON probe TYPE int;
+DEFINE FIELD s ON probe TYPE string ASSERT $value IN ['ok', 'fine'];
+DEFINE FIELD d ON probe TYPE string;
+DEFINE INDEX probe_d ON probe FIELDS d UNIQUE;
+CREATE probe:['Jane', 19800203] SET n = 1, s = 'ok', d = 'MRN-445566';`, nil))
+	for _, tc := range []struct {
+		name, sql string
+		secrets   []string
+		names     []string
+		kind      error
+	}{
+		{"unquoted number", "CREATE probe SET n = 1, s = 'ok', d = 19800203", []string{"19800203"}, []string{"`d`", "string"}, nil},
+		{"float literal", "CREATE probe SET n = 5551234.5, s = 'ok', d = 'x'", []string{"5551234"}, []string{"`n`", "int"}, nil},
+		{"datetime literal", "CREATE probe SET n = 1, s = 'ok', d = d'1980-02-03T00:00:00Z'", []string{"1980", "02-03"}, []string{"`d`"}, nil},
+		{"uuid literal", "CREATE probe SET n = 1, s = 'ok', d = u'0190a4c0-7e3c-7b8e-9a40-1f2e3d4c5b6a'", []string{"0190a4c0", "5b6a"}, []string{"`d`"}, nil},
+		{"string where an int goes", "CREATE probe SET n = 'Jane Doe', s = 'ok', d = 'x'", []string{"Jane"}, []string{"`n`", "int"}, nil},
+		{"ASSERT failure", "CREATE probe SET n = 1, s = 'Jane Doe', d = 'x'", []string{"Jane", "'ok'", "fine"}, []string{"`s`", "ASSERT"}, nil},
+		{"unique index", "CREATE probe SET n = 1, s = 'ok', d = 'MRN-445566'", []string{"445566", "MRN"}, []string{"probe_d"}, store.ErrConflict},
+		{"record id holding values", "CREATE probe:['Jane', 19800203] SET n = 1, s = 'ok', d = 'y'", []string{"Jane", "19800203"}, []string{"`probe`"}, store.ErrConflict},
+		{"cast", "RETURN <int> 'Jane Doe'", []string{"Jane"}, []string{"int"}, nil},
+		{"parse error quoting the query", "SELEC * FROM probe WHERE d = 'MRN-445566'", []string{"445566"}, []string{"parsed"}, nil},
+		{"unknown function", "RETURN fn::lookup('Jane Doe')", []string{"Jane", "lookup"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := db.Exec(ctx, tc.sql, nil)
+			require.Error(t, err)
+			for _, s := range tc.secrets {
+				assert.NotContains(t, err.Error(), s)
+			}
+			for _, n := range tc.names {
+				assert.Contains(t, err.Error(), n)
+			}
+			if tc.kind != nil {
+				assert.ErrorIs(t, err, tc.kind)
+			} else {
+				assert.False(t, errors.Is(err, store.ErrConflict), "only unique violations are conflicts")
+			}
+		})
+	}
 }

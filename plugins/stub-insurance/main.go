@@ -3,13 +3,18 @@
 //
 //	A...    active, plan "Stub Gold PPO", copay 20
 //	I...    inactive
-//	CRASH   the process exits (tests restart with backoff)
+//	CRASH   writes a Go-style "fatal error" line to stderr and exits
+//	        (tests restart with backoff and the crash hint)
 //	HANG    never answers (tests the call time limit)
+//	PRINT   writes the request's names to stdout and stderr (tests that
+//	        plugin output is logged only with the log capability), then
+//	        answers as "other"
 //	other   unknown, with a message
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 
@@ -26,7 +31,12 @@ func (insurer) CheckEligibility(ctx context.Context, req sdk.EligibilityRequest)
 	res := sdk.EligibilityResponse{CheckedAt: "2026-01-01T00:00:00Z", Reference: "STUB-" + req.MemberID}
 	switch {
 	case req.MemberID == "CRASH":
+		fmt.Fprintln(os.Stderr, "fatal error: stub-insurance exits on purpose")
 		os.Exit(7)
+	case req.MemberID == "PRINT":
+		fmt.Println("stdout: member of", req.FirstName, req.LastName)
+		fmt.Fprintln(os.Stderr, "stderr: member of", req.FirstName, req.LastName)
+		res.Status = "unknown"
 	case req.MemberID == "HANG":
 		<-ctx.Done()
 		return res, ctx.Err()

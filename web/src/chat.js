@@ -257,6 +257,8 @@ export function initChat() {
       showReply(reply, true);
     } catch (err) {
       if (err?.status === -1) {
+        held = []; // the history, reloaded when the socket is back, has them
+        reloadAfter = true;
         note('The connection dropped before the answer arrived. Your message was sent once and is not sent again; its answer appears here when the connection is back.');
       } else if (err?.status === 404 || err?.status === 405 || err?.status === 501) {
         note('The assistant is not available right now; everything else works as usual.', 'error');

@@ -78,6 +78,16 @@ export function chatSuite(base) {
       return bubble;
     }
 
+    // capture collects every chat request the page sends, over the socket
+    // or by POST (register it before the page loads).
+    function capture(page) {
+      const sent = [];
+      const take = (s) => { try { const m = JSON.parse(s); if (m && typeof m.message === 'string') sent.push(m); } catch { /* not JSON */ } };
+      page.on('websocket', (ws) => ws.on('framesent', (f) => take(String(f.payload))));
+      page.on('request', (r) => { if (r.url().endsWith('/api/v1/chat') && r.method() === 'POST') take(r.postData()); });
+      return sent;
+    }
+
     async function csrfOf(page) {
       return page.locator('meta[name=csrf-token]').getAttribute('content');
     }
@@ -94,6 +104,19 @@ export function chatSuite(base) {
       const r = await server.api('POST', '/patients', { sex: 'female', date_of_birth: '1970-04-12', ...p });
       assert.equal(r.status, 201, JSON.stringify(r.data));
       return r.data;
+    }
+
+    // activePatient picks a demo patient in status active whose full name
+    // finds only them (the assistant resolves names against the directory).
+    const used = new Set();
+    async function activePatient() {
+      const list = (await server.api('GET', '/patients?status=active&limit=60')).data.items;
+      for (const p of list) {
+        if (used.has(p.id) || !/^[A-Za-z]+$/.test(p.first_name + p.last_name)) continue;
+        const same = (await server.api('GET', '/patients?limit=5&q=' + encodeURIComponent(p.first_name + ' ' + p.last_name))).data;
+        if (same.total === 1) { used.add(p.id); return p; }
+      }
+      throw new Error('no active demo patient with a unique name');
     }
 
     function skipIfWaiting(t, name) {
@@ -189,6 +212,7 @@ export function chatSuite(base) {
     test('form help on the new-patient form after a validation error (names and messages sent, never values)', async (t) => {
       if (skipIfWaiting(t, 'form')) return;
       const { ctx, page } = await session(STAFF);
+      const captured = capture(page);
       await page.goto(server.url + '/patients/new');
       await page.getByLabel('MRN (medical record number)').fill('WEB-CHAT-FORM-1');
       await page.getByLabel('First name').fill('Odalys');
@@ -197,14 +221,9 @@ export function chatSuite(base) {
       await page.getByRole('button', { name: 'Create patient' }).click();
       await page.waitForLoadState('load');
       assert.equal(await page.getByLabel('Date of birth').getAttribute('aria-invalid'), 'true');
-      const frames = [];
-      page.on('websocket', (ws) => ws.on('framesent', (f) => frames.push(String(f.payload))));
-      const posts = [];
-      page.on('request', (r) => { if (r.url().endsWith('/api/v1/chat')) posts.push(r.postData()); });
       await openPanel(page);
-      // The socket of this page load carries the message.
       const bubble = await ask(page, 'what went wrong?');
-      const sent = [...frames, ...posts].map((s) => JSON.parse(s)).find((m) => m.message === 'what went wrong?');
+      const sent = captured.find((m) => m.message === 'what went wrong?');
       assert.ok(sent, 'the message was sent');
       assert.equal(sent.context.page, 'patient-form');
       assert.ok(sent.context.form.errors.some((e) => e.field === 'date_of_birth' && e.message.length > 0), JSON.stringify(sent.context));
@@ -216,10 +235,9 @@ export function chatSuite(base) {
     });
 
     test('change a named patient to inactive → Confirm → the patient page and the audit log', async () => {
-      const p = await createPatient({ mrn: 'CHAT-ST-' + tag.length, first_name: 'Quentin', last_name: 'Marlowe' + (base ? 'b' : 'r'), status: 'active' });
-      if (p.status !== 'active') assert.equal((await server.api('POST', `/patients/${p.id}/status`, { to: 'active', reason: 'seen' })).status, 200);
+      const p = await activePatient();
       const { ctx, page } = await session(STAFF);
-      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      const bubble = await ask(page, `set ${p.first_name} ${p.last_name} to inactive`);
       const box = bubble.locator('.chat-confirm');
       await box.waitFor();
       await page.waitForFunction(() => !/Loading/.test(document.querySelector('.chat-log .msg-bot:last-child .chat-confirm').textContent));
@@ -244,9 +262,9 @@ export function chatSuite(base) {
     });
 
     test('a used or foreign action id gives a clear message and changes nothing', async () => {
-      const p = await createPatient({ mrn: 'CHAT-GONE-' + tag.length, first_name: 'Imogen', last_name: 'Thackeray' + (base ? 'b' : 'r'), status: 'active' });
+      const p = await activePatient();
       const { ctx, page } = await session(STAFF);
-      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      const bubble = await ask(page, `set ${p.first_name} ${p.last_name} to inactive`);
       const ok = bubble.locator('[data-confirm]');
       const id = await ok.getAttribute('data-confirm');
       // Another user (the admin) cannot use it.
@@ -264,9 +282,9 @@ export function chatSuite(base) {
     });
 
     test('an auditor asking for the same change gets no Confirm', async () => {
-      const p = await createPatient({ mrn: 'CHAT-AUD-' + tag.length, first_name: 'Barnaby', last_name: 'Oakhurst' + (base ? 'b' : 'r'), status: 'active' });
+      const p = await activePatient();
       const { ctx, page } = await session(AUDITOR);
-      const bubble = await ask(page, `change ${p.first_name} ${p.last_name} to inactive`);
+      const bubble = await ask(page, `set ${p.first_name} ${p.last_name} to inactive`);
       assert.match(await bubble.locator('.msg-text').textContent(), /role/i);
       assert.equal(await bubble.locator('[data-confirm]').count(), 0);
       assert.equal(await page.getByRole('button', { name: 'Confirm' }).count(), 0);
@@ -385,7 +403,7 @@ export function chatSuite(base) {
             // The message reached the server; its answer is lost with the connection.
             dropAfterReply = false;
             allow = false;
-            ws.close({ code: 1006 });
+            ws.close({ code: 4000, reason: 'test: connection lost' });
             srv.close();
             return;
           }
@@ -470,11 +488,10 @@ export function chatSuite(base) {
       await page.goto(server.url + `/patients/${p.id}`);
       assert.equal(await page.locator('body').getAttribute('data-patient-id'), p.id);
       // The message carries it.
-      const sent = page.waitForRequest((r) => r.url().endsWith('/api/v1/chat') && r.method() === 'POST');
-      await page.routeWebSocket(/\/ws\/chat$/, (ws) => ws.close()); // force the HTTP path to read the body
+      const captured = capture(page);
       await page.reload();
       await ask(page, 'what do the statuses mean?');
-      const body = (await sent).postDataJSON();
+      const body = captured.find((m) => m.message === 'what do the statuses mean?');
       assert.deepEqual(body.context, { page: 'patient', patient_id: p.id });
       await ctx.close();
     });

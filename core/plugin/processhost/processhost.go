@@ -14,14 +14,15 @@
 package processhost
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +46,18 @@ type Config struct {
 	// SHA256 is the executable's expected digest; go-plugin refuses to
 	// run a file that does not match. Required.
 	SHA256 []byte
-	// Env is the plugin's whole environment (nothing is inherited).
-	Env        []string
+	// Env is the plugin's whole environment (nothing is inherited); the
+	// egress proxy's variables are added to it.
+	Env []string
+	// AllowedHosts are the hosts the plugin's egress proxy admits (see
+	// Egress); empty refuses all outbound HTTP through it.
+	AllowedHosts []string
+	// Capabilities are the plugin's grants; of them only "log" matters
+	// here: without it the plugin's stdout and stderr are not logged.
+	Capabilities []string
+	// Host logs the plugin's output (redacted, rate-limited) when it is
+	// granted "log". Nil means a Dispatcher with no services.
+	Host       *hostcall.Dispatcher
 	InitConfig json.RawMessage
 	// Timeout bounds each call (default 2s); StartTimeout bounds launch
 	// and handshake (default 10s).
@@ -86,14 +97,19 @@ func (c *Config) defaults() {
 	if len(c.InitConfig) == 0 {
 		c.InitConfig = json.RawMessage("{}")
 	}
+	if c.Host == nil {
+		c.Host = hostcall.New(hostcall.Services{Logger: c.Logger})
+	}
 }
 
 // Plugin is a running (or restarting) process plugin.
 type Plugin struct {
-	cfg  Config
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	cfg    Config
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	egress *Egress
+	output *output
 
 	mu       sync.RWMutex
 	client   *plugin.Client
@@ -115,8 +131,14 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	if len(cfg.SHA256) == 0 {
 		return nil, fmt.Errorf("start process plugin %q: %w", cfg.Name, ErrNoChecksum)
 	}
-	p := &Plugin{cfg: cfg, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	eg, err := StartEgress(cfg.Name, cfg.AllowedHosts, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("start process plugin %q: %w", cfg.Name, err)
+	}
+	p := &Plugin{cfg: cfg, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), egress: eg,
+		output: &output{d: cfg.Host, caller: hostcall.Caller{Plugin: cfg.Name, Capabilities: cfg.Capabilities}}}
 	if err := p.launch(ctx); err != nil {
+		_ = eg.Close()
 		return nil, fmt.Errorf("start process plugin %q: %w", cfg.Name, err)
 	}
 	go p.supervise()
@@ -125,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 
 func (p *Plugin) launch(ctx context.Context) error {
 	cmd := exec.Command(p.cfg.Path)
-	cmd.Env = append([]string{}, p.cfg.Env...)
+	cmd.Env = append(append([]string{}, p.cfg.Env...), p.egress.Env()...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  process.Handshake,
 		VersionedPlugins: process.PluginSets(nil),
@@ -137,8 +159,9 @@ func (p *Plugin) launch(ctx context.Context) error {
 		Managed:          true,
 		StartTimeout:     p.cfg.StartTimeout,
 		Logger:           p.hclogger(),
-		SyncStderr:       io.Discard,
-		SyncStdout:       io.Discard,
+		Stderr:           p.output,
+		SyncStderr:       p.output,
+		SyncStdout:       p.output,
 	})
 	rpc, err := client.Client()
 	if err != nil {
@@ -256,7 +279,7 @@ func (p *Plugin) rpcFault(ctx, cctx context.Context, hook string, err error) err
 	case p.kick <- struct{}{}:
 	default:
 	}
-	return fault.New(p.cfg.Name, hook, fault.Crash, fmt.Errorf("%s", status.Convert(err).Message()))
+	return fault.New(p.cfg.Name, hook, fault.Crash, fmt.Errorf("%s%s", status.Convert(err).Message(), p.output.hint()))
 }
 
 // supervise checks health and restarts the process with backoff.
@@ -342,7 +365,7 @@ func (p *Plugin) Close() error {
 	close(p.stop)
 	<-p.done
 	p.kill()
-	return nil
+	return p.egress.Close()
 }
 
 func (p *Plugin) kill() {
@@ -371,14 +394,30 @@ func decodeResult(out []byte) (json.RawMessage, error) {
 	return env.OK, nil
 }
 
-// hclogger adapts go-plugin's logging (including the plugin's stderr) to
-// slog, redacted.
+// hclogger adapts go-plugin's own logging (start, exit, protocol
+// errors) to slog, redacted. The plugin's stderr, which go-plugin would
+// log through a sub-logger named after the executable, goes to
+// p.output instead (logged only with the log capability).
 func (p *Plugin) hclogger() hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
+	return quietStderr{Logger: hclog.New(&hclog.LoggerOptions{
 		Name:   "plugin." + p.cfg.Name,
 		Level:  hclog.Info,
 		Output: &logWriter{l: p.cfg.Logger, plugin: p.cfg.Name},
-	})
+	}), exe: filepath.Base(p.cfg.Path)}
+}
+
+// quietStderr silences go-plugin's per-executable sub-logger, through
+// which it would log every line of the plugin's stderr.
+type quietStderr struct {
+	hclog.Logger
+	exe string
+}
+
+func (q quietStderr) Named(name string) hclog.Logger {
+	if name == q.exe {
+		return hclog.NewNullLogger()
+	}
+	return quietStderr{Logger: q.Logger.Named(name), exe: q.exe}
 }
 
 type logWriter struct {
@@ -393,4 +432,58 @@ func (w *logWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// output takes the plugin's stdout and stderr line by line to the
+// dispatcher, which logs them (redacted, rate-limited) only if the plugin
+// is granted "log", and keeps a short tail.
+type output struct {
+	d      *hostcall.Dispatcher
+	caller hostcall.Caller
+
+	mu   sync.Mutex
+	line []byte
+	tail []byte
+}
+
+const tailSize = 1024
+
+func (o *output) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.tail = append(o.tail, b...)
+	if len(o.tail) > tailSize {
+		o.tail = o.tail[len(o.tail)-tailSize:]
+	}
+	o.line = append(o.line, b...)
+	for {
+		i := bytes.IndexByte(o.line, '\n')
+		if i < 0 {
+			break
+		}
+		if l := strings.TrimRight(string(o.line[:i]), "\r"); l != "" {
+			o.d.Output(context.Background(), o.caller, "process", l)
+		}
+		o.line = o.line[i+1:]
+	}
+	if len(o.line) > hostcall.MaxLogLine {
+		o.d.Output(context.Background(), o.caller, "process", string(o.line))
+		o.line = o.line[:0]
+	}
+	return len(b), nil
+}
+
+// hint returns the last Go crash line in the tail ("panic: ...",
+// "fatal error: ..."), redacted, to explain a crash; "" if none.
+func (o *output) hint() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	lines := strings.Split(string(o.tail), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			return ": " + hostcall.Redact(l)
+		}
+	}
+	return ""
 }

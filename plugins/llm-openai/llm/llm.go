@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pfinni/pfinni/sdk"
+	"github.com/pfinni/pfinni/sdk/process"
 )
 
 // Intent is the only intent the adapter answers; it never matches a
@@ -40,6 +41,11 @@ const systemPrompt = "You are the help assistant of pfinni, a patient-management
 
 // Handler is the intent handler that calls the endpoint.
 type Handler struct {
+	// Client, if set, sends the requests; nil means the SDK's egress
+	// client (sdk/process.HTTPClient), which goes through the host's
+	// egress proxy and so reaches only the hosts pfinni allows.
+	Client *http.Client
+
 	cfg    Config
 	client *http.Client
 }
@@ -63,7 +69,10 @@ func (h *Handler) Init(_ context.Context, raw json.RawMessage) error {
 		}
 		timeout = d
 	}
-	h.cfg, h.client = c, &http.Client{Timeout: timeout}
+	h.cfg, h.client = c, h.Client
+	if h.client == nil {
+		h.client = process.HTTPClient(timeout)
+	}
 	return nil
 }
 

@@ -33,7 +33,7 @@ func TestHandle(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 
-	h := &Handler{}
+	h := &Handler{Client: srv.Client()}
 	require.NoError(t, h.Init(ctx, json.RawMessage(`{"url":"`+srv.URL+`/v1/","model":"m1","key":"k","timeout":"5s"}`)))
 	m, err := h.Match(ctx, sdk.MatchRequest{Message: "anything"})
 	require.NoError(t, err)
@@ -66,4 +66,21 @@ func TestConfig(t *testing.T) {
 	require.NoError(t, h.Init(ctx, nil))
 	_, err := h.Handle(ctx, sdk.IntentRequest{Message: "x"})
 	assert.ErrorContains(t, err, "no endpoint configured")
+}
+
+// By default the adapter sends through the host's egress proxy; started
+// without one, it reaches nothing (it never falls back to a direct
+// connection).
+func TestDefaultClientNeedsTheEgressProxy(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the request went out without the egress proxy")
+	}))
+	defer srv.Close()
+	t.Setenv("PFINNI_EGRESS_PROXY", "")
+	h := &Handler{}
+	require.NoError(t, h.Init(context.Background(), json.RawMessage(`{"url":"`+srv.URL+`/v1"}`)))
+	_, err := h.Handle(context.Background(), sdk.IntentRequest{Message: "x"})
+	var se *sdk.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, sdk.CodeUnavailable, se.Code)
 }
