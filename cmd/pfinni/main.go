@@ -55,7 +55,7 @@ func commands() []command {
 			return runImport(ctx, a.Imports, args, out)
 		}},
 		{name: "jobs", summary: "background jobs: list, retry a dead job", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-			return runJobs(ctx, a.JobsAdmin, a.Audit, args, out)
+			return runJobs(ctx, a.JobsAdmin, a.DB, args, out)
 		}},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)

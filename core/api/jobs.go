@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/jobs"
 )
 
@@ -65,18 +64,11 @@ func (s *Server) listJobs(c *fiber.Ctx) error {
 
 // retryJob answers POST /jobs/{id}/retry: a dead job is queued again
 // with a fresh set of attempts (409 for a job that is not dead). The
-// retry is audited.
+// queue's admin side audits the retry.
 func (s *Server) retryJob(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	j, err := s.deps.Jobs.Retry(ctx, c.Params("id"))
+	j, err := s.deps.Jobs.Retry(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
-	}
-	if s.deps.Audit != nil {
-		if err := s.deps.Audit.Record(ctx, audit.Event{Action: "job.retry", Resource: "job", Record: j.ID,
-			Outcome: audit.OutcomeSuccess, Detail: j.Kind}); err != nil {
-			return err
-		}
 	}
 	return c.JSON(viewJob(j))
 }

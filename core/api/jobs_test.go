@@ -27,7 +27,7 @@ func TestJobsAPI(t *testing.T) {
 	log := audit.New(db, audit.Options{})
 	t.Cleanup(func() { _ = log.Close(context.Background()) })
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 1 << 30})
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, log)
 	srv := New(Deps{Logger: quiet, Config: testConfig(t), DB: db, Services: Services{Auth: au, Audit: log, Jobs: adm}})
 	env := &authEnv{srv: srv, auth: au, users: map[actor.Role]auth.User{}}
 	sys := actor.System(context.Background())

@@ -90,6 +90,8 @@ func TestPluginsAPI(t *testing.T) {
 			assert.Equal(t, "1.0.0", it["version"])
 			assert.Equal(t, "ready", it["state"])
 			assert.Equal(t, []any{"log"}, it["capabilities"])
+			assert.Equal(t, "sandboxed", it["trust"], "process plugins say \"full\"")
+			assert.Regexp(t, "^[0-9a-f]{64}$", it["sha256"])
 			for _, k := range []string{"calls", "errors", "p50_ms", "p99_ms", "enabled"} {
 				assert.Contains(t, it, k)
 			}

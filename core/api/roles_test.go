@@ -120,7 +120,7 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 	cfg.APIRateLimit = 1 << 30
 	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
 		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
-		Jobs: jobs.NewAdmin(db),
+		Jobs: jobs.NewAdmin(db, log),
 	}})
 	sys := actor.System(context.Background())
 	for _, r := range anyRole {

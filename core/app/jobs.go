@@ -4,21 +4,41 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/jobs"
 )
 
-// wireJobs builds the durable job queue on the store. Every process has
-// one: CLI commands enqueue, list and retry jobs; only a serving process
-// runs workers (startJobs). Subsystems register their handlers and
-// schedules on a.Jobs before startJobs.
+// wireJobs builds the durable job queue and the shared cache on the
+// store. Every process has them: CLI commands enqueue, list and retry
+// jobs; only a serving process runs workers (startJobs). Subsystems
+// register their handlers and schedules on a.Jobs before startJobs. The
+// queue's own housekeeping runs on it: finished jobs past retention and
+// expired cache entries are deleted hourly, once across all instances.
 func (a *App) wireJobs() error {
 	a.Jobs = jobs.New(a.DB, jobs.Options{Logger: a.Log})
-	a.JobsAdmin = jobs.NewAdmin(a.DB)
+	a.JobsAdmin = jobs.NewAdmin(a.DB, a.Audit)
+	a.Cache = cache.New(a.DB, cache.Options{Logger: a.Log})
 	if err := jobs.RegisterRetention(a.Jobs, jobs.Retention{}); err != nil {
+		return fmt.Errorf("wire jobs: %w", err)
+	}
+	if err := jobs.RegisterProbe(a.Jobs); err != nil {
+		return fmt.Errorf("wire jobs: %w", err)
+	}
+	err := a.Jobs.Register(cachePurgeKind, jobs.HandlerFunc(func(ctx context.Context, _ jobs.Job) error {
+		_, err := a.Cache.Purge(ctx)
+		return err
+	}))
+	if err == nil {
+		err = a.Jobs.Schedule(cachePurgeKind, "@hourly", cachePurgeKind, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("wire jobs: %w", err)
 	}
 	return nil
 }
+
+// cachePurgeKind is the hourly job that deletes expired cache entries.
+const cachePurgeKind = "cache.purge"
 
 // startJobs runs the queue's workers and cron schedules until Close,
 // which stops them gracefully (running jobs finish or are given back)

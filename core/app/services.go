@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/importer"
@@ -38,6 +41,7 @@ type Services struct {
 	// Jobs is the durable job queue (jobs.go); JobsAdmin its admin side.
 	Jobs      *jobs.Queue
 	JobsAdmin *jobs.Admin
+	Cache     *cache.Cache // the two-level cache (core/cache)
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -119,15 +123,16 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		a.Log.Warn("no plugin manifest; running without plugins", "path", path)
 		return nil
 	}
-	cacheDir := a.Config.WASMCacheDir()
+	cacheDir := a.pluginCacheDir()
 	reg, err := plugin.New(plugin.Options{
 		ManifestPath: path,
 		CacheDir:     cacheDir,
 		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
 		State:        pluginstate.New(a.DB),
 		Config:       pluginConfig(a.Config),
+		AllowedHosts: pluginHosts(a.Config),
 		Logger:       a.Log,
-		Progress:     a.loadProgress(),
+		Progress:     a.loadProgress(cacheDir),
 	})
 	if err != nil {
 		return err
@@ -159,10 +164,23 @@ func (a *App) wirePlugins(ctx context.Context) error {
 	return nil
 }
 
+// pluginCacheDir is config.WASMCacheDir, or data_dir/plugin-cache when
+// that folder cannot be created (a read-only home): a cache that cannot
+// be written costs start-up time, never the start.
+func (a *App) pluginCacheDir() string {
+	dir := a.Config.WASMCacheDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fallback := filepath.Join(a.Config.DataDir, "plugin-cache")
+		a.Log.Warn("plugin cache dir not writable; using the data dir", "dir", dir, "fallback", fallback, "err", err)
+		return fallback
+	}
+	return dir
+}
+
 // loadProgress prints "compiling plugins: 3/7 importer-ccda (2.1s)" to the
 // start-up output for each plugin that had to be compiled (a first start,
 // or a new plugin version); cached plugins load silently.
-func (a *App) loadProgress() func(plugin.LoadProgress) {
+func (a *App) loadProgress(cacheDir string) func(plugin.LoadProgress) {
 	compiled := 0
 	return func(p plugin.LoadProgress) {
 		if p.Compiled {
@@ -170,7 +188,7 @@ func (a *App) loadProgress() func(plugin.LoadProgress) {
 			fmt.Fprintf(a.out, "compiling plugins: %d/%d %s (%s)\n", p.Done, p.Total, p.Plugin, p.Took.Round(100*time.Millisecond))
 		}
 		if p.Done == p.Total && compiled > 0 {
-			fmt.Fprintf(a.out, "plugins compiled and cached in %s; later starts skip compiling\n", a.Config.WASMCacheDir())
+			fmt.Fprintf(a.out, "plugins compiled and cached in %s; later starts skip compiling\n", cacheDir)
 		}
 	}
 }
@@ -232,4 +250,21 @@ func pluginConfig(cfg *config.Config) map[string]map[string]any {
 		return nil
 	}
 	return map[string]map[string]any{llmPlugin: {"url": cfg.LLMURL, "model": cfg.LLMModel, "key": cfg.LLMKey}}
+}
+
+// pluginHosts lets the LLM adapter's egress proxy admit llm_url's host
+// (and nothing else): host:port, with the scheme's port when none is given.
+func pluginHosts(cfg *config.Config) map[string][]string {
+	u, err := url.Parse(cfg.LLMURL)
+	if cfg.LLMURL == "" || err != nil || u.Hostname() == "" {
+		return nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return map[string][]string{llmPlugin: {net.JoinHostPort(u.Hostname(), port)}}
 }

@@ -23,9 +23,20 @@
 // Events are numbered seq = 1, 2, 3, … without gaps; the record id is
 // audit:<seq>, which keeps the newest event one backward key step away
 // and lets Verify walk the chain as a key-range scan. Every event carries
-// prev_hash (the hash of event seq-1; 64 zeros for seq 1) and
+// prev_hash (the hash of event seq-1; 64 zeros for seq 1), key_id and
 //
-//	hash = hex(SHA-256(canonical encoding))
+//	hash = hex(HMAC-SHA256(key[key_id], canonical encoding))   keyed (version 2)
+//	hash = hex(SHA-256(canonical encoding))                     unkeyed (version 1, key_id "")
+//
+// The keys live outside the database (Keyring, loaded from the key file
+// core/app names), so someone who can write to the database but not read
+// the key file cannot recompute a chain that verifies. The active key
+// signs new events; older keys stay in the file so their events verify
+// (rotation: RotateKeyFile). Unkeyed events are those written before keys
+// existed; one after a keyed event fails Verify (ProblemUnkeyed).
+//
+// The canonical encoding of version 2 is that of version 1 below with the
+// prefix "pfinni.audit.v2" and key_id appended as a last field.
 //
 // The canonical encoding (version 1) is the ASCII string "pfinni.audit.v1"
 // followed by these fields in this order, each written as its byte length
@@ -42,10 +53,14 @@
 // For example seq 7 starts "pfinni.audit.v1" + "1:7;" + "27:2025-03-01T09:30:00.123456Z;".
 // Changing any field of a stored event breaks its hash; deleting or
 // reordering events breaks the seq sequence or the next prev_hash;
-// Verify names the first broken link. The chain cannot, by itself, stop
-// someone with write access from rewriting the whole tail consistently:
-// Report.HeadHash is meant to be noted down outside the database (an
-// anchor); a later Verify must still pass through it.
+// Verify names the first broken link. The chain cannot, by itself, show
+// that its newest events were deleted, or that the whole chain was
+// rewritten as an unkeyed one: the head (Anchor: seq, hash, key id, time)
+// must be kept outside the database. The Log writes the newest head it
+// stored to Options.HeadFile, Verify checks the chain still reaches it
+// (ProblemTruncated, ProblemAnchor), and Head / VerifyAnchor let an
+// auditor anchor it anywhere else (`pfinni audit head`, `pfinni audit
+// verify --head HASH@SEQ`).
 //
 // # Two core instances
 //

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
@@ -162,4 +163,59 @@ func TestKeysNameFiguresNotPatients(t *testing.T) {
 		assert.ErrorIs(t, a.Invalidate(context.Background(), key), cache.ErrBadKey, key)
 	}
 	assert.Equal(t, int32(0), c.n.Load())
+}
+
+// With the database unreachable the value is computed locally and kept
+// in process (bounded by MaxLocal, oldest dropped first).
+func TestDatabaseDownComputesLocally(t *testing.T) {
+	cfg := storetest.Config(t)
+	db, err := store.Open(context.Background(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	ctx := context.Background()
+	o := quiet("a")
+	o.MaxLocal = 2
+	a := cache.New(db, o)
+	c := &counter{}
+	v, err := cache.Fetch(ctx, a, "k1", 0, time.Minute, c.compute)
+	require.NoError(t, err)
+	assert.Equal(t, 10, v.Active)
+	_, err = cache.Fetch(ctx, a, "k1", 0, time.Minute, c.compute)
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), c.n.Load(), "kept in process")
+	_, err = cache.Fetch(ctx, a, "k2", 0, time.Minute, c.compute)
+	require.NoError(t, err)
+	_, err = cache.Fetch(ctx, a, "k3", 0, time.Minute, c.compute)
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), c.n.Load())
+	_, err = cache.Fetch(ctx, a, "k1", 0, time.Minute, c.compute)
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), c.n.Load(), "the oldest entry was dropped beyond MaxLocal")
+}
+
+// An instance that took the compute lock and never delivered (it died)
+// holds the others up only until the lock expires; then one of them
+// computes.
+func TestStaleLockIsTakenOver(t *testing.T) {
+	db := storetest.New(t)
+	ctx := context.Background()
+	oa := quiet("a")
+	oa.LockFor = 300 * time.Millisecond
+	a, b := cache.New(db, oa), cache.New(db, quiet("b"))
+	hung := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		_, _ = cache.Fetch(ctx, a, "patients.stats:v1", 0, time.Minute, func(context.Context) (stats, error) {
+			close(started)
+			<-hung
+			return stats{}, errors.New("gave up")
+		})
+	}()
+	<-started
+	c := &counter{}
+	v, err := cache.Fetch(ctx, b, "patients.stats:v1", 0, time.Minute, c.compute)
+	close(hung)
+	require.NoError(t, err)
+	assert.Equal(t, 10, v.Active)
+	assert.Equal(t, int32(1), c.n.Load())
 }

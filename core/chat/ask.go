@@ -49,10 +49,18 @@ func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	if q, ok := reply.Data["query"].(string); ok {
 		s.turns.put(a.UserID, req.Session, q, reply.At)
 	}
-	if err := s.store(ctx, a, exchange{session: req.Session, page: req.Context.Page, userText: req.Message, reply: reply}); err != nil {
+	// The audit event and the history rows are written at the same time
+	// (each joins its own batch): one round trip, not two.
+	audited := make(chan struct{})
+	go func() {
+		defer close(audited)
+		s.auditAsk(ctx, a, reply)
+	}()
+	err := s.store(ctx, a, exchange{session: req.Session, page: req.Context.Page, userText: req.Message, reply: reply})
+	<-audited
+	if err != nil {
 		return Reply{}, err
 	}
-	s.auditAsk(ctx, a, reply)
 	return reply, nil
 }
 
@@ -99,6 +107,11 @@ func recordKey(s string) bool {
 func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply {
 	page := sdk.PageContext{Page: req.Context.Page, PatientID: req.Context.PatientID}
 	if s.d.Intents != nil {
+		// While the server starts, the plugins may still be loading: wait
+		// for them (bounded by the registry) before the step's deadline.
+		if w, ok := s.d.Intents.(interface{ WaitAssistant(context.Context) }); ok {
+			w.WaitAssistant(ctx)
+		}
 		mctx, cancel := context.WithTimeout(ctx, s.o.PluginTimeout)
 		match, ok := s.d.Intents.MatchIntent(mctx, sdk.MatchRequest{Message: req.Message, Context: page})
 		cancel()

@@ -34,9 +34,14 @@ type evalCase struct {
 	Intent  string      `json:"intent"`
 	Expect  *evalExpect `json:"expect,omitempty"`
 	Note    string      `json:"note,omitempty"`
-	// Split is "" for the development set (written first, tuned against)
-	// or "holdout" (written after tuning; reported separately).
+	// Split is "" for the development set (written first, tuned against),
+	// "holdout" (written after the first tuning) or "unseen" (written
+	// before the second, for negation, misspellings, lookups and
+	// follow-ups); each is reported separately.
 	Split string `json:"split,omitempty"`
+	// After is a message asked first in the same conversation: the case
+	// is a follow-up to it.
+	After string `json:"after,omitempty"`
 }
 
 // evalExpect describes the expected patient set in plain terms; the
@@ -315,7 +320,12 @@ func TestEval(t *testing.T) {
 		if id, ok := strings.CutPrefix(c.Page, "/patients/p_"); ok {
 			pc.PatientID = "p_" + id // the panel sends the record id of the page
 		}
-		r, err := e.chat.Ask(ctx, chat.Request{Message: c.Message, Context: pc, Session: "eval"})
+		session := "eval-" + c.ID
+		if c.After != "" {
+			_, err := e.chat.Ask(ctx, chat.Request{Message: c.After, Context: pc, Session: session})
+			require.NoError(t, err, c.ID)
+		}
+		r, err := e.chat.Ask(ctx, chat.Request{Message: c.Message, Context: pc, Session: session})
 		res := evalResult{c: c, got: r.Intent}
 		switch {
 		case err != nil:
@@ -351,7 +361,8 @@ func TestEval(t *testing.T) {
 func report(t *testing.T, results []evalResult) {
 	type tally struct{ ok, n int }
 	per := map[string]*tally{}
-	total, dev, hold := tally{}, tally{}, tally{}
+	total := tally{}
+	splits := map[string]*tally{}
 	var misses []string
 	for _, r := range results {
 		k := r.c.Intent
@@ -360,9 +371,10 @@ func report(t *testing.T, results []evalResult) {
 		}
 		per[k].n++
 		total.n++
-		split := &dev
-		if r.c.Split == "holdout" {
-			split = &hold
+		split := splits[r.c.Split]
+		if split == nil {
+			split = &tally{}
+			splits[r.c.Split] = split
 		}
 		split.n++
 		if r.ok {
@@ -384,9 +396,14 @@ func report(t *testing.T, results []evalResult) {
 		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%%\n", k, per[k].ok, per[k].n, 100*float64(per[k].ok)/float64(per[k].n))
 	}
 	fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%% exact (target >= 95%%)\n", "OVERALL", total.ok, total.n, 100*float64(total.ok)/float64(total.n))
-	if hold.n > 0 {
-		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%%\n", "  development split", dev.ok, dev.n, 100*float64(dev.ok)/float64(dev.n))
-		fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%% (written after tuning)\n", "  held-out split", hold.ok, hold.n, 100*float64(hold.ok)/float64(hold.n))
+	for _, sp := range []struct{ key, name, note string }{
+		{"", "development split", ""},
+		{"holdout", "held-out split", " (written after the first tuning)"},
+		{"unseen", "unseen split", " (written before the second tuning)"},
+	} {
+		if x := splits[sp.key]; x != nil && x.n > 0 {
+			fmt.Fprintf(&b, "  %-24s %3d/%-3d %6.1f%%%s\n", "  "+sp.name, x.ok, x.n, 100*float64(x.ok)/float64(x.n), sp.note)
+		}
 	}
 	if len(misses) > 0 {
 		fmt.Fprintf(&b, "misses:\n%s\n", strings.Join(misses, "\n"))

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -58,7 +59,8 @@ func llmRegistry(t *testing.T, url string) *plugin.Registry {
 	man := "schema: " + manifest.Schema + "\nplugins:\n" +
 		"  - name: llm-openai\n    version: 1.0.0\n    kind: process\n    sdk: \">=1.0.0 <2.0.0\"\n" +
 		"    artifact: {path: llm-openai.bin, sha256: " + hex.EncodeToString(sum) + "}\n" +
-		"    provides: {intents: [{name: llm.phrase}]}\n    limits: {timeout: 5s}\n"
+		"    provides: {intents: [{name: llm.phrase}]}\n    limits: {timeout: 5s}\n" +
+		"    capabilities: [network]\n    network: {allowedHosts: [\"" + strings.TrimPrefix(url, "http://") + "\"]}\n"
 	path := filepath.Join(dir, "plugin-manifest.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(man), 0o644))
 	reg, err := plugin.New(plugin.Options{ManifestPath: path, State: &plugintest.State{},

@@ -149,7 +149,12 @@ func (e *Engine) launch(ctx context.Context) error {
 	portc := make(chan string, 1)
 	var errTail strings.Builder
 	var errMu sync.Mutex
+	// Wait closes the pipes, so it runs only after both readers reached
+	// the end of their pipe (the host exited): its last words are kept.
+	var readers sync.WaitGroup
+	readers.Add(2)
 	go func() {
+		defer readers.Done()
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
@@ -164,6 +169,7 @@ func (e *Engine) launch(ctx context.Context) error {
 		}
 	}()
 	go func() {
+		defer readers.Done()
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			errMu.Lock()
@@ -175,6 +181,7 @@ func (e *Engine) launch(ctx context.Context) error {
 		}
 	}()
 	go func() {
+		readers.Wait()
 		_ = cmd.Wait()
 		close(exited)
 	}()

@@ -125,3 +125,65 @@ func TestUploadNeedsARole(t *testing.T) {
 	_, err = env.Imports.BeginUpload(context.Background())
 	require.ErrorIs(t, err, fault.ErrUnauthorized)
 }
+
+// TestUploadPlainFiles: documents are kept as they arrive (in batches,
+// not all at the end); the total holds for plain files too; an upload
+// cannot list more than UploadMaxFiles files.
+func TestUploadPlainFiles(t *testing.T) {
+	const maxBytes = 6 << 20
+	assert.Equal(t, int64(maxBytes), importer.FileMaxBytes("a.xml", maxBytes))
+	assert.Equal(t, int64(20*maxBytes), importer.FileMaxBytes("a.ZIP", maxBytes))
+	assert.Equal(t, int64(20*maxBytes+1<<20), importer.UploadMaxBytes(maxBytes))
+
+	db := storetest.New(t)
+	env := importertest.New(t, db, nil, importer.Options{MaxBytes: maxBytes})
+	up, err := env.Imports.BeginUpload(staff())
+	require.NoError(t, err)
+	pad := func(mrn string, n int) []byte {
+		d := fhirPatient(mrn, "Pat", "Lee", "1970-01-01", "female", "")
+		return append(d, bytes.Repeat([]byte("\n<!-- pad -->"), n/13)...)
+	}
+	for i := range 2 {
+		require.NoError(t, up.Add(staff(), importer.Input{Name: fmt.Sprintf("big%d.xml", i), Data: pad(fmt.Sprintf("PL-%d", i), 5<<20)}))
+	}
+	assert.Equal(t, 2, count(t, db, "source_document"), "kept once a batch is full, before Submit")
+	require.NoError(t, up.Add(staff(), importer.Input{Name: "refused.xml", Size: 99, Refused: "too big"}))
+	assert.Equal(t, 3, up.Files())
+	job, err := up.Submit(staff())
+	require.NoError(t, err)
+	assert.Equal(t, 3, job.Progress.Total)
+
+	// The total per upload (ExpandedMax = 120 MiB here) holds for plain files.
+	up, err = env.Imports.BeginUpload(staff())
+	require.NoError(t, err)
+	doc := pad("PL-x", 5<<20)
+	for i := range 25 {
+		require.NoError(t, up.Add(staff(), importer.Input{Name: fmt.Sprintf("f%02d.xml", i), Data: doc}))
+	}
+	assert.Equal(t, 25, up.Files())
+	job, err = up.Submit(staff())
+	require.NoError(t, err)
+	j, err := env.Imports.Job(staff(), job.ID)
+	require.NoError(t, err)
+	require.Len(t, j.Files, 25)
+	// Each file is a little over 5 MiB: 23 fit in 120 MiB, the rest not.
+	assert.Empty(t, j.Files[22].Detail)
+	for _, f := range j.Files[23:] {
+		assert.Contains(t, f.Detail, "more than the total accepted")
+	}
+
+	// Too many files.
+	up, err = env.Imports.BeginUpload(staff())
+	require.NoError(t, err)
+	for i := range importer.UploadMaxFiles {
+		require.NoError(t, up.Add(staff(), importer.Input{Name: fmt.Sprintf("%d.xml", i), Refused: "x"}))
+	}
+	err = up.Add(staff(), importer.Input{Name: "one-more.xml", Refused: "x"})
+	require.ErrorIs(t, err, fault.ErrTooLarge)
+
+	// An empty upload is refused at Submit.
+	up, err = env.Imports.BeginUpload(staff())
+	require.NoError(t, err)
+	_, err = up.Submit(staff())
+	require.ErrorIs(t, err, fault.ErrInvalid)
+}

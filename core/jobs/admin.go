@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/store"
 )
@@ -19,12 +20,22 @@ type Filter struct {
 	Offset int
 }
 
-// Admin is the read and retry side of the queue, for the admin API and
-// the CLI; it needs only the database (no running workers).
-type Admin struct{ db *store.DB }
+// Auditor records audit events (*audit.Log).
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
 
-// NewAdmin returns the admin side of the queue stored in db.
-func NewAdmin(db *store.DB) *Admin { return &Admin{db: db} }
+// Admin is the read and retry side of the queue, for the admin API, the
+// page and the CLI; it needs only the database (no running workers).
+type Admin struct {
+	db  *store.DB
+	aud Auditor
+}
+
+// NewAdmin returns the admin side of the queue stored in db. With an
+// auditor (nil for none), every retry is audited as job.retry by the
+// actor in the context.
+func NewAdmin(db *store.DB, aud Auditor) *Admin { return &Admin{db: db, aud: aud} }
 
 // List returns the jobs matching f, newest first, and how many match.
 func (a *Admin) List(ctx context.Context, f Filter) ([]Job, int, error) {
@@ -107,7 +118,14 @@ func (a *Admin) Retry(ctx context.Context, id string) (Job, error) {
 		return Job{}, fmt.Errorf("retry job %s: %w", id, err)
 	}
 	if len(rows) == 1 {
-		return rows[0].job(), nil
+		j := rows[0].job()
+		if a.aud != nil {
+			if err := a.aud.Record(ctx, audit.Event{Action: "job.retry", Resource: "job", Record: j.ID,
+				Outcome: audit.OutcomeSuccess, Detail: j.Kind}); err != nil {
+				return Job{}, fmt.Errorf("retry job %s: %w", id, err)
+			}
+		}
+		return j, nil
 	}
 	if _, err := a.Get(ctx, id); err != nil {
 		return Job{}, err

@@ -25,7 +25,7 @@ func TestPurgeFinishedKeepsLiveJobs(t *testing.T) {
 	waiting, err := q.Enqueue(ctx, "test.ok", nil, jobs.EnqueueOptions{RunAt: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
 	start(t, q)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	waitState(t, adm, ok.ID, jobs.Succeeded)
 
 	n, err := jobs.PurgeFinished(ctx, db, jobs.Retention{Succeeded: time.Hour, Dead: time.Hour})

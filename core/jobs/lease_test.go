@@ -35,7 +35,7 @@ func TestHeartbeatKeepsALongJob(t *testing.T) {
 	start(t, a)
 	j, err := a.Enqueue(ctx, "test.long", nil, jobs.EnqueueOptions{})
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	waitState(t, adm, j.ID, jobs.Running)
 	start(t, b)
 	// Let three lease lengths (2s each) pass while it runs.
@@ -74,7 +74,7 @@ func TestExpiredLeaseIsTakenByAnotherInstance(t *testing.T) {
 	require.NoError(t, b.Register("test.rescue", h))
 	start(t, b)
 	require.Equal(t, 2, <-started)
-	done := waitState(t, jobs.NewAdmin(db), j.ID, jobs.Succeeded)
+	done := waitState(t, jobs.NewAdmin(db, nil), j.ID, jobs.Succeeded)
 	assert.Equal(t, 2, done.Attempts)
 	assert.Equal(t, "lease expired: the worker stopped or crashed", done.LastError)
 }
@@ -90,7 +90,7 @@ func TestExpiredLastAttemptIsDead(t *testing.T) {
 	require.NoError(t, a.Start(actx))
 	j, err := a.Enqueue(ctx, "test.poison", nil, jobs.EnqueueOptions{MaxAttempts: 1})
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	waitState(t, adm, j.ID, jobs.Running)
 	crash()
 
@@ -134,7 +134,7 @@ func TestGracefulStopFinishesOrReleases(t *testing.T) {
 	<-slowStarted
 	require.NoError(t, a.Stop(ctx))
 
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	q, err := adm.Get(ctx, quick.ID)
 	require.NoError(t, err)
 	assert.Equal(t, jobs.Succeeded, q.State, "a job that finishes within the drain time is recorded")

@@ -120,7 +120,7 @@ func TestJobsSurviveRepeatedCrashes(t *testing.T) {
 
 func count(t *testing.T, db *store.DB, state string) int {
 	t.Helper()
-	_, n, err := jobs.NewAdmin(db).List(context.Background(), jobs.Filter{State: jobs.State(state), Limit: 1})
+	_, n, err := jobs.NewAdmin(db, nil).List(context.Background(), jobs.Filter{State: jobs.State(state), Limit: 1})
 	require.NoError(t, err)
 	return n
 }
@@ -157,7 +157,7 @@ func TestCronEnqueuesEachTickOnceAcrossInstances(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return runs.Load() >= 10 }, 60*time.Second, 50*time.Millisecond)
 	// Every stored job of the schedule is a distinct tick.
-	items, total, err := jobs.NewAdmin(db).List(ctx, jobs.Filter{Kind: "test.tick", Limit: 500})
+	items, total, err := jobs.NewAdmin(db, nil).List(ctx, jobs.Filter{Kind: "test.tick", Limit: 500})
 	require.NoError(t, err)
 	seen := map[time.Time]bool{}
 	for _, j := range items {

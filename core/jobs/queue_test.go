@@ -74,7 +74,7 @@ func TestEnqueuedJobRunsWithItsArguments(t *testing.T) {
 	require.NoError(t, ran.Bind(&args))
 	assert.Equal(t, "p_123", args.PatientID)
 	assert.Equal(t, 1, ran.Attempt())
-	done := waitState(t, jobs.NewAdmin(db), j.ID, jobs.Succeeded)
+	done := waitState(t, jobs.NewAdmin(db, nil), j.ID, jobs.Succeeded)
 	assert.Equal(t, 1, done.Attempts)
 	assert.NotNil(t, done.FinishedAt)
 }
@@ -106,13 +106,13 @@ func TestUniqueKeyReturnsTheLiveJob(t *testing.T) {
 	for _, id := range ids {
 		assert.Equal(t, first.ID, id)
 	}
-	_, total, err := jobs.NewAdmin(db).List(ctx, jobs.Filter{Kind: "test.unique"})
+	_, total, err := jobs.NewAdmin(db, nil).List(ctx, jobs.Filter{Kind: "test.unique"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, total)
 
 	require.NoError(t, q.Register("test.unique", jobs.HandlerFunc(func(context.Context, jobs.Job) error { return nil })))
 	start(t, q)
-	waitState(t, jobs.NewAdmin(db), first.ID, jobs.Succeeded)
+	waitState(t, jobs.NewAdmin(db, nil), first.ID, jobs.Succeeded)
 	again, err := q.Enqueue(ctx, "test.unique", nil, opt)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.ID, again.ID, "a finished job no longer holds its key")
@@ -139,7 +139,7 @@ func TestUniqueKeyUnderConcurrentFirstInserts(t *testing.T) {
 	for _, id := range ids {
 		assert.Equal(t, ids[0], id)
 	}
-	_, total, err := jobs.NewAdmin(db).List(ctx, jobs.Filter{Kind: "test.unique"})
+	_, total, err := jobs.NewAdmin(db, nil).List(ctx, jobs.Filter{Kind: "test.unique"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, total)
 }
@@ -165,7 +165,7 @@ func TestFailingJobRetriesThenDiesThenAdminRetry(t *testing.T) {
 	start(t, q)
 	j, err := q.Enqueue(ctx, "test.flaky", nil, jobs.EnqueueOptions{MaxAttempts: 3})
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	dead := waitState(t, adm, j.ID, jobs.Dead)
 	assert.Equal(t, 3, dead.Attempts)
 	assert.Equal(t, "upstream refused job for patient/p_9 (attempt 3)", dead.LastError)
@@ -203,7 +203,7 @@ func TestFailedJobWaitsForItsBackoff(t *testing.T) {
 	start(t, q)
 	j, err := q.Enqueue(ctx, "test.fail", nil, jobs.EnqueueOptions{})
 	require.NoError(t, err)
-	failed := waitState(t, jobs.NewAdmin(db), j.ID, jobs.Failed)
+	failed := waitState(t, jobs.NewAdmin(db, nil), j.ID, jobs.Failed)
 	assert.Equal(t, "boom", failed.LastError)
 	assert.Equal(t, 1, failed.Attempts)
 	assert.True(t, failed.RunAt.After(time.Now().Add(50*time.Minute)), "next attempt in about an hour, got %s", failed.RunAt)
@@ -226,7 +226,7 @@ func TestPermanentErrorAndPanic(t *testing.T) {
 	require.NoError(t, err)
 	pa, err := q.Enqueue(ctx, "test.panic", nil, jobs.EnqueueOptions{MaxAttempts: 1})
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	dp := waitState(t, adm, p.ID, jobs.Dead)
 	assert.Equal(t, 1, dp.Attempts)
 	assert.Equal(t, "record patient/p_404 no longer exists", dp.LastError)
@@ -262,7 +262,7 @@ func TestRunAtAndPriority(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, []string{"p0", "p1", "p5"}, order)
 	mu.Unlock()
-	j, err := jobs.NewAdmin(db).Get(ctx, later.ID)
+	j, err := jobs.NewAdmin(db, nil).Get(ctx, later.ID)
 	require.NoError(t, err)
 	assert.Equal(t, jobs.Queued, j.State, "a job is not run before its run_at")
 }
@@ -278,7 +278,7 @@ func TestInstanceClaimsOnlyItsKinds(t *testing.T) {
 	require.NoError(t, err)
 	mine, err := q.Enqueue(ctx, "test.mine", nil, jobs.EnqueueOptions{})
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	waitState(t, adm, mine.ID, jobs.Succeeded)
 	j, err := adm.Get(ctx, other.ID)
 	require.NoError(t, err)
@@ -296,7 +296,7 @@ func TestListFilters(t *testing.T) {
 	}
 	_, err := jobs.Enqueue(ctx, db, "test.b", nil, jobs.EnqueueOptions{}, nil)
 	require.NoError(t, err)
-	adm := jobs.NewAdmin(db)
+	adm := jobs.NewAdmin(db, nil)
 	items, total, err := adm.List(ctx, jobs.Filter{Kind: "test.a", Limit: 2})
 	require.NoError(t, err)
 	assert.Equal(t, 3, total)

@@ -76,9 +76,9 @@ func (s *Service) Vocabulary(ctx context.Context, known uint64) (v Vocabulary, f
 }
 
 // NameWords reports, for each of words, whether a patient in the
-// directory has it as a name word or as an MRN. Words are compared
+// directory has it as a name word or as an MRN. Name words are compared
 // folded (case, accents and apostrophes ignored: "O'Brien" is
-// "obrien"), exactly: a caller that keeps only known everyday words and
+// "obrien"), MRNs as typed, upper- or lower-cased; both exactly: a caller that keeps only known everyday words and
 // asks about those needs no typo tolerance.
 //
 // The answer covers every change made on this instance (writes update the
@@ -105,11 +105,10 @@ func (s *Service) NameWords(ctx context.Context, words []string) ([]bool, error)
 					out[i] = true
 				}
 			}
-			if !out[i] && st.byMRN[w] != "" {
-				out[i] = true
-			}
-			if !out[i] && len(toks) == 1 && st.byMRN[strings.ToUpper(toks[0])] != "" {
-				out[i] = true
+			for _, mrn := range []string{w, strings.ToUpper(w), strings.ToLower(w)} {
+				if st.byMRN[mrn] != "" {
+					out[i] = true
+				}
 			}
 		}
 	})

@@ -119,6 +119,16 @@ func (r *Registry) WaitReady(ctx context.Context) error {
 	return nil
 }
 
+// WaitAssistant waits while an enabled intent handler or knowledge
+// module is loading, at most Options.LoadWait or until ctx ends: the chat
+// calls it before it starts a question's per-step deadlines, so that a
+// question asked while the server starts is answered by the plugins
+// rather than failing. Other plugins (an importer an admin just enabled)
+// are not waited for.
+func (r *Registry) WaitAssistant(ctx context.Context) {
+	r.awaitLoaded(ctx, func(e *entry) bool { return handlesIntents(e) || servesKnowledge(e) })
+}
+
 // Changed returns a channel that is closed at the next change of which
 // plugins are in service (a plugin became ready, was enabled, disabled or
 // taken out of service). Call it again after it fires for the next one.

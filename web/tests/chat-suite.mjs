@@ -252,13 +252,17 @@ export function chatSuite(base) {
       await page.waitForURL(new RegExp(`/patients/${p.id}$`));
       assert.match(await page.locator('.sub').textContent(), /Inactive/);
       // The audit log names the user who confirmed.
-      const events = (await server.api('GET', `/audit?record=${encodeURIComponent('patient:' + p.id)}`)).data;
+      const events = (await server.api('GET', `/audit?record=${encodeURIComponent(p.id)}`)).data;
       const items = events.items || events;
       const staff = (await server.api('GET', '/users')).data;
       const staffId = (staff.items || staff).find((u) => u.email === STAFF.email).id;
-      assert.ok(items.some((e) => /status/.test(e.action) && String(e.actor).includes(staffId.replace(/^user:/, ''))), JSON.stringify(items.slice(0, 5)));
-      // Confirming the same action again: a clear message, nothing changes.
+      assert.ok(items.some((e) => /status/.test(e.action) && e.actor === staffId), JSON.stringify(items.slice(0, 5)));
       await ctx.close();
+      const admin = await session(ADMIN);
+      await admin.page.goto(server.url + `/audit?record=${encodeURIComponent(p.id)}`);
+      const row = admin.page.locator('.audit-table tbody tr', { hasText: /status/ }).first();
+      assert.match(await row.textContent(), new RegExp(`${STAFF.name}|${STAFF.email}`));
+      await admin.ctx.close();
     });
 
     test('a used or foreign action id gives a clear message and changes nothing', async () => {

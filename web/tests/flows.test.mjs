@@ -272,14 +272,14 @@ test('chat panel: remembers open/closed, sends context, answers safely', async (
   await page.keyboard.press('Control+k');
   assert.ok(await panel.isVisible());
   assert.ok(await page.getByLabel('Message to the assistant').evaluate((e) => e === document.activeElement));
-  const sent = page.waitForRequest((r) => r.url().endsWith('/pfinni/api/v1/chat') && r.method() === 'POST');
+  // The panel asks over its WebSocket (/pfinni/ws/chat, opened with the
+  // session cookie); POST /pfinni/api/v1/chat with the CSRF token is the
+  // fallback (chat-suite.mjs covers both).
+  await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
   await page.getByLabel('Message to the assistant').fill('<img src=x onerror=alert(1)> show me all active patients');
   await page.keyboard.press('Enter');
-  const req = await sent;
-  const body = req.postDataJSON();
-  assert.equal(typeof body.context.page, 'string');
-  assert.equal(req.headers()['x-csrf-token']?.length > 0, true);
   await page.locator('.chat-log .msg-bot, .chat-log .msg-note').first().waitFor();
+  assert.equal(await page.locator('.chat-log .msg-user').first().textContent(), '<img src=x onerror=alert(1)> show me all active patients');
   assert.equal(await page.locator('.chat-log img').count(), 0, 'reply text is never HTML');
   await shot(page, 'chat-panel');
   await page.reload();

@@ -60,6 +60,7 @@ func TestParse(t *testing.T) {
 		{"network on wasm", entry("plug-a", "    capabilities: [network]\n"), "capabilities[0]", "process plugins only"},
 		{"hosts without network", entry("plug-a", "    network: {allowedHosts: [a.example]}\n"), "network.allowedHosts", "network capability"},
 		{"bad host", strings.Replace(entry("plug-a", "    capabilities: [network]\n    network: {allowedHosts: [\"a b\"]}\n"), "kind: wasm", "kind: process", 1), "network.allowedHosts[0]", "host[:port]"},
+		{"bad wildcard", strings.Replace(entry("plug-a", "    capabilities: [network]\n    network: {allowedHosts: [ok.example, \"api*.example\"]}\n"), "kind: wasm", "kind: process", 1), "network.allowedHosts[1]", "one leading label"},
 		{"bad timeout", entry("plug-a", "    limits: {timeout: soon}\n"), "", "not a duration"},
 		{"long timeout", entry("plug-a", "    limits: {timeout: 1h}\n"), "limits.timeout", "between"},
 		{"small memory", entry("plug-a", "    limits: {memory: 1MiB}\n"), "limits.memory", "16MiB"},

@@ -76,6 +76,9 @@ func validate(e *Entry, hostSDK string) *fieldErr {
 			if !hostRE.MatchString(h) {
 				return bad(fmt.Sprintf("network.allowedHosts[%d]", i), "%q is not a host[:port]", h)
 			}
+			if strings.Contains(h, "*") && (!strings.HasPrefix(h, "*.") || strings.Count(h, "*") != 1 || len(h) < 4) {
+				return bad(fmt.Sprintf("network.allowedHosts[%d]", i), "%q: a wildcard must be one leading label, as in *.example.com", h)
+			}
 		}
 	}
 	l := e.Limits

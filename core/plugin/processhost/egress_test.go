@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -200,13 +201,19 @@ func TestProcessOutputNeedsLogCapability(t *testing.T) {
 		in, _ := json.Marshal(sdk.EligibilityRequest{Payer: "STUB", MemberID: "PRINT", FirstName: "Ada", LastName: "Lovelace", DateOfBirth: "1970-01-02"})
 		_, err := p.Call(context.Background(), sdk.HookEligibility, in)
 		require.NoError(t, err)
-		require.NoError(t, p.Close()) // flushes the plugin's output
+		// Both lines reach the host (they arrive asynchronously).
+		require.Eventually(t, func() bool {
+			p.output.mu.Lock()
+			defer p.output.mu.Unlock()
+			return strings.Count(string(p.output.tail), "member of Ada Lovelace") == 2
+		}, 10*time.Second, 10*time.Millisecond)
 		if granted {
-			assert.Contains(t, logs.String(), "member of Ada Lovelace")
+			assert.Equal(t, 2, strings.Count(logs.String(), "member of Ada Lovelace"))
 			assert.Contains(t, logs.String(), "source=process")
 		} else {
 			assert.NotContains(t, logs.String(), "Lovelace")
 		}
+		assert.NotContains(t, logs.String(), "configuring server automatic mTLS", "go-plugin's debug chatter is not the plugin's output")
 	}
 }
 
@@ -238,3 +245,45 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
+
+// An allowed host that does not answer is a 502, not a hang; a request
+// that is not in proxy form is refused; Close cuts open tunnels.
+func TestEgressProxyEdges(t *testing.T) {
+	down := newServer(t, false, "")
+	downHost := hostOf(down)
+	down.Close()
+	secure := newServer(t, true, "secure")
+	eg, err := StartEgress("p", []string{downHost, hostOf(secure)}, nil)
+	require.NoError(t, err)
+
+	res, err := client(eg.URL(), nil).Get("http://" + downHost + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
+
+	_, err = client(eg.URL(), secure.Client()).Get("https://" + downHost + "/")
+	assert.ErrorContains(t, err, "Bad Gateway")
+
+	req, _ := http.NewRequest(http.MethodGet, "http://"+eg.ln.Addr().String()+"/relative", nil)
+	req.Header.Set("Proxy-Authorization", eg.auth)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+
+	// A tunnel left open (keep-alive) is cut by Close.
+	c := client(eg.URL(), secure.Client())
+	res, err = c.Get(secure.URL)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Eventually(t, func() bool { eg.mu.Lock(); defer eg.mu.Unlock(); return len(eg.tunnels) == 2 }, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, eg.Close())
+	eg.mu.Lock()
+	assert.Empty(t, eg.tunnels)
+	eg.mu.Unlock()
+	assert.False(t, eg.track(nil), "no new tunnel after Close")
+	assert.True(t, chatter(`{"@level":"debug","@message":"plugin address"}`))
+	assert.False(t, chatter(`{"@level":"error","@message":"boom"}`))
+	assert.False(t, chatter("plain line"))
+}

@@ -461,7 +461,7 @@ func (o *output) Write(b []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if l := strings.TrimRight(string(o.line[:i]), "\r"); l != "" {
+		if l := strings.TrimRight(string(o.line[:i]), "\r"); l != "" && !chatter(l) {
 			o.d.Output(context.Background(), o.caller, "process", l)
 		}
 		o.line = o.line[i+1:]
@@ -486,4 +486,16 @@ func (o *output) hint() string {
 		}
 	}
 	return ""
+}
+
+// chatter reports whether line is go-plugin's own debug or trace log
+// line (JSON from the plugin side of the handshake), not the plugin's.
+func chatter(line string) bool {
+	if !strings.HasPrefix(line, `{"@level":`) {
+		return false
+	}
+	var l struct {
+		Level string `json:"@level"`
+	}
+	return json.Unmarshal([]byte(line), &l) == nil && (l.Level == "debug" || l.Level == "trace")
 }

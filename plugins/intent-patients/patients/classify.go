@@ -11,7 +11,9 @@ const (
 	scoreList   = 0.85
 	scoreBare   = 0.75
 	scoreWeak   = 0.55
-	scoreGuide  = 0.3
+	// scoreFollowUp: a follow-up phrase is about the previous answer.
+	scoreFollowUp = 0.8
+	scoreGuide    = 0.3
 )
 
 var nouns = []string{"patients", "patient", "people", "clients", "client", "records", "persons", "anyone", "everyone", "pts", "folks"}
@@ -19,6 +21,16 @@ var nouns = []string{"patients", "patient", "people", "clients", "client", "reco
 var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "look", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
 
 var statusVerbs = []string{"mark", "set", "change", "move", "switch", "update", "put", "make", "turn"}
+
+// IsFollowUp reports whether m refers to the previous answer's patients:
+// "of them/those/these", or a pronoun ("them", "those", "ones") with no
+// patient noun of its own.
+func IsFollowUp(m nlu.Message) bool {
+	if m.AnyPhrase("of them", "of those", "of these") {
+		return true
+	}
+	return !m.Has(nouns...) && m.Has("them", "those", "these", "ones")
+}
 
 // classify returns the intent and score of a message.
 func classify(m nlu.Message, q nlu.Query) (string, float64) {
@@ -40,6 +52,25 @@ func classify(m nlu.Message, q nlu.Query) (string, float64) {
 	who := m.Has("who", "whose") // "who left us?": a noun only with a filter
 	filters := q.Filters()
 	count := m.AnyPhrase("how many", "number of", "count of", "count the", "total number", "how much") || m.Has("count")
+	// A follow-up to the previous answer: "only the active ones", "how
+	// many of them are over 65", "show them" (the host passes the
+	// previous filter to Handle).
+	if !guide && IsFollowUp(m) {
+		if count {
+			return IntentCount, scoreFollowUp
+		}
+		return IntentList, scoreFollowUp
+	}
+	// A lookup of one patient: "pull up the record for <name>", "open
+	// the chart of <name>", "<name>'s file", or a lone name.
+	if !guide && !count && q.Name != "" {
+		if m.Has("record", "records", "chart", "file", "profile", "details", "info", "information") || m.AnyPhrase("pull up", "bring up", "look up") || m.Has("open", "find", "lookup", "search", "locate") {
+			return IntentList, scoreList
+		}
+		if q.LoneName {
+			return IntentList, scoreWeak
+		}
+	}
 	if m.Has("per", "each", "weekly", "monthly", "trend", "trends", "trending", "breakdown", "rate", "summary", "overview", "backlog", "stuck", "growth", "statistics", "stats", "chart", "insights", "insight") {
 		// insights territory: let intent-insights take it
 		if count && filters > 0 && !m.Has("per", "trend", "trends", "breakdown", "rate", "chart") {

@@ -66,6 +66,9 @@ func (h Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentR
 	q := nlu.Extract(m, today, host.Vocabularies())
 	switch req.Intent {
 	case IntentList, IntentCount:
+		if IsFollowUp(m) {
+			return answerFollowUp(req.Intent, q, host.Previous, today), nil
+		}
 		return answerQuery(req.Intent, q, today), nil
 	case IntentSetStatus:
 		return setStatus(ctx, req, m, q)

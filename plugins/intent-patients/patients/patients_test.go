@@ -156,14 +156,54 @@ func TestHandleSetStatus(t *testing.T) {
 	// The host refusing patients:read is the plugin's answer.
 	_, err := handle(t, &sdktest.Host{Capabilities: []string{}}, patients.IntentSetStatus, "set Ann Lee to inactive", sdk.PageContext{})
 	assert.Equal(t, sdk.CodeCapabilityDenied, sdk.CodeOf(err))
-	assert.Equal(t, "moved", reasonOfForTest("churn because moved"))
+	// A reason typed in the message is not carried: the host asks for it
+	// at confirmation, so no free text travels with the offer.
+	r, err := handle(t, nil, patients.IntentSetStatus, "churn because moved to Ohio", sdk.PageContext{PatientID: "p"})
+	require.NoError(t, err)
+	require.Len(t, r.Actions, 1)
+	assert.Nil(t, r.Actions[0].Params["reason"])
+	assert.Equal(t, true, r.Actions[0].Params["reason_required"])
 }
 
-func reasonOfForTest(msg string) string {
-	r, _ := handle(&testing.T{}, nil, patients.IntentSetStatus, msg, sdk.PageContext{PatientID: "p"})
-	if len(r.Actions) == 0 {
-		return ""
+func handleWith(t *testing.T, intent, msg string, pc sdk.PageContext, extra map[string]any) sdk.IntentReply {
+	t.Helper()
+	hc := map[string]any{}
+	for k, v := range host["host"].(map[string]any) {
+		hc[k] = v
 	}
-	s, _ := r.Actions[0].Params["reason"].(string)
-	return s
+	for k, v := range extra {
+		hc[k] = v
+	}
+	var r sdk.IntentReply
+	require.NoError(t, sdktest.Call(context.Background(), plug, nil, sdk.HookIntentHandle, sdk.IntentRequest{Message: msg, Intent: intent, Context: pc, Entities: map[string]any{"host": hc}}, &r))
+	return r
+}
+
+// Ticked rows: "move these to inactive" proposes the selection; the host
+// composes the offer for exactly those patients.
+func TestSetStatusOfSelection(t *testing.T) {
+	r := handleWith(t, patients.IntentSetStatus, "move these to inactive", sdk.PageContext{Page: "patients"}, map[string]any{"selection": 3})
+	require.Len(t, r.Actions, 1)
+	assert.Equal(t, patients.TargetSelection, r.Actions[0].Target)
+	assert.Equal(t, "inactive", r.Actions[0].Params["to"])
+	assert.Contains(t, r.Reply, "3 selected")
+}
+
+// Follow-ups narrow the previous answer's filter.
+func TestFollowUps(t *testing.T) {
+	for _, tc := range []struct {
+		prev, msg, intent, want string
+	}{
+		{"age_min=66", "only the active ones", patients.IntentList, "age_min=66&status=active"},
+		{"status=active", "how many of them are over 65", patients.IntentCount, "age_min=66&status=active"},
+		{"status=inactive", "show them", patients.IntentList, "status=inactive"},
+		{"missing=insurance", "which of them have no email", patients.IntentList, "missing=insurance%2Cemail"},
+		{"", "only the active ones", patients.IntentList, "status=active"},
+	} {
+		r := handleWith(t, tc.intent, tc.msg, sdk.PageContext{}, map[string]any{"previous": tc.prev})
+		assert.Equal(t, tc.want, r.Data["query"], tc.msg)
+	}
+	r := handleWith(t, patients.IntentList, "show them", sdk.PageContext{}, nil)
+	assert.Contains(t, r.Reply, "Which patients do you mean?")
+	assert.Nil(t, r.Data["query"])
 }

@@ -47,6 +47,10 @@ type Query struct {
 	Limit        int    // top-N; 0 is none
 	// Name is the free text to search names or MRNs for.
 	Name string
+	// LoneName is set when the whole message is a name: one to three
+	// words, none of them known, each shaped like a name ("KOWALSKI",
+	// "mendoza").
+	LoneName bool
 	// Provider, City: matched vocabulary terms; ProviderPhrase and
 	// CityPhrase: what was typed when no vocabulary matched it.
 	Provider       *Match
@@ -100,7 +104,7 @@ func Extract(m Message, today time.Time, v Vocabularies) Query {
 	if d, ok := FindDate(m, today, q.Used); ok {
 		q.Date = &d
 	}
-	q.Statuses = FindStatuses(m, q.Used)
+	q.Statuses = StatusesWithNegation(m, q.Used)
 	extractPlaces(m, &q, v, mark)
 	if i := m.Index("new"); i >= 0 && !q.Used[i] && !m.AnyPhrase("a new", "add new", "new patient form") {
 		q.New = true
@@ -585,6 +589,30 @@ func limitBefore(m Message, q *Query, i int, mark func(i, n int), setLimit func(
 	}
 }
 
+// recordNouns name a patient's record: "the chart of <name>".
+var recordNouns = words(`record records chart file profile details info information`)
+
+// nameShaped reports whether w could be a name: letters only, at least
+// two vowels (y counts), no run of five consonants ("asdfghjkl" is not).
+func nameShaped(w string) bool {
+	vowels, run := 0, 0
+	for _, r := range w {
+		switch {
+		case r < 'a' || r > 'z':
+			return false
+		case strings.ContainsRune("aeiouy", r):
+			vowels++
+			run = 0
+		default:
+			run++
+			if run >= 5 {
+				return false
+			}
+		}
+	}
+	return vowels >= 2 && len(w) >= 3
+}
+
 // nameCues precede a patient's name.
 var nameCues = words(`named called name surname lastname firstname`)
 
@@ -673,24 +701,38 @@ func extractNames(m Message, q *Query, mark func(i, n int)) {
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
 		cue := nameCues[w] || (lookCues[w] && i+1 < len(ws)) || (w == "look" && wsAt(ws, i+1) == "up") || (w == "pull" && wsAt(ws, i+1) == "up") ||
+			(w == "bring" && wsAt(ws, i+1) == "up") ||
+			((w == "for" || w == "of") && i > 0 && recordNouns[ws[i-1]]) ||
 			(w == "patient" && i+1 < len(ws) && !Known(ws[i+1]) && !q.Used[i+1]) || (w == "for" && i > 0 && (ws[i-1] == "search" || ws[i-1] == "look" || ws[i-1] == "looking"))
 		if !cue {
 			continue
 		}
 		j := i + 1
-		if w == "look" || w == "pull" {
+		if w == "look" || w == "pull" || w == "bring" {
 			j++
 		}
 		for j < len(ws) && (ws[j] == "for" || ws[j] == "patient" || ws[j] == "the" || ws[j] == "a" || ws[j] == "is" || ws[j] == "me") {
 			j++
 		}
 		end := j
-		for end < len(ws) && end < j+3 && !q.Used[end] && (!Known(ws[end]) || (end > j && !Lexicon(ws[end]) && !common[ws[end]])) && !isNumber(ws[end]) {
+		for end < len(ws) && end < j+3 && !q.Used[end] && !recordNouns[ws[end]] && (!Known(ws[end]) || (end > j && !Lexicon(ws[end]) && !common[ws[end]])) && !isNumber(ws[end]) {
 			end++
 		}
 		if end > j {
 			q.Name = m.Phrase(j, end)
 			mark(j, end-j)
+			return
+		}
+	}
+	// A message that is only a name: "KOWALSKI", "mendoza".
+	if len(ws) <= 3 {
+		lone := len(ws) > 0
+		for i, w := range ws {
+			lone = lone && !q.Used[i] && !Known(w) && !Known(m.Raw[i]) && nameShaped(w)
+		}
+		if lone {
+			q.Name, q.LoneName = m.Phrase(0, len(ws)), true
+			mark(0, len(ws))
 			return
 		}
 	}

@@ -29,6 +29,9 @@ type HostContext struct {
 	// TourStep and TourDone are the user's welcome-tour progress.
 	TourStep int  `json:"tour_step,omitempty"`
 	TourDone bool `json:"tour_done,omitempty"`
+	// Previous is the patient-list query of the last data answer in the
+	// same conversation, for follow-ups ("only the active ones").
+	Previous string `json:"previous,omitempty"`
 }
 
 // HostFrom reads the host context from a plugin's entities; a missing or

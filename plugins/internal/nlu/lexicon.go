@@ -44,6 +44,9 @@ care seen seeing visit visits whom want need like know tell let lets see
 more less much few lot lots via per within onto
 longer became become becomes went turned moved ones because reason due away
 twenties thirties forties fifties sixties seventies eighties nineties
+hello hi hey hiya thanks thank cheers ok okay bye goodbye yes yeah nope sure cool great fine good
+weather joke poem story song game capital restaurant
+file files chart charts profile profiles details detail info information
 `)
 
 func words(s string) map[string]bool {
@@ -77,7 +80,13 @@ func correct(w string) string {
 			case d < best:
 				found, best, ties = k, d, 1
 			case d == best && d <= tol:
-				ties++
+				// Two statuses' synonyms ("churnd": churn, churned)
+				// are one reading, not a tie.
+				if st := statusOf(k); st == "" || st != statusOf(found) {
+					ties++
+				} else if strings.HasSuffix(k, "ed") {
+					found = k // the adjective: "churnd" patients are churned
+				}
 			}
 		}
 	}
@@ -92,6 +101,13 @@ func correct(w string) string {
 var byLength = func() map[int][]string {
 	m := map[int][]string{}
 	for k := range keywords {
+		// Number words are not typo targets: a name such as "Steven" is
+		// more likely than a misspelt "seven".
+		_, unit := units[k]
+		_, ten := tens[k]
+		if unit || ten {
+			continue
+		}
 		if n := len([]rune(k)); n >= 4 {
 			m[n] = append(m[n], k)
 		}

@@ -102,13 +102,24 @@ func TestStatuses(t *testing.T) {
 		{"current patients", []string{Active}},
 		{"who left or who we lost", []string{Churned}},
 		{"pending and dormant", []string{Onboarding, Inactive}},
-		{"patients that are not active", []string{Inactive}},
+		{"patients that are not active", []string{Onboarding, Inactive, Churned}},
 		{"no longer active", []string{Churned}},
+		{"not yet active", []string{Onboarding}},
 		{"in onboarding", []string{Onboarding}},
 		{"inactive or churned", []string{Inactive, Churned}},
 		{"everyone", nil},
+		{"everyone except churned", []string{Onboarding, Active, Inactive}},
+		{"non-active patients", []string{Onboarding, Inactive, Churned}},
+		{"excluding churned and inactive", []string{Onboarding, Active}},
+		{"neither active nor churned", []string{Onboarding, Inactive}},
+		{"all but the inactive ones", []string{Onboarding, Active, Churned}},
+		{"patients not in onboarding", []string{Active, Inactive, Churned}},
+		{"patients who aren't churned", []string{Onboarding, Active, Inactive}},
+		{"active, not churned", []string{Active}},
+		{"moved from active to inactive", []string{Active, Inactive}},
+		{"churnd patients", []string{Churned}},
 	} {
-		assert.Equal(t, tc.want, FindStatuses(Parse(tc.in), nil), tc.in)
+		assert.Equal(t, tc.want, StatusesWithNegation(Parse(tc.in), nil), tc.in)
 	}
 	assert.Len(t, Statuses(), 4)
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pfinni/pfinni/core/jobs"
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/core/store/storetest"
+)
+
+// killable is a `pfinni serve` process the test may SIGKILL.
+type killable struct {
+	cmd *exec.Cmd
+	out *bytes.Buffer
+}
+
+func startServe(t *testing.T, bin, dbURL, dbName string) *killable {
+	t.Helper()
+	port, err := freePort()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	user, pass := storetest.Credentials()
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + dbURL,
+		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + dbName,
+		"PFINNI_DB_USER=" + user, "PFINNI_DB_PASSWORD=" + pass,
+		"PFINNI_ADMIN_EMAIL=admin@example.org", "PFINNI_ADMIN_PASSWORD=Kill-nine-pass-1",
+		"PFINNI_PLUGINS_MANIFEST=" + filepath.Join(dir, "none.yaml"), "PFINNI_LOG_LEVEL=error"}
+	k := &killable{cmd: cmd, out: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = k.out, k.out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { k.kill() })
+	base := "http://127.0.0.1:" + port
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}, 60*time.Second, 50*time.Millisecond, "server did not start")
+	return k
+}
+
+func (k *killable) kill() {
+	if k.cmd.ProcessState == nil {
+		_ = k.cmd.Process.Kill() // SIGKILL: no graceful stop, leases stay
+		_ = k.cmd.Wait()
+	}
+}
+
+// The queue across two real `pfinni serve` processes on one database,
+// one of them killed with SIGKILL ten times while they work through
+// 5,000 probe jobs: every job succeeds, each job's side effect exists
+// once, no two attempts of a job overlapped in time, and the queue's
+// counts match. Jobs held by a killed process are taken again after
+// their lease (30 s) expires.
+func TestJobsSurviveSIGKILLOfAServeProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills serve processes")
+	}
+	const total = 5000
+	wd, _ := os.Getwd()
+	bin := filepath.Join(t.TempDir(), "pfinni")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = wd
+	outb, err := build.CombinedOutput()
+	require.NoError(t, err, string(outb))
+
+	urlf, err := storetest.Engine()
+	require.NoError(t, err)
+	cfg := storetest.Config(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	n, err := jobs.EnqueueProbes(ctx, db, total)
+	require.NoError(t, err)
+	require.Equal(t, total, n)
+
+	steady := startServe(t, bin, urlf(), cfg.Database)
+	_ = steady
+	adm := jobs.NewAdmin(db, nil)
+	succeeded := func() int {
+		_, n, err := adm.List(ctx, jobs.Filter{State: jobs.Succeeded, Kind: jobs.ProbeKind, Limit: 1})
+		require.NoError(t, err)
+		return n
+	}
+	kills := 0
+	for kills < 10 && succeeded() < total {
+		victim := startServe(t, bin, urlf(), cfg.Database)
+		time.Sleep(700 * time.Millisecond)
+		victim.kill()
+		kills++
+	}
+	require.Eventually(t, func() bool { return succeeded() == total }, 4*time.Minute, 250*time.Millisecond,
+		"every probe job succeeds after %d kills", kills)
+
+	for _, st := range []jobs.State{jobs.Queued, jobs.Running, jobs.Failed, jobs.Dead} {
+		_, n, err := adm.List(ctx, jobs.Filter{State: st, Kind: jobs.ProbeKind, Limit: 1})
+		require.NoError(t, err)
+		assert.Zero(t, n, "no probe job left %s", st)
+	}
+	effects, err := store.Query[[]struct {
+		N int `json:"n"`
+	}](ctx, db, "SELECT count() AS n FROM job_probe GROUP ALL", nil)
+	require.NoError(t, err)
+	require.Len(t, effects, 1)
+	assert.Equal(t, total, effects[0].N, "each side effect exists once")
+
+	type run struct {
+		Job      string     `json:"job"`
+		Attempt  int        `json:"attempt"`
+		Started  time.Time  `json:"started_at"`
+		Ended    *time.Time `json:"ended_at"`
+		Instance string     `json:"instance"`
+	}
+	runs, err := store.Query[[]run](ctx, db, "SELECT job, attempt, started_at, ended_at, instance FROM job_probe_run", nil)
+	require.NoError(t, err)
+	byJob := map[string][]run{}
+	for _, r := range runs {
+		byJob[r.Job] = append(byJob[r.Job], r)
+	}
+	rerun, overlaps := 0, 0
+	for _, rs := range byJob {
+		if len(rs) < 2 {
+			continue
+		}
+		rerun++
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Attempt < rs[j].Attempt })
+		for i := 1; i < len(rs); i++ {
+			// An attempt cut short by SIGKILL has no end; its process
+			// died before the lease it held expired.
+			if prev := rs[i-1]; prev.Ended != nil && rs[i].Started.Before(*prev.Ended) {
+				overlaps++
+			}
+		}
+	}
+	assert.Zero(t, overlaps, "no two attempts of a job ran at the same time")
+	assert.Len(t, byJob, total)
+	t.Logf("%d probe jobs, %d SIGKILLs, %d jobs ran more than once (cut short by a kill)", total, kills, rerun)
+}
