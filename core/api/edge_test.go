@@ -5,7 +5,11 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -201,4 +205,26 @@ func TestSameOrigin(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, sameOrigin(tc.a, tc.b), tc.a+" vs "+tc.b)
 	}
+}
+
+// C1 guard: no request handler in core reads the body through fiber's
+// decompressing c.Body() or its parsers built on it.
+func TestNoDecompressingBodyReads(t *testing.T) {
+	bad := regexp.MustCompile(`\bc\.(Body|BodyParser)\(`)
+	err := filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if code, _, _ := strings.Cut(line, "//"); bad.MatchString(code) {
+				t.Errorf("%s:%d reads the body with c.Body/BodyParser (inflates compressed bodies with no limit): use rawBody", p, i+1)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
 }

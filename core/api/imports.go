@@ -32,9 +32,17 @@ func (s *Server) bindImportsAPI(r fiber.Router) {
 	r.Get("/documents/:id", allow(readersOfPHI), s.getDocument)
 }
 
-// uploadTimeout is how long a signed-in upload may take to arrive (the
-// server's read_timeout applies until authentication).
-const uploadTimeout = 10 * time.Minute
+const (
+	// uploadTimeout is how long a signed-in upload may take to arrive
+	// (the server's read_timeout applies until authentication).
+	uploadTimeout = 10 * time.Minute
+	// uploadsAtOnce is how many uploads one process receives at a time:
+	// each may hold a file of up to 20 × import_max_bytes in memory.
+	uploadsAtOnce = 2
+)
+
+// errUploadsBusy answers an upload while uploadsAtOnce others arrive.
+var errUploadsBusy = fault.New(fault.ErrTooMany, "other uploads are being received right now; try again in a moment")
 
 // errUploadTooLarge refuses an upload body above importer.UploadMaxBytes.
 func errUploadTooLarge(limit int64) error {
@@ -61,6 +69,13 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	up, err := svc.BeginUpload(ctx)
 	if err != nil {
 		return err
+	}
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return errUploadsBusy
 	}
 	if conn := c.Context().Conn(); conn != nil {
 		_ = conn.SetReadDeadline(time.Now().Add(uploadTimeout))

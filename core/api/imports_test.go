@@ -255,6 +255,10 @@ func TestImportUploadLimits(t *testing.T) {
 	const maxBytes = 4 << 10 // files of 4 KiB, uploads of 80 KiB + 1 MiB
 	e := newImportEnv(t, importer.Options{MaxBytes: maxBytes})
 	limit := importer.UploadMaxBytes(maxBytes)
+	// Every other body is at most 1 KiB here; the uploads below are larger.
+	e.srv.cfg.BodyLimitBytes = 1024
+	res, _ := do(t, e.srv.App(), "POST", "/api/v1/auth/login", `{"email":"`+strings.Repeat("x", 2000)+`"}`)
+	require.Equal(t, 413, res.StatusCode)
 	post := func(t *testing.T, role actor.Role, ctype string, body io.Reader, chunked bool) (int, string) {
 		req := httptest.NewRequest("POST", "/api/v1/imports", body)
 		req.Header.Set("Content-Type", ctype)
@@ -293,10 +297,13 @@ func TestImportUploadLimits(t *testing.T) {
 	assert.Equal(t, 400, status, "no boundary")
 	status, _ = post(t, actor.RoleStaff, ct, strings.NewReader("--nonsense"), false)
 	assert.Equal(t, 422, status, "no part at all")
+	status, _ = post(t, actor.RoleStaff, "multipart/form-data; boundary=B", strings.NewReader("--B\r\nnot a header\r\n\r\nx\r\n--B--\r\n"), false)
+	assert.Equal(t, 400, status, "a damaged part")
 
 	// A file over its own limit is refused (and skipped unread); the
 	// others are kept.
 	ct, body = multipartOf(map[string][]byte{"big.xml": bytes.Repeat([]byte("x"), maxBytes+1), "a.xml": fhirDoc("UP-1", "Alpha")})
+	require.Greater(t, len(body), e.srv.cfg.BodyLimitBytes)
 	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), true)
 	require.Equal(t, 202, status, text)
 	var accepted struct{ ID string }
@@ -310,6 +317,19 @@ func TestImportUploadLimits(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]string{"a.xml": "created", "big.xml": "rejected"}, results)
+
+	// While uploadsAtOnce others are being received, an upload waits its turn.
+	for range uploadsAtOnce {
+		e.srv.uploads <- struct{}{}
+	}
+	ct, body = multipartOf(map[string][]byte{"a.xml": fhirDoc("UP-2", "Beta")})
+	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), false)
+	assert.Equal(t, 429, status, text)
+	for range uploadsAtOnce {
+		<-e.srv.uploads
+	}
+	status, text = post(t, actor.RoleStaff, ct, bytes.NewReader(body), false)
+	assert.Equal(t, 202, status, text)
 
 	// No part named files.
 	var buf bytes.Buffer

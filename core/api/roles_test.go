@@ -15,6 +15,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/eligibility"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/jobs"
@@ -103,6 +104,12 @@ var routeTable = []routeRule{
 	// The background job queue: admin only.
 	{"GET", "/api/v1/jobs", admins},
 	{"POST", "/api/v1/jobs/:id/retry", admins},
+
+	// Insurance eligibility: checks are patient data; the raw X12 (PHI,
+	// for troubleshooting) is admin only.
+	{"POST", "/api/v1/patients/:id/eligibility", phi},
+	{"GET", "/api/v1/patients/:id/eligibility", phi},
+	{"GET", "/api/v1/eligibility/:check_id/x12", admins},
 }
 
 // newFullServer serves every API service on one database.
@@ -118,9 +125,11 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 1 << 30})
 	cfg := testConfig(t)
 	cfg.APIRateLimit = 1 << 30
+	elig, err := eligibility.New(eligibility.Deps{DB: db, Patients: env.Patients, Audit: log}, eligibility.Options{})
+	require.NoError(t, err)
 	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
 		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
-		Jobs: jobs.NewAdmin(db, log),
+		Jobs: jobs.NewAdmin(db, log), Eligibility: elig,
 	}})
 	sys := actor.System(context.Background())
 	for _, r := range anyRole {

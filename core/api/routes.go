@@ -6,6 +6,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
+	"github.com/pfinni/pfinni/core/eligibility"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
 )
@@ -22,6 +23,8 @@ type Services struct {
 	Imports  *importer.Service // imports and kept documents (imports.go)
 	Chat     *chat.Service     // the assistant (chat.go)
 	Jobs     JobsAdmin         // the background job queue, admin side (jobs.go)
+	// Eligibility checks insurance coverage (eligibility.go).
+	Eligibility *eligibility.Service
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -37,4 +40,5 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindImportsAPI(r)
 	s.bindChatAPI(r)
 	s.bindJobsAPI(r)
+	s.bindEligibilityAPI(r)
 }

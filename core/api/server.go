@@ -56,6 +56,8 @@ type Server struct {
 	login  *httpauth.Middleware // the one login layer (auth.go)
 	// proxies are the trusted reverse proxies (trusted_proxies).
 	proxies proxies
+	// uploads holds a token per import upload being received.
+	uploads chan struct{}
 	// pageErrors renders errors of non-API routes (the dashboard) as
 	// pages; nil means problem+json everywhere.
 	pageErrors func(c *fiber.Ctx, err error, status int) error
@@ -73,12 +75,13 @@ func New(d Deps) *Server {
 		d.Meter = metricnoop.NewMeterProvider()
 	}
 	s := &Server{
-		deps:   d,
-		cfg:    d.Config,
-		log:    d.Logger,
-		tracer: d.Tracer.Tracer("github.com/pfinni/pfinni/core/api"),
-		limits: newRateLimiter(d.Config.APIRateLimit),
-		login:  newLoginLayer(d),
+		deps:    d,
+		cfg:     d.Config,
+		log:     d.Logger,
+		tracer:  d.Tracer.Tracer("github.com/pfinni/pfinni/core/api"),
+		limits:  newRateLimiter(d.Config.APIRateLimit),
+		uploads: make(chan struct{}, uploadsAtOnce),
+		login:   newLoginLayer(d),
 	}
 	// Validated by config.Load; a hand-built Config with a bad list trusts
 	// no proxy.

@@ -25,6 +25,12 @@ func (a *App) wirePages() {
 	if a.Patients != nil {
 		d.Patients = a.Patients
 	}
+	if a.JobsAdmin != nil {
+		d.Jobs = a.JobsAdmin
+	}
+	if a.Eligibility != nil {
+		d.Eligibility = a.Eligibility
+	}
 	db, err := dashboard.New(d)
 	if err != nil {
 		a.Log.Error("dashboard not mounted", "err", err)

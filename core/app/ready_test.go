@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,41 +32,65 @@ const (
 	readyPass  = "Ready-test-pass-1"
 )
 
-// firstPartyManifest is the repository's plugin-manifest.yaml with every
-// enabled plugin built from its current source (plugintest, cached by a
-// hash of the sources) into a temporary folder, and its checksum
-// rewritten: the test does not depend on `make plugins` having run.
-func firstPartyManifest(t *testing.T) string {
+// firstPartyManifest is the repository's plugin-manifest.yaml — only the
+// entries named in only, when given — with every enabled plugin built
+// from its current source (plugintest, cached by a hash of the sources)
+// into a temporary folder, and its checksum rewritten: the test does not
+// depend on `make plugins` having run.
+func firstPartyManifest(t *testing.T, only ...string) string {
 	t.Helper()
 	root, err := plugintest.Root()
 	require.NoError(t, err)
-	m, problems, err := manifest.Load(filepath.Join(root, "plugin-manifest.yaml"), sdk.Version)
-	require.NoError(t, err)
-	require.Empty(t, problems)
 	text, err := os.ReadFile(filepath.Join(root, "plugin-manifest.yaml"))
 	require.NoError(t, err)
-	out := string(text)
+	out := keepEntries(string(text), only)
 	dir := t.TempDir()
+	path := filepath.Join(dir, "plugin-manifest.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+	m, problems, err := manifest.Load(path, sdk.Version)
+	require.NoError(t, err)
+	require.Empty(t, problems)
 	for _, e := range m.Plugins {
 		if !e.IsEnabled() {
 			continue
 		}
-		require.Equal(t, manifest.KindWASM, e.Kind, e.Name)
-		built, err := plugintest.BuildWASM(filepath.Dir(e.Artifact.Path))
+		build := plugintest.BuildWASM
+		if e.Kind == manifest.KindProcess {
+			build = plugintest.BuildProcess
+		}
+		built, err := build(filepath.Dir(e.Artifact.Path))
 		require.NoError(t, err)
 		bin, err := os.ReadFile(built)
 		require.NoError(t, err)
 		dst := filepath.Join(dir, filepath.FromSlash(e.Artifact.Path))
 		require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
-		require.NoError(t, os.WriteFile(dst, bin, 0o644))
+		require.NoError(t, os.WriteFile(dst, bin, 0o755))
 		sum := sha256.Sum256(bin)
 		require.NotEmpty(t, e.Artifact.SHA256, e.Name)
 		require.Contains(t, out, e.Artifact.SHA256)
 		out = strings.Replace(out, e.Artifact.SHA256, hex.EncodeToString(sum[:]), 1)
 	}
-	path := filepath.Join(dir, "plugin-manifest.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
 	return path
+}
+
+// keepEntries drops the manifest's plugin entries ("  - name: x" blocks)
+// not named in only; all are kept when only is empty.
+func keepEntries(text string, only []string) string {
+	if len(only) == 0 {
+		return text
+	}
+	var b strings.Builder
+	keep := true
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if name, ok := strings.CutPrefix(line, "  - name: "); ok {
+			keep = slices.Contains(only, strings.TrimSpace(name))
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // server is a real pfinni (embedded database, first-party plugins, HTTP
@@ -76,6 +101,7 @@ type server struct {
 	out   *bytes.Buffer
 	start time.Time
 	admin *bench.Client
+	first readyz // the first answer of /readyz, as soon as the server listened
 }
 
 func serve(t *testing.T, manifestPath, cacheDir string) *server {
@@ -97,6 +123,14 @@ func serve(t *testing.T, manifestPath, cacheDir string) *server {
 		<-done
 		_ = s.app.Close(context.Background())
 	})
+	require.Eventually(t, func() bool {
+		res, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil
+	}, 30*time.Second, time.Millisecond)
+	s.first = s.readyz(t)
 	s.admin = bench.NewClient(s.base, 2)
 	require.Eventually(t, func() bool { return s.admin.Login(ctx, readyAdmin, readyPass) == nil }, 30*time.Second, 20*time.Millisecond)
 	return s
@@ -126,7 +160,7 @@ func (s *server) readyz(t *testing.T) readyz {
 // the start of Open.
 func (s *server) waitReady(t *testing.T) time.Duration {
 	t.Helper()
-	require.Eventually(t, func() bool { return s.readyz(t).code == http.StatusOK }, 10*time.Minute, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return s.readyz(t).code == http.StatusOK }, 5*time.Minute, 20*time.Millisecond,
 		"never ready: %+v", s.readyz(t).body)
 	return time.Since(s.start)
 }
@@ -177,23 +211,23 @@ func TestReadyOnlyWhenPluginsAreLoaded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers with every first-party plugin")
 	}
-	path := firstPartyManifest(t)
-	// Cold: nothing compiled yet. Under the race detector compiling the
-	// first-party plugins takes minutes, so that run starts from the
-	// shared test cache (warm after the first run on a machine).
-	cache, cold := t.TempDir(), !raceEnabled
+	// Cold: nothing compiled yet, every first-party plugin. Under the race
+	// detector compiling one plugin takes minutes of CPU, so that run
+	// loads only the plugins the scenario uses, from the shared test cache
+	// (warm after the first run on a machine).
+	path, cache, cold := firstPartyManifest(t), t.TempDir(), !raceEnabled
 	if !cold {
-		cache = sharedCache()
+		path, cache = firstPartyManifest(t, "importer-ccda", "intent-patients"), sharedCache()
 	}
 
 	s := serve(t, path, cache)
-	r := s.readyz(t)
-	require.Equal(t, http.StatusServiceUnavailable, r.code, "not ready while the plugins compile")
+	r := s.first
+	require.Equal(t, http.StatusServiceUnavailable, r.code, "not ready while the plugins load")
 	assert.Equal(t, "starting", r.body.Status)
 	assert.Equal(t, "ok", r.body.Database)
 	assert.Contains(t, r.body.Plugins, "importer-ccda")
 	assert.Contains(t, r.body.Plugins, "intent-patients")
-	assert.NotContains(t, r.body.Plugins, "stub-echo", "disabled plugins do not count")
+	assert.NotContains(t, r.body.Plugins, "llm-openai", "disabled plugins do not count")
 	healthz, err := http.Get(s.base + "/healthz")
 	require.NoError(t, err)
 	healthz.Body.Close()
@@ -244,7 +278,7 @@ func TestImportWaitsForDisabledImporter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server with every first-party plugin")
 	}
-	s := serve(t, firstPartyManifest(t), sharedCache())
+	s := serve(t, firstPartyManifest(t, "importer-ccda"), sharedCache())
 	s.waitReady(t)
 	ctx := context.Background()
 	require.NoError(t, s.admin.Do(ctx, "POST", "/api/v1/plugins/importer-ccda/disable", nil, nil))

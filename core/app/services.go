@@ -21,6 +21,7 @@ import (
 	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/config"
+	"github.com/pfinni/pfinni/core/eligibility"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
@@ -42,6 +43,8 @@ type Services struct {
 	Jobs      *jobs.Queue
 	JobsAdmin *jobs.Admin
 	Cache     *cache.Cache // the two-level cache (core/cache)
+	// Eligibility checks insurance coverage (eligibility.go).
+	Eligibility *eligibility.Service
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -100,7 +103,10 @@ func (a *App) wireServices(ctx context.Context) error {
 		return fmt.Errorf("build chat service: %w", err)
 	}
 	a.closers = append(a.closers, func(context.Context) error { return a.Chat.Close() })
-	return a.wireJobs()
+	if err := a.wireJobs(); err != nil {
+		return err
+	}
+	return a.wireEligibility()
 }
 
 // wirePlugins loads plugin-manifest.yaml. A missing manifest means no
@@ -129,8 +135,8 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		CacheDir:     cacheDir,
 		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
 		State:        pluginstate.New(a.DB),
-		Config:       pluginConfig(a.Config),
-		AllowedHosts: pluginHosts(a.Config),
+		Config:       insuranceConfig(a.Config, pluginConfig(a.Config)),
+		AllowedHosts: insuranceHosts(a.Config, pluginHosts(a.Config)),
 		Logger:       a.Log,
 		Progress:     a.loadProgress(cacheDir),
 	})
@@ -150,6 +156,12 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		if a.Config.LLMURL != "" {
 			if _, err := reg.Enable(sys, llmPlugin); err != nil {
 				a.Log.Error("enable the LLM adapter", "err", err)
+			}
+		}
+		// insurance_url turns the insurance adapter on (docs/insurance.md).
+		if a.Config.InsuranceURL != "" {
+			if _, err := reg.Enable(sys, insurancePlugin); err != nil {
+				a.Log.Error("enable the insurance adapter", "err", err)
 			}
 		}
 		reg.LoadAll(sys)
@@ -195,7 +207,7 @@ func (a *App) loadProgress(cacheDir string) func(plugin.LoadProgress) {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}

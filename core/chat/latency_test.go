@@ -37,7 +37,9 @@ func TestLatencyConcurrent(t *testing.T) {
 	ps, err := patient.New(ctx, db, log, patient.WithClock(fixedNow), patient.WithLocation(time.UTC), patient.WithoutLive())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ps.Close() })
-	require.NoError(t, patient.Seed(system(ctx), ps, 10_000, 42))
+	sctx, cancel := context.WithTimeout(system(ctx), 10*time.Minute)
+	require.NoError(t, patient.Seed(sctx, ps, 10_000, 42))
+	cancel()
 	e := &env{db: db, patients: ps}
 	reg := wasmRegistry(t, e)
 	svc, err := chat.New(ctx, chat.Deps{DB: db, Patients: ps, Intents: reg, Knowledge: reg, Audit: log, Now: time.Now, Location: time.UTC}, chat.Options{})

@@ -67,7 +67,11 @@ func newEnv(t testing.TB, n int, opts ...func(*chat.Deps)) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ps.Close() })
 	if n > 0 {
-		require.NoError(t, patient.Seed(system(ctx), ps, n, 42))
+		// A generous deadline: seeding 10,000 patients on a busy machine
+		// outlasts the store's default per-query timeout.
+		sctx, cancel := context.WithTimeout(system(ctx), 10*time.Minute)
+		require.NoError(t, patient.Seed(sctx, ps, n, 42))
+		cancel()
 	}
 	e := &env{db: db, cfg: cfg, patients: ps, audit: aud}
 	e.plugins = &chattest.Plugins{List: nativePlugins(), Host: chattest.Host{Patients: ps}}

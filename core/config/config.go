@@ -82,6 +82,14 @@ type Config struct {
 	// endpoint; llm_url is refused without it.
 	LLMBAA bool `koanf:"llm_baa"`
 
+	// InsuranceURL is where the insurance-x12 plugin POSTs its 270s
+	// (a clearinghouse); empty keeps the manifest's (the stub insurer of
+	// `pfinni dev insurer-stub`). InsuranceUser/Password are its HTTP
+	// basic credentials.
+	InsuranceURL      string `koanf:"insurance_url"`
+	InsuranceUser     string `koanf:"insurance_user"`
+	InsurancePassword string `koanf:"insurance_password"`
+
 	LogLevel  string `koanf:"log_level"`  // debug | info | warn | error
 	LogFormat string `koanf:"log_format"` // text | json
 }
@@ -125,6 +133,9 @@ func Defaults() map[string]any {
 		"llm_model":            "",
 		"llm_key":              "",
 		"llm_baa":              false,
+		"insurance_url":        "",
+		"insurance_user":       "",
+		"insurance_password":   "",
 		"log_level":            "info",
 		"log_format":           "text",
 	}
@@ -167,6 +178,9 @@ var Help = map[string]string{
 	"llm_model":            "model name for the LLM endpoint",
 	"llm_key":              "API key for the LLM endpoint",
 	"llm_baa":              "true states that a business associate agreement (BAA) covers the LLM endpoint; required to set llm_url",
+	"insurance_url":        "X12 270/271 endpoint of the insurance-x12 plugin (a clearinghouse); empty keeps the manifest's stub insurer",
+	"insurance_user":       "HTTP basic user for insurance_url",
+	"insurance_password":   "HTTP basic password for insurance_url",
 	"log_level":            "debug, info, warn or error",
 	"log_format":           "text or json",
 }
@@ -383,6 +397,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LLMURL != "" && !c.LLMBAA {
 		return bad("llm_url", "the LLM adapter needs a business associate agreement with the endpoint's operator; set llm_baa=true (PFINNI_LLM_BAA=true) to state that one is in place, or leave llm_url empty")
+	}
+	if c.InsuranceURL != "" {
+		u, err := url.Parse(c.InsuranceURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return bad("insurance_url", "want http(s)://host[:port]/path, without credentials (use insurance_user and insurance_password)")
+		}
 	}
 	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
 		return bad("admin_email", "want an e-mail address")

@@ -92,6 +92,10 @@ type Deps struct {
 	Patients  Patients
 	Audit     AuditTrail
 	Plugins   Plugins
+	// Eligibility, when set, adds the insurance check to the patient page.
+	Eligibility Eligibility
+	// Jobs is the job queue's admin side (the Jobs page under Admin).
+	Jobs JobsAdmin
 	// IdleTimeout is the session's automatic logoff time, for the
 	// warning shown before it (15 minutes when zero).
 	IdleTimeout time.Duration
@@ -146,8 +150,10 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	r.Get("/help", db.session, db.needUser, db.helpPage)
 	r.Get("/activity", db.session, allow(adminPages), db.activity)
 	db.bindPatients(r)
+	db.bindEligibility(r)
 	db.bindProviders(r)
 	db.bindImports(r)
 	db.bindAudit(r)
 	db.bindAdmin(r)
+	db.bindJobs(r)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/dashboard"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 	"github.com/pfinni/pfinni/web"
 )
@@ -60,6 +61,10 @@ type fixtureOpts struct {
 	realAssets bool
 	// now is the sessions' clock; time.Now when nil.
 	now func() time.Time
+	// eligibility, when set, is the insurance check (eligibility_test.go).
+	eligibility func(*fixture, *store.DB) dashboard.Eligibility
+	// jobs, when set, is the job queue's admin side (jobs_test.go).
+	jobs func(*fixture, *store.DB) dashboard.JobsAdmin
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -97,6 +102,12 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	deps := dashboard.Deps{Config: cfg, Logger: log, Templates: web.Templates(), Assets: assets,
 		Sessions: f.auth, Users: f.auth, Patients: f.patients, Audit: f.audit, Plugins: f.plugins}
+	if o.eligibility != nil {
+		deps.Eligibility = o.eligibility(f, db)
+	}
+	if o.jobs != nil {
+		deps.Jobs = o.jobs(f, db)
+	}
 	if o.onlySessions {
 		deps = dashboard.Deps{Config: cfg, Logger: log, Templates: web.Templates(), Assets: assets, Sessions: f.auth}
 	}

@@ -166,6 +166,7 @@ type detailView struct {
 	StatusError  string
 	StatusFields map[string]string
 	OpenStatus   bool
+	Eligibility  eligibilityView // the insurance check block (eligibility.go)
 }
 
 // timelineEntry is one line of the history: a status change or an edit.
@@ -206,7 +207,7 @@ func (db *Dashboard) detail(c *fiber.Ctx, id string) (detailView, error) {
 	if err != nil {
 		return detailView{}, err
 	}
-	dv := detailView{P: p}
+	dv := detailView{P: p, Eligibility: db.eligibilityOf(c, id)}
 	if p.ProviderID != "" {
 		if pr, err := db.d.Patients.GetProvider(ctx, p.ProviderID); err == nil {
 			dv.ProviderName = pr.Name

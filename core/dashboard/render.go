@@ -28,6 +28,7 @@ type view struct {
 	Nav         string // active navigation entry
 	Page        string // page name sent to the chat assistant as context
 	PatientID   string // selected patient, sent to the chat as context
+	Status      int    // the response's HTTP status; the chat panel sends it with the page's last error
 	Notice      string // one-line success message
 	Data        any
 }
@@ -89,6 +90,7 @@ var notices = map[string]string{
 	"signout":  "You are signed out.",
 	"bulk":     "Bulk status change done.",
 	"password": "Password reset.",
+	"job":      "Job queued again.",
 }
 
 // render writes page name with v. An htmx request for a fragment
@@ -104,6 +106,7 @@ func (db *Dashboard) render(c *fiber.Ctx, status int, name string, v view) error
 			block = "fragment:" + target
 		}
 	}
+	v.Status = status
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)

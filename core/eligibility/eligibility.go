@@ -18,7 +18,10 @@ package eligibility
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/pfinni/pfinni/core/audit"
@@ -179,4 +182,44 @@ type X12 struct {
 	Request  string    `json:"request"`  // the 270
 	Response string    `json:"response"` // the 271 (or what came back instead)
 	Until    time.Time `json:"kept_until"`
+}
+
+// Summary says a benefit line's amounts in plain words, e.g. "co-pay
+// $20.00, in network"; "" when the line carries no amount.
+func (b Benefit) Summary() string {
+	var parts []string
+	switch {
+	case b.Copay != nil:
+		parts = append(parts, fmt.Sprintf("co-pay $%.2f", *b.Copay))
+	case b.Coinsurance != nil:
+		parts = append(parts, fmt.Sprintf("co-insurance %g%%", math.Round(*b.Coinsurance*1000)/10))
+	case b.Amount != nil:
+		parts = append(parts, fmt.Sprintf("$%.2f", *b.Amount))
+	default:
+		return ""
+	}
+	if b.TimePeriod == "29" {
+		parts[0] += " remaining"
+	}
+	if b.InNetwork != nil {
+		if *b.InNetwork {
+			parts = append(parts, "in network")
+		} else {
+			parts = append(parts, "out of network")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// StatusLabel says a check's status in plain words.
+func (c Check) StatusLabel() string {
+	switch c.Status {
+	case "active":
+		return "Covered"
+	case "inactive":
+		return "Not covered (inactive)"
+	case "not_found":
+		return "Not found by the insurer"
+	}
+	return "No answer"
 }

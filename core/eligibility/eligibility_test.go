@@ -244,3 +244,75 @@ func TestBusyPayerIsRetriedOnTheJobQueue(t *testing.T) {
 	require.Len(t, page.Items, 2)
 	assert.Equal(t, "u_staff", page.Items[0].Actor, "the retry acts as the user who asked")
 }
+
+func TestTimeoutIsStoredAndSaysSo(t *testing.T) {
+	e, _ := newEnv(t, eligibility.Options{}, nil)
+	p := e.patientWith(t, "Acme Health", "SLOW800")
+	none, err := e.svc.Latest(staff(), p.ID)
+	require.NoError(t, err)
+	assert.Nil(t, none, "not checked yet")
+
+	c, err := e.svc.Check(staff(), p.ID)
+	require.ErrorIs(t, err, eligibility.ErrTimeout)
+	assert.Equal(t, "error", c.Status)
+	require.NotNil(t, c.Rejection)
+	assert.Equal(t, "timeout", c.Rejection.Code)
+	assert.Contains(t, c.Rejection.Reason, "did not answer within 2s")
+
+	latest, err := e.svc.Latest(staff(), p.ID)
+	require.NoError(t, err)
+	require.NotNil(t, latest)
+	assert.Equal(t, c.ID, latest.ID, "the timed-out check is kept, so the page can say so")
+	assert.Equal(t, "No answer", latest.StatusLabel())
+}
+
+func TestWithoutAnAdapter(t *testing.T) {
+	db := storetest.New(t)
+	log := audit.New(db, audit.Options{})
+	t.Cleanup(func() { _ = log.Close(context.Background()) })
+	ps, err := patient.New(context.Background(), db, log, patient.WithoutLive())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ps.Close() })
+	svc, err := eligibility.New(eligibility.Deps{DB: db, Patients: ps, Audit: log}, eligibility.Options{})
+	require.NoError(t, err)
+	p, err := ps.Create(admin(), patient.Input{MRN: "MRN-NOADAPTER", FirstName: "No", LastName: "Adapter", DateOfBirth: "1990-01-01",
+		Insurance: patient.Insurance{Payer: "Acme", MemberID: "ACT1"}})
+	require.NoError(t, err)
+
+	_, err = svc.Check(staff(), p.ID)
+	require.ErrorIs(t, err, eligibility.ErrAdapter)
+	require.ErrorIs(t, err, fault.ErrUnavailable)
+	page, err := log.List(admin(), audit.Filter{Action: "eligibility.check", Record: p.ID})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, audit.OutcomeError, page.Items[0].Outcome)
+	list, err := svc.List(staff(), p.ID, 0)
+	require.NoError(t, err)
+	assert.Empty(t, list, "nothing is stored when no adapter answered")
+
+	_, err = svc.Check(context.Background(), p.ID)
+	require.ErrorIs(t, err, fault.ErrUnauthorized)
+	_, err = eligibility.New(eligibility.Deps{}, eligibility.Options{})
+	require.Error(t, err)
+}
+
+func TestBenefitSummaries(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	yes, no := true, false
+	cases := []struct {
+		b    eligibility.Benefit
+		want string
+	}{
+		{eligibility.Benefit{Copay: f(20), InNetwork: &yes}, "co-pay $20.00, in network"},
+		{eligibility.Benefit{Coinsurance: f(0.2), InNetwork: &no}, "co-insurance 20%, out of network"},
+		{eligibility.Benefit{Amount: f(250), TimePeriod: "29"}, "$250.00 remaining"},
+		{eligibility.Benefit{Code: "1"}, ""},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.b.Summary())
+	}
+	labels := map[string]string{"active": "Covered", "inactive": "Not covered (inactive)", "not_found": "Not found by the insurer", "error": "No answer"}
+	for status, want := range labels {
+		assert.Equal(t, want, eligibility.Check{Status: status}.StatusLabel())
+	}
+}

@@ -59,9 +59,12 @@ func (q *Queue) fetchLoop(ctx context.Context, kinds []string) {
 			continue
 		}
 		n := min(free, q.opt.Batch)
+		// The lease runs from the database's clock at the claim, which
+		// is after this moment: measured from here, the local estimate
+		// of its end is never late.
+		claimedAt := time.Now()
 		claimed, err := store.Query[[]row](ctx, q.db, claimSQL, map[string]any{
 			"kinds": kinds, "n": n, "k": n, "me": q.opt.Instance, "lease": surrealDuration(q.opt.Lease)})
-		claimedAt := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -127,6 +130,7 @@ func (q *Queue) runJob(qctx, jctx context.Context, ru *run) {
 	q.mu.Lock()
 	h := q.handlers[j.Kind]
 	q.mu.Unlock()
+	go q.watchLease(jctx, ru)
 	err := call(jctx, h, j)
 	ru.cancel()
 	q.mu.Lock()
@@ -147,6 +151,40 @@ func (q *Queue) runJob(qctx, jctx context.Context, ru *run) {
 	}
 	if err := q.finish(context.WithoutCancel(qctx), j, err); err != nil {
 		q.log.Warn("record job outcome", "job", j.ID, "kind", j.Kind, "err", err)
+	}
+}
+
+// watchLease cancels the attempt one heartbeat interval before its
+// lease would expire unless a heartbeat has extended it meanwhile, so
+// that an attempt whose lease another instance may take over has
+// stopped by then, however late the heartbeats are.
+func (q *Queue) watchLease(ctx context.Context, ru *run) {
+	for {
+		q.mu.Lock()
+		deadline := ru.deadline
+		q.mu.Unlock()
+		wait := time.Until(deadline.Add(-q.opt.Heartbeat))
+		if wait <= 0 {
+			q.mu.Lock()
+			expired := !ru.deadline.After(deadline) && !ru.lost && !ru.released
+			if expired {
+				ru.lost = true
+			}
+			q.mu.Unlock()
+			if expired {
+				ru.cancel()
+				q.log.Warn("job lease could not be extended in time; cancelling the attempt", "job", ru.job.ID, "kind", ru.job.Kind)
+				return
+			}
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -332,7 +370,6 @@ func (q *Queue) heartbeat(ctx context.Context) {
 		}
 		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
 	}
-	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err == nil {
@@ -353,13 +390,6 @@ func (q *Queue) heartbeat(ctx context.Context) {
 			ru.lost = true
 			ru.cancel()
 			q.log.Warn("job lease was lost; cancelling the attempt", "job", id, "kind", ru.job.Kind)
-		}
-	}
-	for _, ru := range q.running {
-		if !ru.lost && ru.deadline.Sub(now) <= q.opt.Heartbeat {
-			ru.lost = true
-			ru.cancel()
-			q.log.Warn("job lease could not be extended; cancelling the attempt", "job", ru.job.ID, "kind", ru.job.Kind)
 		}
 	}
 }

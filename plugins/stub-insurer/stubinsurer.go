@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,6 +55,15 @@ type Stub struct {
 	mu   sync.Mutex
 	busy map[string]int // member id -> BUSY answers given
 	seq  int            // control numbers of the 271s
+	got  int            // valid 270s received
+}
+
+// Received is how many valid 270s the stub has received (tests wait on
+// it to act while a check is in flight).
+func (s *Stub) Received() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
 }
 
 var _ http.Handler = (*Stub)(nil)
@@ -102,6 +112,9 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := strings.ToUpper(q.member)
+	s.mu.Lock()
+	s.got++
+	s.mu.Unlock()
 	s.opt.Logger.Info("stub insurer: 270 received", "control", q.control, "scenario", scenario(id))
 	switch {
 	case strings.HasPrefix(id, "SLOW"):
@@ -274,14 +287,14 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// Serve runs the stub on addr until ctx ends.
-func Serve(ctx context.Context, addr string, opt Options) error {
-	srv := &http.Server{Addr: addr, Handler: New(opt), ReadHeaderTimeout: 10 * time.Second}
+// Serve runs the stub on ln until ctx ends, then shuts it down.
+func Serve(ctx context.Context, ln net.Listener, opt Options) error {
+	srv := &http.Server{Handler: New(opt), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("stub insurer on %s: %w", addr, err)
+		return fmt.Errorf("stub insurer on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

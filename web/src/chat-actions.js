@@ -20,7 +20,8 @@ export function safeTarget(t, fallback = '') {
 /**
  * actionButtons draws the actions of a reply. env: navigate(path),
  * startTour(step), fetchPatient(id), result(reply) to show a confirmed
- * change's answer, note(text, kind) to say something in the panel.
+ * change's answer, note(text, kind) to say something in the panel,
+ * track(promise) to wrap the confirmation request.
  */
 export function actionButtons(actions, data, env) {
   const list = (Array.isArray(actions) ? actions : []).filter((a) => a && typeof a === 'object');
@@ -109,7 +110,7 @@ function confirmBox(a, data, env) {
       body.reason = reason.value.trim();
     }
     ok.disabled = no.disabled = true;
-    const res = await api('POST', '/chat/actions/' + encodeURIComponent(a.id) + '/confirm', body).catch(() => ({ status: 0, ok: false }));
+    const res = await env.track(api('POST', '/chat/actions/' + encodeURIComponent(a.id) + '/confirm', body).catch(() => ({ status: 0, ok: false })));
     if (res.ok) {
       done('Confirmed.');
       env.result(res.data || {});

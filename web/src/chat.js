@@ -141,6 +141,19 @@ export function initChat() {
     fetchPatient,
     result: (r) => { remember(r.at); showReply(r, true); },
     note,
+    // track holds the socket's echoes of this tab's own exchange (a
+    // confirmation is stored like a message) until its answer is here.
+    async track(p) {
+      inflight++;
+      try {
+        const res = await p;
+        if (res?.ok && res.data?.at) remember(res.data.at);
+        return res;
+      } finally {
+        inflight--;
+        if (inflight === 0) release();
+      }
+    },
   };
 
   /** bubble draws an answer (a live reply or a stored message). */

@@ -40,7 +40,7 @@ export function chatSuite(base) {
       for (let i = 0; i < 240; i++) {
         const ps = (await server.api('GET', '/plugins')).data;
         const list = Array.isArray(ps) ? ps : (ps?.items || []);
-        if (list.filter((p) => /^intent-/.test(p.name)).every((p) => p.state === 'ready') && list.some((p) => p.name === 'intent-patients')) return;
+        if (list.filter((p) => p.enabled).every((p) => p.state === 'ready') && list.some((p) => p.name === 'intent-patients')) return;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -326,14 +326,17 @@ export function chatSuite(base) {
       await card.waitFor({ timeout: 30_000 });
       assert.match(await card.locator('[data-tour-progress]').textContent(), /step 1 of (\d+)/);
       assert.equal(await page.locator('[data-tour-active]').count(), 1, 'the step\'s element is highlighted');
-      // Walk until a step opens another page.
-      for (let i = 0; i < 6 && !/\/patients/.test(page.url()); i++) {
-        await card.locator('[data-tour-next]').click();
-        await page.waitForTimeout(100);
-        await page.waitForLoadState('load');
-        await card.waitFor();
+      // Walk to the first step about the patient list: the panel opens its page.
+      const steps = JSON.parse(await page.evaluate(() => localStorage.getItem('pfinni.tour.steps')));
+      const k = steps.findIndex((s) => s.target.startsWith('/patients'));
+      assert.ok(k > 0, JSON.stringify(steps));
+      for (let i = 1; i <= k; i++) {
+        const next = card.locator('[data-tour-next]');
+        if (steps[i].target !== steps[i - 1].target) await Promise.all([page.waitForURL(server.url + steps[i].target), next.click()]);
+        else await next.click();
+        await card.locator('[data-tour-progress]', { hasText: `step ${i + 1} of` }).waitFor();
       }
-      assert.match(new URL(page.url()).pathname, new RegExp(`^${base}/patients`));
+      assert.equal(new URL(page.url()).pathname, `${base}${steps[k].target}`);
       await page.waitForSelector('[data-tour-active]');
       const progress = await card.locator('[data-tour-progress]').textContent();
       await shot(page, `chat-tour-${tag.replace(/\W+/g, '')}`);
@@ -481,6 +484,7 @@ export function chatSuite(base) {
       const pages = contract.status === 200 ? (contract.data.pages || []).map((x) => x.id ?? x) : null;
       const { ctx, page } = await session(ADMIN);
       const seen = {};
+      const chips = {};
       for (const [path, want] of [['/', 'dashboard'], ['/patients', 'patients'], [`/patients/${p.id}`, 'patient'], ['/patients/new', 'patient-form'],
         ['/providers', 'providers'], ['/imports', 'imports'], ['/audit', 'audit'], ['/admin/users', 'users'], ['/admin/plugins', 'plugins'],
         ['/admin/settings', 'settings'], ['/help', 'help']]) {
@@ -488,7 +492,14 @@ export function chatSuite(base) {
         seen[path] = await page.locator('body').getAttribute('data-page');
         assert.equal(seen[path], want, path);
         if (pages) assert.ok(pages.includes(seen[path]), `${seen[path]} is a page id of the contract`);
+        // The suggestion chips are this page's (from the contract when it is served).
+        await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
+        const want4 = contract.status === 200 ? (contract.data.suggestions?.[want] || []).slice(0, 4) : null;
+        if (want4) await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('[data-chat-chips] .chip')].map((c) => c.dataset.chatSay)) === JSON.stringify(w), want4);
+        chips[want] = await page.locator('[data-chat-chips] .chip').evaluateAll((cs) => cs.map((c) => c.dataset.chatSay));
       }
+      assert.notDeepEqual(chips.dashboard, chips.patients, 'the chips change with the page');
+      assert.notDeepEqual(chips.patients, chips['patient-form'], 'the chips change with the page');
       await page.goto(server.url + `/patients/${p.id}`);
       assert.equal(await page.locator('body').getAttribute('data-patient-id'), p.id);
       // The message carries it.
@@ -497,6 +508,26 @@ export function chatSuite(base) {
       await ask(page, 'what do the statuses mean?');
       const body = captured.find((m) => m.message === 'what do the statuses mean?');
       assert.deepEqual(body.context, { page: 'patient', patient_id: p.id });
+      await ctx.close();
+    });
+
+    test('contract: the panel draws every action type the server may send, and sends only known context keys', async (t) => {
+      const contract = await server.api('GET', '/chat/contract');
+      if (contract.status !== 200) { t.skip('waiting for server: GET /api/v1/chat/contract'); return; }
+      const { ACTION_TYPES } = await import('../src/chat-actions.js');
+      for (const type of contract.data.action_types) assert.ok(ACTION_TYPES.includes(type), `the panel draws action type ${type}`);
+      // A message from a page with every kind of context: ticked rows and a form error.
+      const { ctx, page } = await session(STAFF);
+      const captured = capture(page);
+      await page.goto(server.url + '/patients?status=active');
+      await page.locator('input[name=ids]').first().check();
+      await ask(page, 'how many are selected?');
+      const sent = captured.find((m) => m.message === 'how many are selected?');
+      for (const k of Object.keys(sent)) assert.ok(['message', 'context', 'session'].includes(k), 'request key ' + k);
+      for (const k of Object.keys(sent.context)) assert.ok(contract.data.context_keys.includes(k), 'context key ' + k);
+      assert.ok(contract.data.pages.includes(sent.context.page));
+      assert.equal(sent.context.selection.length, 1);
+      assert.equal(await page.locator('.chat-log .msg-error').count(), 0, 'the server accepted the context');
       await ctx.close();
     });
 

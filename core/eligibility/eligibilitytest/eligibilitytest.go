@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +28,26 @@ import (
 // Env is a running stub insurer and an insurance-x12 plugin pointed at it.
 type Env struct {
 	Stub     *httptest.Server
+	Insurer  *stubinsurer.Stub
 	Registry *plugin.Registry
+	artifact string
+}
+
+// Kill sends SIGKILL to the running insurance-x12 process (found by its
+// executable, which only this test started), as a crash would.
+func (e *Env) Kill(t testing.TB) {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/exe")
+	require.NoError(t, err)
+	for _, exe := range procs {
+		if target, err := os.Readlink(exe); err == nil && target == e.artifact {
+			pid, err := strconv.Atoi(filepath.Base(filepath.Dir(exe)))
+			require.NoError(t, err)
+			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+			return
+		}
+	}
+	t.Fatal("the insurance-x12 process is not running")
 }
 
 // Options tune Start.
@@ -49,7 +70,8 @@ func Start(t testing.TB, o Options) *Env {
 	if o.HostTimeout <= 0 {
 		o.HostTimeout = 30 * time.Second
 	}
-	stub := httptest.NewServer(stubinsurer.New(stubinsurer.Options{}))
+	insurer := stubinsurer.New(stubinsurer.Options{})
+	stub := httptest.NewServer(insurer)
 	t.Cleanup(stub.Close)
 	u, err := url.Parse(stub.URL)
 	require.NoError(t, err)
@@ -83,5 +105,5 @@ plugins:
 	require.NoError(t, reg.Start(context.Background()))
 	t.Cleanup(func() { _ = reg.Close(context.Background()) })
 	require.Empty(t, reg.Problems())
-	return &Env{Stub: stub, Registry: reg}
+	return &Env{Stub: stub, Insurer: insurer, Registry: reg, artifact: path}
 }

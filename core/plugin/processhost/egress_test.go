@@ -245,7 +245,6 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
-
 // An allowed host that does not answer is a 502, not a hang; a request
 // that is not in proxy form is refused; Close cuts open tunnels.
 func TestEgressProxyEdges(t *testing.T) {

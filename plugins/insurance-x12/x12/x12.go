@@ -167,11 +167,6 @@ func (ic *Interchange) Repeats(el string) []string {
 	return strings.Split(el, string(ic.Delims.Repetition))
 }
 
-// Components splits a composite element with the component separator.
-func (ic *Interchange) Components(el string) []string {
-	return strings.Split(el, string(ic.Delims.Component))
-}
-
 // Encode writes segs with d: one segment per line after its terminator
 // (the line feed is ignored by readers, and makes the file readable).
 func Encode(d Delimiters, segs []Segment) string {

@@ -263,3 +263,63 @@ func FuzzParse271(f *testing.F) {
 		}
 	})
 }
+
+// A 271 written with Wrap (as the stub insurer does) with the less common
+// parts: a date range, a rejection of one benefit inquiry only, messages,
+// amounts and percents, a dependent loop, and the code tables.
+func TestResponseDetails(t *testing.T) {
+	seg := func(els ...string) Segment { return Segment{Elements: els} }
+	out := Wrap(DefaultDelimiters, Envelope{SenderID: "PAYER", ReceiverID: "PFINNI", ControlNumber: 77, FunctionalID: "HB", Type: "271",
+		At: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}, []Segment{
+		seg("BHT", "0022", "11", "77", "20261203", "0900"),
+		seg("HL", "1", "", "20", "1"),
+		seg("NM1", "PR", "2", "ACME", "", "", "", "", "PI", "ACME01"),
+		seg("HL", "2", "1", "21", "1"),
+		seg("NM1", "1P", "2", "CLINIC"),
+		seg("HL", "3", "2", "22", "0"),
+		seg("TRN", "2", "77", "9ACME"),
+		seg("NM1", "IL", "1", "DOE", "JANE", "", "", "", "MI", "CORRECTED1"),
+		seg("DTP", "291", "RD8", "20260101-20261231"),
+		seg("EB", "1", "IND", "30^98", "HM", "ACME PLUS"),
+		seg("EB", "A", "IND", "98", "HM", "", "27", "", "0.15", "", "", "", "Y"),
+		seg("MSG", "AFTER DEDUCTIBLE"),
+		seg("EB", "C", "FAM", "30", "", "", "23", "2500.50"),
+		seg("AAA", "N", "", "41", "N"),
+	})
+	ic, err := Tokenize([]byte(out))
+	require.NoError(t, err)
+	_, err = Validate(ic)
+	require.NoError(t, err)
+	r, err := Parse271([]byte(out))
+	require.NoError(t, err)
+	assert.Equal(t, "active", r.Status("98"))
+	assert.Equal(t, "CORRECTED1", r.MemberID)
+	assert.Equal(t, "ACME01", r.PayerID)
+	assert.Equal(t, "2026-01-01", r.PlanBegin)
+	assert.Equal(t, "2026-12-31", r.PlanEnd)
+	require.Len(t, r.Benefits, 3)
+	assert.Equal(t, []string{"AFTER DEDUCTIBLE"}, r.Benefits[1].Messages)
+	assert.InDelta(t, 0.15, *r.Benefits[1].Percent, 1e-9)
+	assert.InDelta(t, 2500.50, *r.Benefits[2].Amount, 1e-9)
+	rej, ok := r.FirstRejection()
+	require.True(t, ok)
+	assert.Equal(t, "2110C", rej.Loop, "a rejected benefit inquiry does not reject the subscriber")
+
+	assert.Equal(t, "Co-insurance", BenefitName("A"))
+	assert.Equal(t, "Professional (physician) visit - office", ServiceTypeName("98"))
+	assert.Equal(t, "do not resubmit", FollowUpName("N"))
+	assert.Contains(t, RejectionReason("ZZ"), "reason code ZZ")
+	assert.Equal(t, []string{"1"}, (&Interchange{}).Repeats("1"), "no repetition separator before 5010")
+	assert.Nil(t, ic.Repeats(""))
+	assert.Equal(t, "", isoDate("2026-01-0"))
+	b, e := dates("RD8", "20260101")
+	assert.Equal(t, [2]string{"", ""}, [2]string{b, e}, "a range without its end is ignored")
+	b, _ = dates("DT", "202601011200")
+	assert.Empty(t, b)
+	assert.Nil(t, number("12x"))
+	assert.Equal(t, "ABC", pad("ABCDEF", 3))
+	var se *SyntaxError
+	_, err = Tokenize([]byte("junk"))
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Error(), "ISA")
+}

@@ -1,7 +1,6 @@
 package x12
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,10 +231,4 @@ func (r *Response) FirstRejection() (Rejection, bool) {
 		return r.Rejections[0], true
 	}
 	return Rejection{}, false
-}
-
-// String shows a response without any element value (for tests and
-// debugging): its counts only.
-func (r *Response) String() string {
-	return fmt.Sprintf("271{benefits: %d, rejections: %d}", len(r.Benefits), len(r.Rejections))
 }
