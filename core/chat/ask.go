@@ -80,8 +80,11 @@ func (s *Service) validate(req Request) error {
 	if len(req.Context.Selection) > 500 {
 		f.Add("context.selection", "must list at most 500 ids")
 	}
-	for _, id := range append([]string{req.Context.PatientID}, req.Context.Selection...) {
-		if len(id) > 100 || !recordKey(id) {
+	if len(req.Context.PatientID) > 100 || !recordKey(req.Context.PatientID) {
+		f.Add("context.patient_id", "must be a patient record id")
+	}
+	for _, id := range req.Context.Selection {
+		if id == "" || len(id) > 100 || !recordKey(id) {
 			f.Add("context.selection", "must list patient record ids")
 			break
 		}

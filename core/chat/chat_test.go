@@ -64,6 +64,9 @@ func TestAskValidation(t *testing.T) {
 		{"bad utf8", as(actor.RoleStaff), chat.Request{Message: "\xff\xfe"}, fault.ErrInvalid},
 		{"long page", as(actor.RoleStaff), chat.Request{Message: "hi", Context: chat.PageContext{Page: strings.Repeat("/x", 300)}}, fault.ErrInvalid},
 		{"long session", as(actor.RoleStaff), chat.Request{Message: "hi", Session: strings.Repeat("s", 101)}, fault.ErrInvalid},
+		{"free text as a session", as(actor.RoleStaff), chat.Request{Message: "hi", Session: "Jane Doe 1970"}, fault.ErrInvalid},
+		{"free text as a selection", as(actor.RoleStaff), chat.Request{Message: "hi", Context: chat.PageContext{Selection: []string{"Jane Doe"}}}, fault.ErrInvalid},
+		{"free text as a patient id", as(actor.RoleStaff), chat.Request{Message: "hi", Context: chat.PageContext{PatientID: "Jane Doe"}}, fault.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.chat.Ask(tc.ctx, tc.req)
