@@ -57,6 +57,7 @@ func commands() []command {
 		{name: "jobs", summary: "background jobs: list, retry a dead job", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runJobs(ctx, a.JobsAdmin, a.DB, args, out)
 		}},
+		{name: "healthcheck", summary: "exit 0 when this configuration's server answers /readyz with 200 (container health check)", runConfig: runHealthcheck},
 		{name: "dev", summary: "development helpers: insurer-stub (an X12 270/271 stub insurer, --addr)", runConfig: runDev},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
