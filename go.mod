@@ -80,4 +80,9 @@ require (
 	golang.org/x/text v0.44.0
 )
 
+require (
+	github.com/resend/resend-go/v3 v3.1.1 // indirect
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // indirect
+)
+
 replace github.com/pfinni/pfinni/sdk => ./sdk

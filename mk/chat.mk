@@ -1,7 +1,9 @@
 # Chat assistant (core/chat, plugins/intent-*, plugins/kb-*; docs/chat.md).
 #
 #   make eval-chat   accuracy per intent and overall on testdata/chat/eval.jsonl (misses listed),
-#                    then latency of data questions at 10,000 patients (in-process and WASM plugins)
+#                    (development, held-out and unseen splits), then latency of data questions at
+#                    10,000 patients (one client: in-process and WASM plugins; 50 concurrent clients:
+#                    WASM plugins, real audit log and history)
 
 .PHONY: eval-chat
 

@@ -22,8 +22,11 @@ import (
 // X12 270 to any path, get a 271 decided by the member id's prefix
 // (docs/insurance.md). It is the insurance-x12 plugin's default endpoint.
 func runDev(ctx context.Context, _ *config.Config, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "email-stub" {
+		return runEmailStub(ctx, args[1:], out) // email.go
+	}
 	if len(args) == 0 || args[0] != "insurer-stub" {
-		return fmt.Errorf("usage: pfinni dev insurer-stub [--addr HOST:PORT] [--user U --password P] [--slow DURATION]")
+		return fmt.Errorf("usage: pfinni dev insurer-stub [--addr HOST:PORT] [--user U --password P] [--slow DURATION] | email-stub [--addr HOST:PORT]")
 	}
 	fs := flag.NewFlagSet("pfinni dev insurer-stub", flag.ContinueOnError)
 	fs.SetOutput(out)

@@ -21,6 +21,8 @@ import (
 // listens, and succeeds against a real `serve` under a base path once its
 // /readyz answers 200, reaching a wildcard listen address on loopback.
 func TestHealthcheckAgainstRealServer(t *testing.T) {
+	urlf, err := storetest.Engine() // finds dbhost/ from the package folder
+	require.NoError(t, err)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	port, err := freePort()
@@ -31,8 +33,6 @@ func TestHealthcheckAgainstRealServer(t *testing.T) {
 	}
 	require.Error(t, check(), "nothing listens yet")
 
-	urlf, err := storetest.Engine()
-	require.NoError(t, err)
 	st := storetest.Config(t)
 	t.Setenv("PFINNI_DB_URL", urlf())
 	t.Setenv("PFINNI_DB_NAMESPACE", st.Namespace)

@@ -58,7 +58,10 @@ func commands() []command {
 			return runJobs(ctx, a.JobsAdmin, a.DB, args, out)
 		}},
 		{name: "healthcheck", summary: "exit 0 when this configuration's server answers /readyz with 200 (container health check)", runConfig: runHealthcheck},
-		{name: "dev", summary: "development helpers: insurer-stub (an X12 270/271 stub insurer, --addr)", runConfig: runDev},
+		{name: "dev", summary: "development helpers: insurer-stub (an X12 270/271 stub insurer, --addr), email-stub (a Resend API stub, --addr)", runConfig: runDev},
+		{name: "email", summary: "e-mail suppression list: suppressions, suppress ADDRESS, unsuppress ADDRESS", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
+			return runEmail(ctx, a.Email, args, out)
+		}},
 		{name: "version", summary: "print the version", run: func(_ context.Context, _ *app.App, _ []string, out io.Writer) error {
 			_, err := fmt.Fprintf(out, "pfinni %s\n", app.Version)
 			return err

@@ -34,7 +34,10 @@ func credential(c *fiber.Ctx) (token string, viaCookie bool, err error) {
 // newLoginLayer configures the login layer for the API.
 func newLoginLayer(d Deps) *httpauth.Middleware {
 	cfg := httpauth.Config{BasePath: d.Config.BasePath, SecureCookies: d.Config.SecureCookies,
-		SignIn: func(c *fiber.Ctx) bool { return strings.HasSuffix(c.Path(), "/api/v1/auth/login") }}
+		SignIn: func(c *fiber.Ctx) bool {
+			// The password-link routes (email.go) are for people who are not signed in, like login.
+			return strings.HasSuffix(c.Path(), "/api/v1/auth/login") || strings.Contains(c.Path(), "/api/v1/auth/password/")
+		}}
 	if d.Auth != nil {
 		cfg.Sessions = d.Auth
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/eligibility"
+	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/jobs"
@@ -110,6 +111,18 @@ var routeTable = []routeRule{
 	{"POST", "/api/v1/patients/:id/eligibility", phi},
 	{"GET", "/api/v1/patients/:id/eligibility", phi},
 	{"GET", "/api/v1/eligibility/:check_id/x12", admins},
+
+	// E-mail: the password links are for people who are not signed in;
+	// invitations and the suppression list are admin only; each user
+	// sets their own preferences.
+	{"POST", "/api/v1/auth/password/forgot", publicRoute},
+	{"POST", "/api/v1/auth/password/set", publicRoute},
+	{"POST", "/api/v1/users/:id/invite", admins},
+	{"GET", "/api/v1/email/suppressions", admins},
+	{"POST", "/api/v1/email/suppressions", admins},
+	{"DELETE", "/api/v1/email/suppressions/:address", admins},
+	{"GET", "/api/v1/email/preferences", anyRole},
+	{"PUT", "/api/v1/email/preferences", anyRole},
 }
 
 // newFullServer serves every API service on one database.
@@ -130,6 +143,7 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
 		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
 		Jobs: jobs.NewAdmin(db, log), Eligibility: elig,
+		Email: email.New(db, jobs.New(db, jobs.Options{Logger: quiet}), nil, au, log, email.Options{Logger: quiet}),
 	}})
 	sys := actor.System(context.Background())
 	for _, r := range anyRole {

@@ -7,6 +7,7 @@ import (
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/eligibility"
+	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
 )
@@ -25,6 +26,9 @@ type Services struct {
 	Jobs     JobsAdmin         // the background job queue, admin side (jobs.go)
 	// Eligibility checks insurance coverage (eligibility.go).
 	Eligibility *eligibility.Service
+	// Email sends invitations, password resets and the digest (email.go);
+	// nil or without a sender: e-mail is off.
+	Email *email.Service
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -41,4 +45,5 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindChatAPI(r)
 	s.bindJobsAPI(r)
 	s.bindEligibilityAPI(r)
+	s.bindEmailAPI(r)
 }

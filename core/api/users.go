@@ -30,16 +30,41 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	return c.JSON(userList{Items: users, Total: len(users)})
 }
 
+// newUserRequest is auth.NewUser with invite: the user sets their own
+// password through a one-time link (email.go); password is then optional.
+type newUserRequest struct {
+	auth.NewUser
+	Invite bool `json:"invite"`
+}
+
 func (s *Server) createUser(c *fiber.Ctx) error {
-	var in auth.NewUser
+	var in newUserRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.deps.Auth.CreateUser(c.UserContext(), in)
+	if in.Invite && in.Password == "" {
+		// Nobody knows this password; the invitation link replaces it.
+		p, err := auth.GeneratePassword()
+		if err != nil {
+			return err
+		}
+		in.Password = p
+	}
+	u, err := s.deps.Auth.CreateUser(c.UserContext(), in.NewUser)
+	if err != nil || !in.Invite {
+		if err != nil {
+			return err
+		}
+		return created(c, u)
+	}
+	info, err := s.invite(c, u.ID)
 	if err != nil {
 		return err
 	}
-	return created(c, u)
+	return created(c, struct {
+		auth.User
+		Invite InviteInfo `json:"invite"`
+	}{u, info})
 }
 
 func (s *Server) getUser(c *fiber.Ctx) error {

@@ -15,6 +15,10 @@ func (a *App) wirePages() {
 	}
 	if a.Auth != nil {
 		d.Sessions, d.Users = a.Auth, a.Auth
+		d.Passwords = a.Auth // one-time password links (email.go)
+	}
+	if a.Email != nil {
+		d.Mail = a.Email
 	}
 	if a.Audit != nil {
 		d.Audit = a.Audit

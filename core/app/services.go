@@ -22,6 +22,7 @@ import (
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/eligibility"
+	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
@@ -45,6 +46,8 @@ type Services struct {
 	Cache     *cache.Cache // the two-level cache (core/cache)
 	// Eligibility checks insurance coverage (eligibility.go).
 	Eligibility *eligibility.Service
+	// Email sends invitations, resets and the digest (email.go).
+	Email *email.Service
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -104,6 +107,9 @@ func (a *App) wireServices(ctx context.Context) error {
 	}
 	a.closers = append(a.closers, func(context.Context) error { return a.Chat.Close() })
 	if err := a.wireJobs(); err != nil {
+		return err
+	}
+	if err := a.wireEmail(); err != nil {
 		return err
 	}
 	return a.wireEligibility()
@@ -207,7 +213,7 @@ func (a *App) loadProgress(cacheDir string) func(plugin.LoadProgress) {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility, Email: a.Email}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -375,4 +376,45 @@ func TestWhatWentWrong(t *testing.T) {
 		LastError: &sdk.ChatError{Status: 409, Title: "Conflict", Detail: "the patient was changed by someone else"}})
 	assert.Contains(t, r.Reply, "Reload the page")
 	assert.Contains(t, r.Reply, "changed by someone else")
+}
+
+// TestVocabularyIsNotPagedOrAudited (issue 10 item 6): the assistant's
+// vocabulary and name check come from the directory itself; no question
+// pages the directory as the system (which audited every page).
+func TestVocabularyIsNotPagedOrAudited(t *testing.T) {
+	e := newEnv(t, 120)
+	for _, m := range []string{"show me all active patients", "patients in Springfield", "find Christopher Martinez", "give me a summary"} {
+		ask(t, e, actor.RoleStaff, m, chat.PageContext{Page: "patients"})
+	}
+	for _, ev := range e.audit.Events() {
+		assert.NotEqual(t, "system:chat", ev.Actor, "%s audited as the chat's system identity", ev.Action)
+	}
+}
+
+// TestConcurrentQuestionsAllStored: the batched history writer stores
+// every exchange of concurrent questions, in order within each one.
+func TestConcurrentQuestionsAllStored(t *testing.T) {
+	e := newEnv(t, 30)
+	const n = 24
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := e.chat.Ask(as(actor.RoleStaff), chat.Request{Message: "show me all active patients", Session: fmt.Sprintf("s%d", i)})
+			errs <- err
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	h, err := e.chat.History(as(actor.RoleStaff), "", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2*n)
+	for _, s := range []string{"s0", "s7", "s23"} {
+		one, err := e.chat.History(as(actor.RoleStaff), s, 0)
+		require.NoError(t, err)
+		require.Len(t, one, 2)
+		assert.Equal(t, "user", one[0].Role)
+		assert.Equal(t, "assistant", one[1].Role)
+		assert.Equal(t, "patients.list", one[1].Intent)
+	}
 }

@@ -90,6 +90,25 @@ type Config struct {
 	InsuranceUser     string `koanf:"insurance_user"`
 	InsurancePassword string `koanf:"insurance_password"`
 
+	// ResendAPIKey turns e-mail on (invitations, password resets, the
+	// daily digest) through Resend; empty keeps e-mail off. ResendBaseURL
+	// points it elsewhere (the stub of `pfinni dev email-stub`);
+	// EmailFrom is the sender address.
+	ResendAPIKey  string `koanf:"resend_api_key"`
+	ResendBaseURL string `koanf:"resend_base_url"`
+	EmailFrom     string `koanf:"email_from"`
+
+	// Outgoing webhooks (core/webhooks, docs/webhooks.md).
+	// WebhookAllowPrivate lets endpoints resolve to loopback, private
+	// and link-local addresses (tests, a receiver on the same host);
+	// WebhookRetrySchedule replaces the Standard Webhooks retry delays
+	// (comma-separated durations, "" = the specification's);
+	// WebhookKeyFile holds the key that seals endpoint secrets in the
+	// database ("" = data_dir/webhook.key).
+	WebhookAllowPrivate  bool   `koanf:"webhook_allow_private"`
+	WebhookRetrySchedule string `koanf:"webhook_retry_schedule"`
+	WebhookKeyFile       string `koanf:"webhook_key_file"`
+
 	LogLevel  string `koanf:"log_level"`  // debug | info | warn | error
 	LogFormat string `koanf:"log_format"` // text | json
 }
@@ -98,91 +117,103 @@ type Config struct {
 // no configuration at all.
 func Defaults() map[string]any {
 	return map[string]any{
-		"http_addr":            "127.0.0.1:8080",
-		"base_path":            "",
-		"data_dir":             "./data",
-		"db_url":               "",
-		"db_namespace":         "pfinni",
-		"db_database":          "pfinni",
-		"db_user":              "",
-		"db_password":          "",
-		"dbhost_dir":           "",
-		"db_allow_insecure":    false,
-		"db_auth_level":        "root",
-		"audit_key_file":       "",
-		"audit_head_file":      "",
-		"admin_email":          "admin@pfinni.local",
-		"admin_password":       "",
-		"demo_patients":        200,
-		"session_idle_timeout": "15m",
-		"session_max_lifetime": "12h",
-		"login_max_failures":   5,
-		"lockout_duration":     "15m",
-		"api_rate_limit":       6000,
-		"secure_cookies":       "auto",
-		"body_limit_bytes":     1 << 20,
-		"public_url":           "",
-		"trusted_proxies":      "",
-		"read_timeout":         "30s",
-		"write_timeout":        "60s",
-		"idle_timeout":         "120s",
-		"plugins_manifest":     "plugin-manifest.yaml",
-		"plugin_cache_dir":     "",
-		"import_max_bytes":     10 << 20,
-		"llm_url":              "",
-		"llm_model":            "",
-		"llm_key":              "",
-		"llm_baa":              false,
-		"insurance_url":        "",
-		"insurance_user":       "",
-		"insurance_password":   "",
-		"log_level":            "info",
-		"log_format":           "text",
+		"http_addr":              "127.0.0.1:8080",
+		"base_path":              "",
+		"data_dir":               "./data",
+		"db_url":                 "",
+		"db_namespace":           "pfinni",
+		"db_database":            "pfinni",
+		"db_user":                "",
+		"db_password":            "",
+		"dbhost_dir":             "",
+		"db_allow_insecure":      false,
+		"db_auth_level":          "root",
+		"audit_key_file":         "",
+		"audit_head_file":        "",
+		"admin_email":            "admin@pfinni.local",
+		"admin_password":         "",
+		"demo_patients":          200,
+		"session_idle_timeout":   "15m",
+		"session_max_lifetime":   "12h",
+		"login_max_failures":     5,
+		"lockout_duration":       "15m",
+		"api_rate_limit":         6000,
+		"secure_cookies":         "auto",
+		"body_limit_bytes":       1 << 20,
+		"public_url":             "",
+		"trusted_proxies":        "",
+		"read_timeout":           "30s",
+		"write_timeout":          "60s",
+		"idle_timeout":           "120s",
+		"plugins_manifest":       "plugin-manifest.yaml",
+		"plugin_cache_dir":       "",
+		"import_max_bytes":       10 << 20,
+		"llm_url":                "",
+		"llm_model":              "",
+		"llm_key":                "",
+		"llm_baa":                false,
+		"insurance_url":          "",
+		"insurance_user":         "",
+		"insurance_password":     "",
+		"resend_api_key":         "",
+		"resend_base_url":        "",
+		"email_from":             "pfinni <pfinni@localhost>",
+		"webhook_allow_private":  false,
+		"webhook_retry_schedule": "",
+		"webhook_key_file":       "",
+		"log_level":              "info",
+		"log_format":             "text",
 	}
 }
 
 // Help describes each key for --help and the README's table.
 var Help = map[string]string{
-	"http_addr":            "address the HTTP server listens on",
-	"base_path":            "path prefix the whole app is served under (e.g. /pfinni)",
-	"data_dir":             "folder for the embedded database files and plugin caches",
-	"db_url":               "external SurrealDB RPC URL (ws://host:8000); empty runs the embedded engine",
-	"db_namespace":         "SurrealDB namespace",
-	"db_database":          "SurrealDB database",
-	"db_user":              "SurrealDB user (external server)",
-	"db_password":          "SurrealDB password (external server)",
-	"dbhost_dir":           "folder of the embedded engine host (dbhost/); found automatically when empty",
-	"db_allow_insecure":    "allow plain ws:// to a database that is not on loopback (unencrypted PHI; use wss://)",
-	"db_auth_level":        "where db_user is defined on the external server: root, namespace or database (least privilege; see docs/database.md)",
-	"audit_key_file":       "HMAC key file of the audit chain, kept outside the database (0600; created on first start); empty = data_dir/audit.key",
-	"audit_head_file":      "where the newest audit chain head is kept outside the database; empty = data_dir/audit.head",
-	"admin_email":          "bootstrap admin created at first start if no admin exists",
-	"admin_password":       "bootstrap admin password; generated and printed once when empty",
-	"demo_patients":        "deterministic demo patients seeded into an empty embedded database (0 disables)",
-	"session_idle_timeout": "automatic logoff after this much inactivity",
-	"session_max_lifetime": "absolute session lifetime",
-	"login_max_failures":   "failed logins before a temporary lockout",
-	"lockout_duration":     "how long a locked account stays locked",
-	"api_rate_limit":       "API requests per minute per client",
-	"secure_cookies":       "Secure cookie flag: auto (when behind TLS), always or never",
-	"body_limit_bytes":     "largest request body accepted (every route but the import upload)",
-	"public_url":           "the URL users reach pfinni at (https://host/base); WebSocket Origins must match it; empty = the request's own scheme and host",
-	"trusted_proxies":      "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For/-Proto are believed",
-	"read_timeout":         "longest time to read a request's headers and body (the import upload gets longer once signed in)",
-	"write_timeout":        "longest time to write a response",
-	"idle_timeout":         "how long an idle keep-alive connection stays open",
-	"plugins_manifest":     "path of plugin-manifest.yaml",
-	"plugin_cache_dir":     "compiled WASM plugins, per artifact checksum; empty uses the user cache dir (pfinni/wasm), else data_dir/plugin-cache",
-	"import_max_bytes":     "largest document accepted by an import",
-	"llm_url":              "optional OpenAI-compatible endpoint for phrasing (off when empty)",
-	"llm_model":            "model name for the LLM endpoint",
-	"llm_key":              "API key for the LLM endpoint",
-	"llm_baa":              "true states that a business associate agreement (BAA) covers the LLM endpoint; required to set llm_url",
-	"insurance_url":        "X12 270/271 endpoint of the insurance-x12 plugin (a clearinghouse); empty keeps the manifest's stub insurer",
-	"insurance_user":       "HTTP basic user for insurance_url",
-	"insurance_password":   "HTTP basic password for insurance_url",
-	"log_level":            "debug, info, warn or error",
-	"log_format":           "text or json",
+	"http_addr":              "address the HTTP server listens on",
+	"base_path":              "path prefix the whole app is served under (e.g. /pfinni)",
+	"data_dir":               "folder for the embedded database files and plugin caches",
+	"db_url":                 "external SurrealDB RPC URL (ws://host:8000); empty runs the embedded engine",
+	"db_namespace":           "SurrealDB namespace",
+	"db_database":            "SurrealDB database",
+	"db_user":                "SurrealDB user (external server)",
+	"db_password":            "SurrealDB password (external server)",
+	"dbhost_dir":             "folder of the embedded engine host (dbhost/); found automatically when empty",
+	"db_allow_insecure":      "allow plain ws:// to a database that is not on loopback (unencrypted PHI; use wss://)",
+	"db_auth_level":          "where db_user is defined on the external server: root, namespace or database (least privilege; see docs/database.md)",
+	"audit_key_file":         "HMAC key file of the audit chain, kept outside the database (0600; created on first start); empty = data_dir/audit.key",
+	"audit_head_file":        "where the newest audit chain head is kept outside the database; empty = data_dir/audit.head",
+	"admin_email":            "bootstrap admin created at first start if no admin exists",
+	"admin_password":         "bootstrap admin password; generated and printed once when empty",
+	"demo_patients":          "deterministic demo patients seeded into an empty embedded database (0 disables)",
+	"session_idle_timeout":   "automatic logoff after this much inactivity",
+	"session_max_lifetime":   "absolute session lifetime",
+	"login_max_failures":     "failed logins before a temporary lockout",
+	"lockout_duration":       "how long a locked account stays locked",
+	"api_rate_limit":         "API requests per minute per client",
+	"secure_cookies":         "Secure cookie flag: auto (when behind TLS), always or never",
+	"body_limit_bytes":       "largest request body accepted (every route but the import upload)",
+	"public_url":             "the URL users reach pfinni at (https://host/base); WebSocket Origins must match it; empty = the request's own scheme and host",
+	"trusted_proxies":        "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For/-Proto are believed",
+	"read_timeout":           "longest time to read a request's headers and body (the import upload gets longer once signed in)",
+	"write_timeout":          "longest time to write a response",
+	"idle_timeout":           "how long an idle keep-alive connection stays open",
+	"plugins_manifest":       "path of plugin-manifest.yaml",
+	"plugin_cache_dir":       "compiled WASM plugins, per artifact checksum; empty uses the user cache dir (pfinni/wasm), else data_dir/plugin-cache",
+	"import_max_bytes":       "largest document accepted by an import",
+	"llm_url":                "optional OpenAI-compatible endpoint for phrasing (off when empty)",
+	"llm_model":              "model name for the LLM endpoint",
+	"llm_key":                "API key for the LLM endpoint",
+	"llm_baa":                "true states that a business associate agreement (BAA) covers the LLM endpoint; required to set llm_url",
+	"insurance_url":          "X12 270/271 endpoint of the insurance-x12 plugin (a clearinghouse); empty keeps the manifest's stub insurer",
+	"insurance_user":         "HTTP basic user for insurance_url",
+	"insurance_password":     "HTTP basic password for insurance_url",
+	"resend_api_key":         "Resend API key; setting it turns e-mail on (invitations, password resets, daily digest)",
+	"resend_base_url":        "Resend API base URL (empty: https://api.resend.com/; the stub: http://127.0.0.1:8091/)",
+	"email_from":             "sender address of pfinni's e-mails",
+	"webhook_allow_private":  "let webhook endpoints resolve to loopback, private or link-local addresses (off: refused at registration and delivery)",
+	"webhook_retry_schedule": "delays between webhook delivery attempts, comma-separated (e.g. 1s,2s,4s); empty = the Standard Webhooks schedule 5s,5m,30m,2h,5h,10h,10h",
+	"webhook_key_file":       "key file that seals webhook endpoint secrets stored in the database (0600; created on first start; shared by all instances); empty = data_dir/webhook.key",
+	"log_level":              "debug, info, warn or error",
+	"log_format":             "text or json",
 }
 
 // EnvName returns the environment variable for key.
@@ -404,6 +435,15 @@ func (c *Config) Validate() error {
 			return bad("insurance_url", "want http(s)://host[:port]/path, without credentials (use insurance_user and insurance_password)")
 		}
 	}
+	if c.ResendBaseURL != "" {
+		u, err := url.Parse(c.ResendBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return bad("resend_base_url", "want http(s)://host[:port]/, without credentials")
+		}
+	}
+	if _, err := c.WebhookRetryDelays(); err != nil {
+		return bad("webhook_retry_schedule", err.Error())
+	}
 	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
 		return bad("admin_email", "want an e-mail address")
 	}
@@ -489,4 +529,34 @@ func (c *Config) EngineDir() (string, error) {
 		return "", fmt.Errorf("resolve data_dir: %w", err)
 	}
 	return abs, nil
+}
+
+// WebhookRetryDelays parses webhook_retry_schedule: the delays before
+// the second, third, … delivery attempt. nil means the Standard Webhooks
+// schedule (core/webhooks.DefaultSchedule).
+func (c *Config) WebhookRetryDelays() ([]time.Duration, error) {
+	if strings.TrimSpace(c.WebhookRetrySchedule) == "" {
+		return nil, nil
+	}
+	var out []time.Duration
+	for _, f := range strings.Split(c.WebhookRetrySchedule, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("want comma-separated durations like 5s,5m,30m (%q is not one)", strings.TrimSpace(f))
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return nil, fmt.Errorf("want at most 20 retries")
+	}
+	return out, nil
+}
+
+// WebhookKeyPath is the key file that seals webhook secrets:
+// webhook_key_file, else webhook.key in data_dir.
+func (c *Config) WebhookKeyPath() string {
+	if c.WebhookKeyFile != "" {
+		return c.WebhookKeyFile
+	}
+	return filepath.Join(c.DataDir, "webhook.key")
 }

@@ -35,6 +35,10 @@ type usersView struct {
 	Error     string
 	Generated string // a password made up for a new user or a reset, shown once
 	For       string // whose password Generated is
+	// CanInvite offers the invitation checkbox; InviteURL is the one-time
+	// link shown once when e-mail is off (passwords.go).
+	CanInvite bool
+	InviteURL string
 }
 
 func (db *Dashboard) renderUsers(c *fiber.Ctx, status int, uv usersView) error {
@@ -47,6 +51,7 @@ func (db *Dashboard) renderUsers(c *fiber.Ctx, status int, uv usersView) error {
 	}
 	uv.Users = us
 	uv.Roles = []actor.Role{actor.RoleStaff, actor.RoleAdmin, actor.RoleAuditor}
+	uv.CanInvite = db.d.Passwords != nil
 	return db.render(c, status, "users", db.view(c, "Users and roles", "users", uv))
 }
 
@@ -61,7 +66,15 @@ func (db *Dashboard) userCreate(c *fiber.Ctx) error {
 	in := auth.NewUser{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
 		Role: actor.Role(c.FormValue("role")), Password: c.FormValue("password")}
 	uv := usersView{New: in}
-	if in.Password == "" {
+	invite := c.FormValue("invite") != "" && db.d.Passwords != nil
+	if invite && in.Password == "" {
+		// Nobody knows this password: the invitation link replaces it.
+		pw, err := auth.GeneratePassword()
+		if err != nil {
+			return err
+		}
+		in.Password = pw
+	} else if in.Password == "" {
 		pw, err := auth.GeneratePassword()
 		if err != nil {
 			return err
@@ -86,6 +99,9 @@ func (db *Dashboard) userCreate(c *fiber.Ctx) error {
 	}
 	uv.New = auth.NewUser{}
 	uv.For = u.Email
+	if invite {
+		return db.inviteCreated(c, u, uv)
+	}
 	if uv.Generated == "" {
 		return c.Redirect(db.base+"/admin/users?notice=user", fiber.StatusSeeOther)
 	}

@@ -96,6 +96,10 @@ type Deps struct {
 	Eligibility Eligibility
 	// Jobs is the job queue's admin side (the Jobs page under Admin).
 	Jobs JobsAdmin
+	// Passwords and Mail, when set, add the forgot-password and
+	// set-password pages and invitations on the Users page (passwords.go).
+	Passwords PasswordLinks
+	Mail      Mailer
 	// IdleTimeout is the session's automatic logoff time, for the
 	// warning shown before it (15 minutes when zero).
 	IdleTimeout time.Duration
@@ -156,4 +160,5 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	db.bindAudit(r)
 	db.bindAdmin(r)
 	db.bindJobs(r)
+	db.bindPasswordPages(r)
 }

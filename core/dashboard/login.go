@@ -21,11 +21,16 @@ type loginView struct {
 	Expired bool
 	// SignedOut thanks the user after signing out.
 	SignedOut bool
-	Fields    map[string]string
+	// PasswordSet confirms a password chosen through a one-time link.
+	PasswordSet bool
+	// CanReset shows the forgot-password link.
+	CanReset bool
+	Fields   map[string]string
 }
 
 func (db *Dashboard) loginPage(c *fiber.Ctx) error {
-	lv := loginView{Next: c.Query("next"), Expired: c.Query("why") == "expired", SignedOut: c.Query("why") == "signout"}
+	lv := loginView{Next: c.Query("next"), Expired: c.Query("why") == "expired", SignedOut: c.Query("why") == "signout",
+		PasswordSet: c.Query("why") == "password", CanReset: db.d.Passwords != nil}
 	if !safeNext(lv.Next) {
 		lv.Next = ""
 	}

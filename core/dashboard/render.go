@@ -86,6 +86,7 @@ var notices = map[string]string{
 	"saved":    "Changes saved.",
 	"status":   "Status changed.",
 	"user":     "User saved.",
+	"invited":  "User added; the invitation e-mail is on its way (the link works once, for 24 hours).",
 	"plugin":   "Plugin updated.",
 	"signout":  "You are signed out.",
 	"bulk":     "Bulk status change done.",

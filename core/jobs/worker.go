@@ -224,7 +224,7 @@ func (q *Queue) finish(ctx context.Context, j Job, runErr error) error {
 		sql = `UPDATE $id SET state = 'failed', last_error = $error, lease_owner = '', lease_until = NONE,
 			run_at = time::now() + <duration> $delay, updated_at = time::now()`
 		vars["error"] = errorText(runErr)
-		vars["delay"] = surrealDuration(q.opt.Backoff(j.Attempts))
+		vars["delay"] = surrealDuration(retryDelay(q.opt.Backoff, j.Attempts, runErr))
 	}
 	sql += ` WHERE state = 'running' AND lease_owner = $me AND attempts = $attempt RETURN VALUE record::id(id)`
 	var err error

@@ -111,7 +111,7 @@ func (r *Registry) trip(e *entry, cause error) {
 		e.probation = time.AfterFunc(d, func() { r.readmit(e) })
 	}
 	e.mu.Unlock()
-	r.logger.Error("plugin taken out of service", "plugin", e.m.Name, "err", cause)
+	r.logger.Error("plugin taken out of service", "plugin", e.m.Name, "fault", fault.Label(cause)) // the kind only (review M6)
 	r.rebuild()
 }
 

@@ -3,7 +3,10 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,4 +281,34 @@ func TestInfoShowsTrust(t *testing.T) {
 	assert.Equal(t, TrustFull, list[1].Trust)
 	assert.Len(t, list[1].SHA256, 64)
 	assert.Equal(t, []string{"payer.example:443", "127.0.0.1:9"}, list[1].AllowedHosts)
+}
+
+// The log line that takes a plugin out of service names the fault kind,
+// not the plugin's error text (which may quote patient data).
+func TestTripLogCarriesNoPluginText(t *testing.T) {
+	var buf syncBuffer
+	path := writeManifest(t, plug{name: "stub-trap", provides: "{intents: [{name: trap.now}]}"})
+	r := start(t, Options{ManifestPath: path, BreakerThreshold: 1, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	err := r.Call(staff(), "stub-trap", sdk.HookIntentHandle, sdk.IntentRequest{}, nil)
+	require.ErrorContains(t, err, "assignment to entry in nil map")
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "plugin taken out of service") }, 5*time.Second, 5*time.Millisecond)
+	assert.Contains(t, buf.String(), "fault=panic")
+	assert.NotContains(t, buf.String(), "nil map")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

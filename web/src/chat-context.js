@@ -71,6 +71,9 @@ export function errorTracker() {
     if (formErrors()) last.status = last.status || 422;
   } else if (formErrors()) {
     last = { status: 422, detail: 'The form has fields that need fixing.' };
+  } else if (Number(document.body?.dataset.status) >= 400) {
+    // An error page (refused, not found): its status and heading.
+    last = { status: Number(document.body.dataset.status), title: clip(document.querySelector('#main h1')?.textContent) };
   }
   document.addEventListener('htmx:responseError', (e) => {
     const xhr = e.detail.xhr;
@@ -82,7 +85,6 @@ export function errorTracker() {
     } catch { /* an HTML error page */ }
     last = p;
   });
-  document.addEventListener('pfinni:problem', (e) => { last = e.detail; });
   return { last: () => last };
 }
 

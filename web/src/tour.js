@@ -48,11 +48,14 @@ export function initTour(card, env) {
     card.replaceChildren();
   }
 
-  function show() {
+  // show draws the current step; with go, a step about another page
+  // opens that page first (only ever on the user's request: a tour that
+  // starts or resumes by itself never takes the user away).
+  function show(go) {
     const s = steps[step];
     if (!s) { close(); return; }
     const target = String(s.target || '');
-    if (target.startsWith('/') && !target.startsWith('//') && target.split('?')[0] !== here()) {
+    if (go && target.startsWith('/') && !target.startsWith('//') && target.split('?')[0] !== here()) {
       window.location.assign(basePath() + target);
       return;
     }
@@ -85,7 +88,7 @@ export function initTour(card, env) {
   async function go(n) {
     step = Math.max(0, Math.min(n, steps.length - 1));
     await save({ step, done: false });
-    show();
+    show(true);
   }
 
   async function finish(text) {
@@ -94,7 +97,11 @@ export function initTour(card, env) {
     env.say(text);
   }
 
+  let auto = false; // the tour was started by itself (first sign-in)
+
   async function start(list, from = 0) {
+    const go = !auto;
+    auto = false;
     if (Array.isArray(list) && list.length) {
       steps = list;
       try { localStorage.setItem(STEPS_KEY, JSON.stringify(list)); } catch { /* private mode */ }
@@ -104,7 +111,7 @@ export function initTour(card, env) {
     if (!steps) { env.ask('start the tour'); return; }
     step = Math.max(0, Math.min(Number(from) || 0, steps.length - 1));
     await save({ step, done: false });
-    show();
+    show(go);
   }
 
   // On load: resume a tour in progress; start it on a first sign-in.
@@ -115,14 +122,15 @@ export function initTour(card, env) {
     if (!t.started) {
       if (env.role !== 'admin' && env.role !== 'staff') return;
       await save({ step: 0, done: false }); // once: another page load does not start it again
+      auto = true;
       env.ask('start the tour');
       return;
     }
     if (t.done) return;
     steps = savedSteps();
-    if (!steps) { env.ask('resume the tour'); return; }
+    if (!steps) { auto = true; env.ask('resume the tour'); return; }
     step = Math.max(0, Math.min(Number(t.step) || 0, steps.length - 1));
-    show();
+    show(false);
   })();
 
   return { start };

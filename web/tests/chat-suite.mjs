@@ -21,19 +21,12 @@ export function chatSuite(base) {
       server = await startServer({ basePath: base, patients: 200 });
       await server.ensureUser(STAFF);
       await server.ensureUser(AUDITOR);
-      // The fixed users have seen the welcome tour (its own test uses a new user).
-      for (const u of [ADMIN, STAFF, AUDITOR]) await tourDone(u);
+      // ensureUser marks the welcome tour seen; its own test uses a new user.
       if (process.env.WEBTEST_WAIT_PLUGINS) await pluginsReady();
       browser = await launch();
     }, { timeout: 180_000 });
 
-    async function tourDone(u) {
-      const r = await fetch(server.url + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: u.email, password: u.password }) });
-      const { token } = await r.json();
-      const t = await fetch(server.url + '/api/v1/chat/tour', { method: 'PUT', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify({ step: 0, done: true }) });
-      assert.equal(t.status, 200, 'mark the tour seen');
-    }
-
+      // ensureUser marks the welcome tour seen; its own test uses a new user.
     // pluginsReady waits for the intent plugins (only for a server whose
     // readiness does not wait for them yet: WEBTEST_WAIT_PLUGINS=1).
     async function pluginsReady() {
@@ -58,23 +51,26 @@ export function chatSuite(base) {
       return { ctx, page, errors };
     }
 
+    // openPanel opens the panel and waits for the conversation's history.
     async function openPanel(page) {
       await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
       if (await page.locator('#chat').isHidden()) await page.keyboard.press('Control+k');
       await page.locator('#chat').waitFor();
+      await page.waitForSelector('#chat .chat-log[data-history]', { state: 'attached' });
     }
 
-    // ask sends text from the panel and returns the new answer's bubble,
-    // once its patient names (if any) are fetched.
+    // ask sends text from the panel and returns the answer's bubble (the
+    // first answer drawn after the question), once its patient names (if
+    // any) are fetched.
     async function ask(page, text) {
       await openPanel(page);
-      const before = await page.locator('.chat-log .msg-bot').count();
+      const n = await page.locator('.chat-log > li').count();
       const input = page.getByLabel('Message to the assistant');
       await input.fill(text);
       await input.press('Enter');
-      await page.waitForFunction((n) => document.querySelectorAll('.chat-log .msg-bot').length > n, before, { timeout: 30_000 });
-      const bubble = page.locator('.chat-log .msg-bot').last();
-      await page.waitForFunction(() => !document.querySelector('.chat-log .msg-bot:last-child [data-loading]'));
+      await page.waitForFunction((n) => [...document.querySelectorAll('.chat-log > li')].slice(n).some((l) => l.classList.contains('msg-bot')), n, { timeout: 30_000 });
+      const bubble = page.locator(`.chat-log > li:nth-child(n+${n + 1}).msg-bot`).first();
+      await page.waitForFunction((n) => ![...document.querySelectorAll('.chat-log > li')].slice(n).some((l) => l.querySelector('[data-loading]')), n);
       return bubble;
     }
 
@@ -86,6 +82,18 @@ export function chatSuite(base) {
       page.on('websocket', (ws) => ws.on('framesent', (f) => take(String(f.payload))));
       page.on('request', (r) => { if (r.url().endsWith('/api/v1/chat') && r.method() === 'POST') take(r.postData()); });
       return sent;
+    }
+
+    // confirm presses Confirm and returns the result's bubble (intent
+    // action.set_status), checking it is drawn once.
+    async function confirm(page, box) {
+      const sel = '.chat-log .msg-bot[data-intent="action.set_status"]';
+      const before = await page.locator(sel).count();
+      await box.getByRole('button', { name: 'Confirm' }).click();
+      await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [sel, before]);
+      await page.waitForTimeout(300);
+      assert.equal(await page.locator(sel).count(), before + 1, 'the result is shown once');
+      return page.locator(sel).nth(before);
     }
 
     async function csrfOf(page) {
@@ -240,14 +248,12 @@ export function chatSuite(base) {
       const bubble = await ask(page, `set ${p.first_name} ${p.last_name} to inactive`);
       const box = bubble.locator('.chat-confirm');
       await box.waitFor();
-      await page.waitForFunction(() => !/Loading/.test(document.querySelector('.chat-log .msg-bot:last-child .chat-confirm').textContent));
+      await box.locator('li', { hasText: 'Loading' }).first().waitFor({ state: 'detached' });
       assert.match(await box.textContent(), new RegExp(`Move 1 patient from active to inactive`));
       assert.match(await box.locator('li').first().textContent(), new RegExp(`${p.first_name} ${p.last_name}: active → inactive`));
       await shot(page, `chat-confirm-${tag.replace(/\W+/g, '')}`);
-      await box.getByRole('button', { name: 'Confirm' }).click();
-      const result = page.locator('.chat-log .msg-bot').last();
-      await page.waitForFunction((n) => document.querySelectorAll('.chat-log .msg-bot').length > n, await page.locator('.chat-log .msg-bot').count() - 1);
-      await page.locator('.chat-log .msg-bot:last-child', { hasText: /inactive/ }).waitFor();
+      const result = await confirm(page, box);
+      assert.match(await result.locator('.msg-text').textContent(), /inactive/);
       await result.getByRole('button', { name: /Open patient/ }).click();
       await page.waitForURL(new RegExp(`/patients/${p.id}$`));
       assert.match(await page.locator('.sub').textContent(), /Inactive/);
@@ -308,18 +314,18 @@ export function chatSuite(base) {
       const box = bubble.locator('.chat-confirm');
       await box.waitFor();
       assert.equal(await box.locator('[data-confirm]').count(), 1, 'one confirmation');
-      await page.waitForFunction(() => !/Loading/.test(document.querySelector('.chat-log .msg-bot:last-child .chat-confirm').textContent));
+      await box.locator('li', { hasText: 'Loading' }).first().waitFor({ state: 'detached' });
       const moves = await box.locator('[data-patient-move]').evaluateAll((ls) => ls.map((l) => l.dataset.patientMove).sort());
       assert.deepEqual(moves, [a.id, b.id].sort());
       assert.match(await box.textContent(), /Move 2 patients from active to inactive/);
-      await box.getByRole('button', { name: 'Confirm' }).click();
-      await page.locator('.chat-log .msg-bot:last-child', { hasText: /inactive/ }).waitFor();
+      const result = await confirm(page, box);
+      assert.match(await result.locator('.msg-text').textContent(), /inactive/);
       for (const p of [a, b]) assert.equal((await server.api('GET', `/patients/${p.id}`)).data.status, 'inactive');
       await ctx.close();
     });
 
     test('the welcome tour on a new staff user\'s first sign-in: walks the pages, resumes, skips, restarts', async () => {
-      const user = { email: `tour${base ? 'b' : 'r'}@pfinni.local`, password: 'tour-password-12345', name: 'Tess Tour', role: 'staff' };
+      const user = { email: `tour${base ? 'b' : 'r'}@pfinni.local`, password: 'tour-password-12345', name: 'Tess Tour', role: 'staff', firstSignIn: true };
       await server.ensureUser(user);
       const { ctx, page } = await session(user);
       const card = page.locator('[data-tour-card]');

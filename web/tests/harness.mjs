@@ -101,12 +101,26 @@ export async function startServer(opts = {}) {
       try { data = JSON.parse(text); } catch { data = text; }
       return { status: r.status, data };
     },
-    /** ensureUser creates a user (admin API) unless it exists. */
+    /**
+     * ensureUser creates a user (admin API) unless it exists. The user has
+     * seen the welcome tour (it starts by itself on a first sign-in) unless
+     * u.firstSignIn is true.
+     */
     async ensureUser(u) {
       const r = await server.api('POST', '/users', { email: u.email, name: u.name, role: u.role, password: u.password });
       if (r.status !== 201 && r.status !== 200 && r.status !== 409) throw new Error('create user: ' + r.status + ' ' + JSON.stringify(r.data));
+      if (!u.firstSignIn) await server.tourSeen(u);
+    },
+    /** tourSeen marks the welcome tour of user u as done. */
+    async tourSeen(u) {
+      const r = await fetch(url + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: u.email, password: u.password }) });
+      if (!r.ok) throw new Error('login ' + u.email + ': ' + r.status);
+      const { token } = await r.json();
+      const t = await fetch(url + '/api/v1/chat/tour', { method: 'PUT', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify({ step: 0, done: true }) });
+      if (!t.ok && t.status !== 404) throw new Error('mark the tour seen: ' + t.status);
     },
   };
+  await server.tourSeen(ADMIN);
   return server;
 }
 

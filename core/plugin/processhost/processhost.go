@@ -303,7 +303,7 @@ func (p *Plugin) supervise() {
 			}
 			continue
 		}
-		p.cfg.Logger.Warn("process plugin unhealthy; restarting", "plugin", p.cfg.Name, "err", err, "backoff", backoff)
+		p.cfg.Logger.Warn("process plugin unhealthy; restarting", "plugin", p.cfg.Name, "fault", fault.Label(err), "backoff", backoff)
 		p.mu.Lock()
 		old := p.client
 		p.client, p.rpc, p.pid, p.lastErr = nil, nil, 0, err
@@ -343,7 +343,7 @@ func (p *Plugin) check() error {
 	client := p.client
 	p.mu.RUnlock()
 	if client == nil || client.Exited() {
-		return errors.New("process exited")
+		return fault.New(p.cfg.Name, "health", fault.Crash, errors.New("process exited"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
 	defer cancel()
