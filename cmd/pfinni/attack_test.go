@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/bench"
+	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
@@ -50,10 +52,12 @@ const (
 
 // target is the server under attack.
 type target struct {
-	base  string // http://127.0.0.1:port
-	addr  string // 127.0.0.1:port
-	pid   int
-	token string // an admin's bearer token
+	base   string // http://127.0.0.1:port
+	addr   string // 127.0.0.1:port
+	pid    int
+	token  string // an admin's bearer token
+	dbURL  string // the database the server uses
+	dbName string
 }
 
 // attack is one row: send does the attack and returns the HTTP status the
@@ -151,7 +155,91 @@ func attacks() []attack {
 			require.NoError(t, err, "the socket still answers")
 			return res.StatusCode
 		}},
+		// M3: an open redirect through the sign-in form's next.
+		{name: "sign-in form with next=/<tab>/evil.example stays on site", want: http.StatusSeeOther, send: func(t *testing.T, tg *target) int {
+			form := url.Values{"email": {attackAdmin}, "password": {attackPassword}, "next": {"/\t/evil.example"}}
+			res := postForm(t, tg, "/login", form, nil)
+			loc := res.Header.Get("Location")
+			assert.True(t, strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.Contains(loc, "evil"),
+				"Location %q stays on this site", loc)
+			return res.StatusCode
+		}},
+		// L13: login CSRF, a browser on another site signing the victim in.
+		{name: "cross-site sign-in from a browser", want: http.StatusForbidden, send: func(t *testing.T, tg *target) int {
+			form := url.Values{"email": {attackAdmin}, "password": {attackPassword}}
+			return postForm(t, tg, "/login", form, map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}).StatusCode
+		}},
+		// H1: the database port refuses browsers and anyone without the
+		// per-start credential.
+		{name: "browser WebSocket to the database port", want: http.StatusForbidden, send: func(t *testing.T, tg *target) int {
+			u, err := url.Parse(tg.dbURL)
+			require.NoError(t, err)
+			u.Path = "/rpc"
+			ws, res, err := websocket.DefaultDialer.Dial(u.String(), http.Header{"Origin": {"https://evil.example"}})
+			if err == nil {
+				ws.Close()
+			}
+			require.NotNil(t, res, "the database port answers the handshake")
+			return res.StatusCode
+		}},
+		{name: "database connection without the credential", want: http.StatusUnauthorized, send: func(t *testing.T, tg *target) int {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			db, err := store.Open(ctx, store.Config{URL: func() string { return tg.dbURL }, Namespace: "test", Database: tg.dbName})
+			if err == nil {
+				defer db.Close()
+				_, qerr := store.QueryAll[map[string]any](ctx, db, "SELECT * FROM user LIMIT 1", nil)
+				if qerr == nil {
+					return http.StatusOK
+				}
+			}
+			return http.StatusUnauthorized
+		}},
+		// M1: parallel wrong guesses all passing the lockout check.
+		{name: "20 parallel wrong guesses verify at most 5", want: 0, send: func(t *testing.T, tg *target) int {
+			var wg sync.WaitGroup
+			codes := make(chan int, 20)
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body := []byte(fmt.Sprintf(`{"email":"victim@example.org","password":"wrong-guess-%02d-xx"}`, i))
+					codes <- rawPost(t, tg, login, map[string]string{"Content-Type": "application/json"}, bytes.NewReader(body), int64(len(body)))
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			checked := 0
+			for c := range codes {
+				switch c {
+				case http.StatusUnauthorized:
+					checked++
+				case http.StatusLocked, http.StatusTooManyRequests:
+				default:
+					t.Errorf("a wrong guess answered %d", c)
+				}
+			}
+			assert.LessOrEqual(t, checked, 5, "at most login_max_failures guesses are checked")
+			return 0
+		}},
 	}
+}
+
+// postForm posts a form to the dashboard without following redirects.
+func postForm(t *testing.T, tg *target, path string, form url.Values, hdr map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("POST", tg.base+path, strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
 }
 
 func TestAttacks(t *testing.T) {
@@ -199,11 +287,12 @@ func startTarget(t *testing.T) *target {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	dbUser, dbPass := storetest.Credentials()
+	dbName := storetest.Config(t).Database
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + urlf(),
-		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + storetest.Config(t).Database,
+		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + dbName,
 		"PFINNI_DBHOST_DIR=" + filepath.Join(wd, "..", "..", "dbhost"),
 		"PFINNI_DB_USER=" + dbUser, "PFINNI_DB_PASSWORD=" + dbPass,
 		"PFINNI_ADMIN_EMAIL=" + attackAdmin, "PFINNI_ADMIN_PASSWORD=" + attackPassword,
@@ -213,6 +302,9 @@ func startTarget(t *testing.T) *target {
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
@@ -222,7 +314,8 @@ func startTarget(t *testing.T) *target {
 			_ = cmd.Process.Kill()
 		}
 	})
-	tg := &target{base: "http://127.0.0.1:" + port, addr: "127.0.0.1:" + port, pid: cmd.Process.Pid}
+	tg := &target{base: "http://127.0.0.1:" + port, addr: "127.0.0.1:" + port, pid: cmd.Process.Pid,
+		dbURL: urlf(), dbName: dbName}
 	require.Eventually(t, func() bool {
 		res, err := http.Get(tg.base + "/readyz")
 		if err != nil {

@@ -47,6 +47,7 @@ var routeTable = []routeRule{
 	{"POST", "/api/v1/auth/login", publicRoute},
 	{"POST", "/api/v1/auth/logout", anyRole},
 	{"GET", "/api/v1/auth/me", anyRole},
+	{"GET", "/api/v1/openapi.json", anyRole},
 
 	// Users and roles: admin only.
 	{"GET", "/api/v1/users", admins},
@@ -122,6 +123,15 @@ var routeTable = []routeRule{
 	{"POST", "/api/v1/email/suppressions", admins},
 	{"DELETE", "/api/v1/email/suppressions/:address", admins},
 	{"GET", "/api/v1/email/preferences", anyRole},
+
+	// Outgoing webhooks: admin only.
+	{"POST", "/api/v1/webhooks", admins},
+	{"GET", "/api/v1/webhooks", admins},
+	{"GET", "/api/v1/webhooks/:id", admins},
+	{"PATCH", "/api/v1/webhooks/:id", admins},
+	{"DELETE", "/api/v1/webhooks/:id", admins},
+	{"GET", "/api/v1/webhooks/:id/deliveries", admins},
+	{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins},
 	{"PUT", "/api/v1/email/preferences", anyRole},
 }
 
@@ -143,7 +153,8 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 	srv := New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{
 		Auth: au, Audit: log, Plugins: env.Registry, Patients: env.Patients, Imports: env.Imports, Chat: assistant,
 		Jobs: jobs.NewAdmin(db, log), Eligibility: elig,
-		Email: email.New(db, jobs.New(db, jobs.Options{Logger: quiet}), nil, au, log, email.Options{Logger: quiet}),
+		Email:    email.New(db, jobs.New(db, jobs.Options{Logger: quiet}), nil, au, log, email.Options{Logger: quiet}),
+		Webhooks: newWebhooks(t, db, log),
 	}})
 	sys := actor.System(context.Background())
 	for _, r := range anyRole {

@@ -10,6 +10,7 @@ import (
 	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/webhooks"
 )
 
 // Services are the domain services the API serves; each engineer adds
@@ -29,6 +30,8 @@ type Services struct {
 	// Email sends invitations, password resets and the digest (email.go);
 	// nil or without a sender: e-mail is off.
 	Email *email.Service
+	// Webhooks manages outgoing webhooks (webhooks.go).
+	Webhooks *webhooks.Service
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -45,5 +48,7 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindChatAPI(r)
 	s.bindJobsAPI(r)
 	s.bindEligibilityAPI(r)
+	s.bindOpenAPI(r)
 	s.bindEmailAPI(r)
+	s.bindWebhooksAPI(r)
 }

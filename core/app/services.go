@@ -29,6 +29,7 @@ import (
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 	"github.com/pfinni/pfinni/core/plugin/pluginstate"
+	"github.com/pfinni/pfinni/core/webhooks"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -48,6 +49,9 @@ type Services struct {
 	Eligibility *eligibility.Service
 	// Email sends invitations, resets and the digest (email.go).
 	Email *email.Service
+	// Webhooks sends events to registered receivers (webhooks.go).
+	Webhooks     *webhooks.Service
+	webhookHooks *webhookHooks
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -75,7 +79,7 @@ func (a *App) wireServices(ctx context.Context) error {
 		return err
 	}
 
-	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log))
+	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log), patient.WithObserver(a.hooks()))
 	if err != nil {
 		return fmt.Errorf("load patient directory: %w", err)
 	}
@@ -86,7 +90,7 @@ func (a *App) wireServices(ctx context.Context) error {
 	if a.Plugins != nil {
 		imp.Importer = a.Plugins
 	}
-	a.Imports, err = importer.New(imp, importer.Options{MaxBytes: int64(cfg.ImportMaxBytes), Logger: a.Log})
+	a.Imports, err = importer.New(imp, importer.Options{MaxBytes: int64(cfg.ImportMaxBytes), Logger: a.Log, OnFinished: a.hooks()})
 	if err != nil {
 		return fmt.Errorf("build import service: %w", err)
 	}
@@ -110,6 +114,9 @@ func (a *App) wireServices(ctx context.Context) error {
 		return err
 	}
 	if err := a.wireEmail(); err != nil {
+		return err
+	}
+	if err := a.wireWebhooks(); err != nil {
 		return err
 	}
 	return a.wireEligibility()
@@ -213,7 +220,7 @@ func (a *App) loadProgress(cacheDir string) func(plugin.LoadProgress) {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility, Email: a.Email}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility, Email: a.Email, Webhooks: a.Webhooks}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}

@@ -217,6 +217,9 @@ func (db *Dashboard) settings(c *fiber.Ctx) error {
 		{"import_max_bytes", formatInt(cfg.ImportMaxBytes), "largest import document"},
 		{"llm_url", or(cfg.LLMURL, "(off)"), "optional LLM endpoint for the assistant (never receives PHI)"},
 		{"llm_key", mask(cfg.LLMKey), "LLM API key"},
+		{"resend_api_key", mask(cfg.ResendAPIKey), "Resend API key; e-mail is off when not set"},
+		{"resend_base_url", or(cfg.ResendBaseURL, "https://api.resend.com/"), "Resend API (or the stub of pfinni dev email-stub)"},
+		{"email_from", cfg.EmailFrom, "sender of pfinni's e-mails"},
 		{"log_level", cfg.LogLevel, "log level"},
 	}
 	return db.render(c, fiber.StatusOK, "settings", db.view(c, "Settings", "settings", rows))

@@ -65,6 +65,9 @@ type fixtureOpts struct {
 	eligibility func(*fixture, *store.DB) dashboard.Eligibility
 	// jobs, when set, is the job queue's admin side (jobs_test.go).
 	jobs func(*fixture, *store.DB) dashboard.JobsAdmin
+	// mail, when set, adds the password-link pages (passwords_test.go);
+	// it may return nil for e-mail off.
+	mail func(*fixture, *store.DB) dashboard.Mailer
 }
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
@@ -107,6 +110,12 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	if o.jobs != nil {
 		deps.Jobs = o.jobs(f, db)
+	}
+	if o.mail != nil {
+		deps.Passwords = f.auth
+		if m := o.mail(f, db); m != nil {
+			deps.Mail = m
+		}
 	}
 	if o.onlySessions {
 		deps = dashboard.Deps{Config: cfg, Logger: log, Templates: web.Templates(), Assets: assets, Sessions: f.auth}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/fault"
@@ -28,6 +29,8 @@ type Mailer interface {
 	Enabled() bool
 	Invite(ctx context.Context, inv email.Inviter, userID string) (auth.PasswordToken, bool, error)
 	ResetPassword(ctx context.Context, r email.Resetter, address string) error
+	Preferences(ctx context.Context) (email.Preferences, error)
+	SetPreferences(ctx context.Context, p email.Preferences) (email.Preferences, error)
 }
 
 // passwordView is the forgot-password and set-password pages' state.
@@ -49,6 +52,45 @@ func (db *Dashboard) bindPasswordPages(r fiber.Router) {
 	r.Post("/forgot-password", db.forgotSubmit)
 	r.Get("/set-password", db.setPasswordPage)
 	r.Post("/set-password", db.setPasswordSubmit)
+	if db.d.Mail != nil {
+		r.Get("/account/email", db.session, db.needUser, db.emailPrefs)
+		r.Post("/account/email", db.session, db.needUser, db.emailPrefsSubmit)
+	}
+}
+
+// emailPrefsView is the signed-in user's e-mail preferences page.
+type emailPrefsView struct {
+	Prefs   email.Preferences
+	Allowed bool // admins and staff may receive the digest
+	Off     bool // e-mail is not set up
+	Saved   bool
+}
+
+func (db *Dashboard) emailPrefs(c *fiber.Ctx) error {
+	p, err := db.d.Mail.Preferences(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return db.renderEmailPrefs(c, fiber.StatusOK, emailPrefsView{Prefs: p, Saved: c.Query("saved") != ""})
+}
+
+func (db *Dashboard) renderEmailPrefs(c *fiber.Ctx, status int, v emailPrefsView) error {
+	v.Off = !db.mailOn()
+	if s, ok := sessionOf(c); ok {
+		v.Allowed = s.User.Role == actor.RoleAdmin || s.User.Role == actor.RoleStaff
+	}
+	return db.render(c, status, "email_prefs", db.view(c, "E-mail", "email", v))
+}
+
+func (db *Dashboard) emailPrefsSubmit(c *fiber.Ctx) error {
+	if _, err := db.d.Mail.SetPreferences(c.UserContext(), email.Preferences{DailyDigest: c.FormValue("daily_digest") != ""}); err != nil {
+		var fields fault.Fields
+		if errors.As(err, &fields) {
+			return db.renderEmailPrefs(c, fiber.StatusUnprocessableEntity, emailPrefsView{})
+		}
+		return err
+	}
+	return c.Redirect(db.base+"/account/email?saved=1", fiber.StatusSeeOther)
 }
 
 func (db *Dashboard) mailOn() bool { return db.d.Mail != nil && db.d.Mail.Enabled() }

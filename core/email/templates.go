@@ -61,12 +61,12 @@ var templates = map[string]tmpl{
 			"- {{.Counts.Onboarding}} patients in onboarding\n"+
 			"- {{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days\n\n"+
 			"Open pfinni: {{.Link}}\n\n"+
-			"You get this because you turned the daily summary on; turn it off in pfinni under Settings.\n",
+			"You get this because you turned the daily summary on; turn it off in pfinni under E-mail preferences.\n",
 		`<p>pfinni summary for {{.Day}}:</p><ul>`+
 			`<li>{{.Counts.Onboarding}} patients in onboarding</li>`+
 			`<li>{{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days</li></ul>`+
 			`<p><a href="{{.Link}}">Open pfinni</a></p>`+
-			`<p>You get this because you turned the daily summary on; turn it off in pfinni under Settings.</p>`),
+			`<p>You get this because you turned the daily summary on; turn it off in pfinni under E-mail preferences.</p>`),
 }
 
 // render builds the message of template name for to.

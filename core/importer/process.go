@@ -295,6 +295,7 @@ func (s *Service) finishJob(ctx context.Context, key string) error {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}
 	if len(keys) == 1 {
+		s.finished(ctx, key, c)
 		return s.audit(ctx, "import.finish", "import_job", key, audit.OutcomeSuccess,
 			fmt.Sprintf("created=%d updated=%d unchanged=%d rejected=%d", c.Created, c.Updated, c.Unchanged, c.Rejected))
 	}

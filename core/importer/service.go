@@ -78,6 +78,8 @@ type Options struct {
 	Instance string
 	// Logger; nil discards. Nothing from a document is ever logged.
 	Logger *slog.Logger
+	// OnFinished, when set, is told of every finished job (webhooks).
+	OnFinished FinishObserver
 }
 
 func (o Options) withDefaults() Options {

@@ -36,6 +36,7 @@ type options struct {
 	log      *slog.Logger
 	pageSize int
 	live     bool
+	observer Observer // committed writes (WithObserver)
 }
 
 // WithClock sets the clock (tests).

@@ -66,6 +66,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Patient, error) {
 	if err := s.finish(ctx, action, "patient", id, "", err); err != nil {
 		return nil, err
 	}
+	s.notify(ctx, Committed{Action: CommittedCreate, PatientID: p.ID, Version: p.Version})
 	return p.clone(), nil
 }
 
@@ -174,6 +175,9 @@ func (s *Service) Update(ctx context.Context, id string, version int, patch Patc
 	if err := s.finish(ctx, action, "patient", id, detail, err); err != nil {
 		return nil, err
 	}
+	if len(changed) > 0 {
+		s.notify(ctx, Committed{Action: CommittedUpdate, PatientID: id, Version: p.Version, Fields: changed})
+	}
 	return p.clone(), nil
 }
 
@@ -268,6 +272,9 @@ func (s *Service) ChangeStatus(ctx context.Context, id string, to Status, reason
 	if err := s.finish(ctx, action, "patient", id, detail, err); err != nil {
 		return nil, err
 	}
+	if from != to {
+		s.notify(ctx, Committed{Action: CommittedStatus, PatientID: id, Version: p.Version, From: from, To: to})
+	}
 	return p.clone(), nil
 }
 
@@ -324,7 +331,11 @@ func (s *Service) Delete(ctx context.Context, id string, version int) error {
 	if err := s.authorize(ctx, action, "patient", id, true); err != nil {
 		return err
 	}
-	return s.finish(ctx, action, "patient", id, "", s.delete(ctx, id, version))
+	if err := s.finish(ctx, action, "patient", id, "", s.delete(ctx, id, version)); err != nil {
+		return err
+	}
+	s.notify(ctx, Committed{Action: CommittedDelete, PatientID: id})
+	return nil
 }
 
 func (s *Service) delete(ctx context.Context, id string, version int) error {

@@ -119,43 +119,26 @@ func TestWaitForLoadingPluginIsBounded(t *testing.T) {
 
 // Compiled modules are cached per artifact checksum in CacheDir, which
 // outlives a data dir: a second registry on a new data dir with the same
-// cache does not compile again. Each load is reported to Progress.
+// cache does not compile again. Each load is reported to Progress. (The
+// smallest stub that loads, since compiling is slow under -race.)
 func TestCompilationCacheSurvivesANewDataDir(t *testing.T) {
-	path := writeManifest(t,
-		plug{name: "stub-echo", provides: "{intents: [{name: echo.say}]}"},
-		plug{name: "stub-knowledge", provides: "{kbTopics: [hipaa]}"},
-	)
+	path := writeManifest(t, plug{name: "stub-malformed", provides: "{intents: [{name: bad.output}]}"})
 	cache := t.TempDir()
 	load := func() []LoadProgress {
 		var steps []LoadProgress
-		r := opened(t, Options{ManifestPath: path, CacheDir: cache, DataDir: t.TempDir(), LoadWorkers: 2,
+		r := opened(t, Options{ManifestPath: path, CacheDir: cache, DataDir: t.TempDir(),
 			Progress: func(p LoadProgress) { steps = append(steps, p) }})
 		r.LoadAll(context.Background())
 		require.True(t, r.Readiness().Ready)
 		require.NoError(t, r.Close(context.Background()))
 		return steps
 	}
-	summary := func(steps []LoadProgress) (names map[string]bool, compiled int, last LoadProgress) {
-		names = map[string]bool{}
-		for _, s := range steps {
-			names[s.Plugin] = true
-			if s.Compiled {
-				compiled++
-			}
-			assert.Equal(t, StateReady, s.State)
-		}
-		return names, compiled, steps[len(steps)-1]
-	}
 	first := load()
-	require.Len(t, first, 2)
-	names, compiled, last := summary(first)
-	assert.Equal(t, map[string]bool{"stub-echo": true, "stub-knowledge": true}, names)
-	assert.Equal(t, 2, compiled, "a new cache compiles every module")
-	assert.Equal(t, 2, last.Done)
-	assert.Equal(t, 2, last.Total)
-
+	require.Len(t, first, 1)
+	assert.Equal(t, LoadProgress{Plugin: "stub-malformed", Done: 1, Total: 1, State: StateReady, Compiled: true, Took: first[0].Took}, first[0],
+		"a new cache compiles the module")
 	second := load()
-	require.Len(t, second, 2)
-	_, compiled, _ = summary(second)
-	assert.Zero(t, compiled, "the second start reads every module from the cache")
+	require.Len(t, second, 1)
+	assert.False(t, second[0].Compiled, "the second start reads the module from the cache")
+	assert.Equal(t, StateReady, second[0].State)
 }

@@ -201,6 +201,9 @@ func (s *Service) Replay(ctx context.Context, id, deliveryID string) (Delivery, 
 	if err := s.enqueueAttempt(ctx, deliveryID, next, time.Time{}); err != nil {
 		return Delivery{}, fmt.Errorf("%s: %w", op, err)
 	}
+	if err := s.audit(ctx, "webhook.replay", "webhook_delivery", deliveryID, "endpoint="+id); err != nil {
+		return Delivery{}, fmt.Errorf("%s: %w", op, err)
+	}
 	return rows[0].delivery(), nil
 }
 
@@ -291,15 +294,16 @@ func (s *Service) record(ctx context.Context, d deliveryRow, attempt int, o outc
 		}
 	}
 	vars := map[string]any{"rid": store.RecordID("webhook_delivery", d.ID), "status": string(o.status), "attempt": attempt,
-		"code": o.code, "error": o.err, "n": 0, "next": nil}
+		"code": o.code, "error": o.err, "n": 0}
 	if o.counted {
 		vars["n"] = 1
 	}
+	next := "NONE"
 	if o.status == Failed {
-		vars["next"] = models.CustomDateTime{Time: o.next.UTC()}
+		vars["next"], next = models.CustomDateTime{Time: o.next.UTC()}, "$next"
 	}
 	sql := `UPDATE $rid SET status = $status, last_attempt = $attempt, attempts += $n, response_code = $code,
-		last_error = $error, next_attempt_at = $next, updated_at = time::now() WHERE last_attempt < $attempt RETURN NONE;`
+		last_error = $error, next_attempt_at = ` + next + `, updated_at = time::now() WHERE last_attempt < $attempt RETURN NONE;`
 	if o.disable {
 		sql += ` UPDATE $ep SET disabled = true, disabled_reason = '410 Gone', updated_at = time::now() RETURN NONE;`
 		vars["ep"] = store.RecordID("webhook_endpoint", d.Endpoint)

@@ -40,6 +40,8 @@ type Options struct {
 	// Now is the clock of timestamps and schedules (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Audit records endpoint changes and replays (none when nil).
+	Audit Auditor
 }
 
 // Service manages endpoints, publishes events and delivers them.
@@ -219,6 +221,9 @@ func (s *Service) Create(ctx context.Context, in EndpointInput, by string) (Endp
 	if len(rows) != 1 {
 		return Endpoint{}, "", fmt.Errorf("%s: nothing created", op)
 	}
+	if err := s.audit(ctx, "webhook.create", "webhook_endpoint", id, "events="+strings.Join(events, ",")); err != nil {
+		return Endpoint{}, "", fmt.Errorf("%s: %w", op, err)
+	}
 	return rows[0].endpoint(), secret, nil
 }
 
@@ -313,6 +318,16 @@ func (s *Service) Update(ctx context.Context, id string, p EndpointPatch) (Endpo
 	if len(rows) == 0 {
 		return Endpoint{}, "", fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
+	changed := make([]string, 0, len(set))
+	for k := range set {
+		if k != "updated_at" {
+			changed = append(changed, k)
+		}
+	}
+	slices.Sort(changed)
+	if err := s.audit(ctx, "webhook.update", "webhook_endpoint", id, "fields="+strings.Join(changed, ",")); err != nil {
+		return Endpoint{}, "", fmt.Errorf("%s: %w", op, err)
+	}
 	return rows[0].endpoint(), secret, nil
 }
 
@@ -326,6 +341,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	err := s.db.Exec(ctx, `BEGIN; DELETE $rid; DELETE webhook_delivery WHERE endpoint = $id; COMMIT;`,
 		map[string]any{"rid": store.RecordID("webhook_endpoint", id), "id": id})
 	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.audit(ctx, "webhook.delete", "webhook_endpoint", id, ""); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil

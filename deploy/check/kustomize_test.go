@@ -71,7 +71,7 @@ func podTemplates(objs []runtime.Object) map[string]*corev1.PodTemplateSpec {
 // "restricted" profile (latest), as the admission controller would.
 func restrictedViolations(t *testing.T, pod *corev1.PodTemplateSpec) []string {
 	t.Helper()
-	eval, err := pspolicy.NewEvaluator(pspolicy.DefaultChecks())
+	eval, err := pspolicy.NewEvaluator(pspolicy.DefaultChecks(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,14 +48,14 @@ export function initTour(card, env) {
     card.replaceChildren();
   }
 
-  // show draws the current step; with go, a step about another page
+  // show draws the current step; with travel, a step about another page
   // opens that page first (only ever on the user's request: a tour that
   // starts or resumes by itself never takes the user away).
-  function show(go) {
+  function show(travel) {
     const s = steps[step];
     if (!s) { close(); return; }
     const target = String(s.target || '');
-    if (go && target.startsWith('/') && !target.startsWith('//') && target.split('?')[0] !== here()) {
+    if (travel && target.startsWith('/') && !target.startsWith('//') && target.split('?')[0] !== here()) {
       window.location.assign(basePath() + target);
       return;
     }
@@ -100,7 +100,7 @@ export function initTour(card, env) {
   let auto = false; // the tour was started by itself (first sign-in)
 
   async function start(list, from = 0) {
-    const go = !auto;
+    const travel = !auto;
     auto = false;
     if (Array.isArray(list) && list.length) {
       steps = list;
@@ -111,7 +111,7 @@ export function initTour(card, env) {
     if (!steps) { env.ask('start the tour'); return; }
     step = Math.max(0, Math.min(Number(from) || 0, steps.length - 1));
     await save({ step, done: false });
-    show(go);
+    show(travel);
   }
 
   // On load: resume a tour in progress; start it on a first sign-in.
