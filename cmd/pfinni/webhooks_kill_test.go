@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/bench"
+	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
@@ -34,7 +35,7 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 	require.NoError(t, err)
 	cfg := storetest.Config(t)
 	env := []string{"PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=1s,2s,4s"}
-	_, base := hookServe(t, bin, urlf(), cfg.Database, env...)
+	steady, base := hookServe(t, bin, urlf(), cfg.Database, env...)
 	ctx := context.Background()
 	c := bench.NewClient(base, 4)
 	require.NoError(t, c.Login(ctx, "admin@example.org", "Web-hooks-pass-1"))
@@ -89,11 +90,27 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 	<-done
 	require.EqualValues(t, events, created.Load(), "every patient was created")
 
-	require.Eventually(t, func() bool {
+	ok := assert.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) >= events
 	}, 4*time.Minute, 250*time.Millisecond, "every event delivered at least once")
+	if !ok {
+		db, err := store.Open(ctx, cfg)
+		require.NoError(t, err)
+		defer db.Close()
+		for _, q := range []string{"SELECT status, count() AS n FROM webhook_delivery GROUP BY status",
+			"SELECT state, count() AS n FROM job WHERE kind = 'webhooks.deliver' GROUP BY state",
+			"SELECT last_error, count() AS n FROM job WHERE kind = 'webhooks.deliver' GROUP BY last_error",
+			"SELECT count() AS n FROM patient GROUP ALL"} {
+			rows, err := store.Query[[]map[string]any](ctx, db, q, nil)
+			t.Log(q, rows, err)
+		}
+		mu.Lock()
+		t.Logf("seen %d; steady output: %s", len(seen), steady.out)
+		mu.Unlock()
+		t.FailNow()
+	}
 	time.Sleep(2 * time.Second) // late duplicates, if any, arrive
 	mu.Lock()
 	defer mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/pfinni/pfinni/core/store"
@@ -81,7 +80,7 @@ func (s *Service) bump(ctx context.Context, key string, now, end time.Time, slid
 // lost races, and returns the counter it leaves.
 func (s *Service) upsertCounter(ctx context.Context, key, q string, vars map[string]any) (int, time.Time, error) {
 	var err error
-	for attempt := range 20 {
+	for attempt := range 60 {
 		var rows []counterRow
 		rows, err = store.Query[[]counterRow](ctx, s.db, q, vars)
 		if err == nil && len(rows) == 1 {
@@ -95,7 +94,7 @@ func (s *Service) upsertCounter(ctx context.Context, key, q string, vars map[str
 		}
 		// Concurrent writers to one counter: back off a little, with jitter.
 		select {
-		case <-time.After(time.Duration(attempt+1) * time.Duration(1+rand.IntN(2000)) * time.Microsecond):
+		case <-time.After(time.Duration(min(attempt+1, 10)) * time.Duration(1+rand.IntN(2000)) * time.Microsecond):
 		case <-ctx.Done():
 			return 0, time.Time{}, fmt.Errorf("count %s: %w", kindOf(key), ctx.Err())
 		}
@@ -106,7 +105,7 @@ func (s *Service) upsertCounter(ctx context.Context, key, q string, vars map[str
 // retryable reports whether a write lost a race that a retry can win:
 // a concurrent CREATE of the same counter, or a transaction conflict.
 func retryable(err error) bool {
-	return errors.Is(err, store.ErrConflict) || strings.Contains(err.Error(), "can be retried")
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrTxConflict)
 }
 
 // peek returns the live count of key (0 once its window has passed).

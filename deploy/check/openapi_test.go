@@ -25,7 +25,7 @@ func validateOpenAPI(src []byte) []string {
 			for _, e := range verrs {
 				problems = append(problems, e.Error())
 				for _, se := range e.SchemaValidationErrors {
-					problems = append(problems, "  "+se.Location+": "+se.Reason)
+					problems = append(problems, "  "+se.FieldPath+": "+se.Reason)
 				}
 			}
 		}
