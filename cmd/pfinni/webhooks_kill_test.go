@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,7 +35,9 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 	urlf, err := storetest.Engine()
 	require.NoError(t, err)
 	cfg := storetest.Config(t)
-	env := []string{"PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=1s,2s,4s"}
+	// All instances share the key file that seals endpoint secrets.
+	env := []string{"PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=1s,2s,4s",
+		"PFINNI_WEBHOOK_KEY_FILE=" + filepath.Join(t.TempDir(), "webhook.key")}
 	steady, base := hookServe(t, bin, urlf(), cfg.Database, env...)
 	ctx := context.Background()
 	c := bench.NewClient(base, 4)

@@ -238,7 +238,9 @@ func (s *Service) work(ctx context.Context, j jobs.Job) error {
 	}
 	secret, err := s.seal.open(ep.ID, ep.Secret)
 	if err != nil {
-		return jobs.Permanent(err)
+		// This instance's webhook_key_file differs from the one that
+		// sealed it: not permanent, another instance may hold the key.
+		return err
 	}
 	code, sendErr := s.send(ctx, ep.URL, secret, d.MsgID, []byte(d.Payload))
 	o := outcome{code: code, counted: true}

@@ -65,14 +65,18 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 }
 
-// The validation can fail.
+// The validation can fail: a dangling reference, a duplicate operation
+// id, and a document the OpenAPI 3.1 schema refuses.
 func TestOpenAPIValidationFindsBreaches(t *testing.T) {
-	bad := `{"openapi": "3.1.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"$ref": "#/components/responses/Missing"}}}},
-	"/b": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}}}}`
-	got := strings.Join(validateOpenAPI([]byte(bad)), "\n")
-	for _, want := range []string{"version", "operationId a also on"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("validation missed %q in:\n%s", want, got)
+	for _, tc := range []struct{ doc, want string }{
+		{`{"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"$ref": "#/components/responses/Missing"}}}}}}`, "does not exist"},
+		{`{"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}},
+		  "/b": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}}}}`, "operationId a also on"},
+		{`{"openapi": "3.1.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"operationId": "a", "responses": {"200": {"descriptio": "ok"}}}}}}`, "version"},
+	} {
+		got := strings.Join(validateOpenAPI([]byte(tc.doc)), "\n")
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("validation missed %q in:\n%s", tc.want, got)
 		}
 	}
 }

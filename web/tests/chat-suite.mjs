@@ -7,10 +7,6 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launch, login, shot, watchErrors, ADMIN, STAFF, AUDITOR } from './harness.mjs';
 
-// Which capabilities still wait for the chat server engineer's side; a
-// test listed here is skipped with the reason (none once both sides are in).
-export const WAITING = {};
-
 export function chatSuite(base) {
   const tag = base ? 'base ' + base : 'root';
   describe(`chat panel (${tag})`, () => {
@@ -127,11 +123,6 @@ export function chatSuite(base) {
       throw new Error('no active demo patient with a unique name');
     }
 
-    function skipIfWaiting(t, name) {
-      if (WAITING[name]) { t.skip('waiting for server: ' + WAITING[name]); return true; }
-      return false;
-    }
-
     test('show me all active patients: names in a table, the count of the list page, Open in list', async () => {
       const { ctx, page, errors } = await session(STAFF);
       const sent = page.waitForRequest((r) => /\/ws\/chat$/.test(r.url()) || r.url().endsWith('/api/v1/chat')).catch(() => null);
@@ -217,8 +208,7 @@ export function chatSuite(base) {
       await ctx.close();
     });
 
-    test('form help on the new-patient form after a validation error (names and messages sent, never values)', async (t) => {
-      if (skipIfWaiting(t, 'form')) return;
+    test('form help on the new-patient form after a validation error (names and messages sent, never values)', async () => {
       const { ctx, page } = await session(STAFF);
       const captured = capture(page);
       await page.goto(server.url + '/patients/new');
@@ -302,8 +292,7 @@ export function chatSuite(base) {
       await ctx.close();
     });
 
-    test('ticked rows + "move these to inactive": one confirmation for exactly those patients', async (t) => {
-      if (skipIfWaiting(t, 'selection')) return;
+    test('ticked rows + "move these to inactive": one confirmation for exactly those patients', async () => {
       const a = await createPatient({ mrn: 'CHAT-SEL-A' + tag.length, first_name: 'Selma', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
       const b = await createPatient({ mrn: 'CHAT-SEL-B' + tag.length, first_name: 'Selwyn', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
       const { ctx, page } = await session(STAFF);
@@ -538,7 +527,6 @@ export function chatSuite(base) {
     });
 
     test('alert frames: a notice in the panel and a badge on the Assistant button', async (t) => {
-      if (skipIfWaiting(t, 'alerts')) return;
       const { ctx, page } = await session(STAFF);
       await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
       if (await page.locator('#chat').isVisible()) { await page.getByLabel('Message to the assistant').focus(); await page.keyboard.press('Escape'); }
