@@ -82,7 +82,7 @@ require (
 
 require (
 	github.com/resend/resend-go/v3 v3.1.1
-	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0 // indirect
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0
 )
 
 replace github.com/pfinni/pfinni/sdk => ./sdk

@@ -14,7 +14,9 @@
 
 TEST_EXTRA += test-deploy
 
+# docs/roadmap.md's figures are recomputed from TASKS.md first.
 test-deploy: build
+	scripts/roadmap.sh --write
 	cd deploy/check && PFINNI_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./...
 
 # The GitHub Actions workflows (.github/workflows), linted offline.

@@ -64,11 +64,17 @@ const (
 	// Params["patients"] to Params["to"]. It runs on the server, once,
 	// after the user confirms; the core composes its label.
 	ActionSetStatus = "set_status"
+	// ActionCheckEligibility asks the insurer of the patient Target
+	// (a record id) whether they are covered today. It runs on the
+	// server, as the user, when the button is pressed (POST
+	// /api/v1/chat/actions/{id}/confirm); the core keeps the patient id
+	// and composes the label. Offered to admins and staff only.
+	ActionCheckEligibility = "check_eligibility"
 )
 
 // ChatActionTypes returns every action type.
 func ChatActionTypes() []string {
-	return []string{ActionNavigate, ActionStartTour, ActionStartImport, ActionSetStatus}
+	return []string{ActionNavigate, ActionStartTour, ActionStartImport, ActionSetStatus, ActionCheckEligibility}
 }
 
 // MaxChatMessageBytes is the longest chat message the core accepts, in

@@ -47,6 +47,6 @@ func TestChatPageOf(t *testing.T) {
 func TestChatContractLists(t *testing.T) {
 	assert.Len(t, sdk.ChatPages(), 12)
 	assert.Equal(t, []string{"page", "patient_id", "selection", "form", "last_error"}, sdk.ChatContextKeys())
-	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status"}, sdk.ChatActionTypes())
+	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status", "check_eligibility"}, sdk.ChatActionTypes())
 	assert.Equal(t, 4000, sdk.MaxChatMessageBytes)
 }

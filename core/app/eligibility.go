@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -30,6 +31,18 @@ func (a *App) wireEligibility() error {
 	}
 	a.Eligibility = svc
 	return nil
+}
+
+// chatEligibility runs the assistant's eligibility checks through the
+// eligibility service, which wireEligibility builds after the chat
+// service (it needs the job queue).
+type chatEligibility struct{ a *App }
+
+func (c chatEligibility) Check(ctx context.Context, patientID string) (eligibility.Check, error) {
+	if c.a.Eligibility == nil {
+		return eligibility.Check{}, fmt.Errorf("check eligibility from the chat: %w", eligibility.ErrAdapter)
+	}
+	return c.a.Eligibility.Check(ctx, patientID)
 }
 
 // insuranceConfig adds the operator's clearinghouse endpoint and

@@ -35,6 +35,9 @@ func (a *App) wirePages() {
 	if a.Eligibility != nil {
 		d.Eligibility = a.Eligibility
 	}
+	if a.Webhooks != nil {
+		d.Webhooks = a.Webhooks
+	}
 	db, err := dashboard.New(d)
 	if err != nil {
 		a.Log.Error("dashboard not mounted", "err", err)

@@ -97,7 +97,7 @@ func (a *App) wireServices(ctx context.Context) error {
 	a.closers = append(a.closers, a.Imports.Close)
 
 	host, _ := os.Hostname()
-	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log,
+	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log, Eligibility: chatEligibility{a},
 		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	if a.Plugins != nil {
 		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins

@@ -33,13 +33,15 @@ const TargetSelection = "selection"
 // actionRoles are the roles that may be offered (and run) each action
 // type; types not listed are open to every signed-in user.
 var actionRoles = map[string][]actor.Role{
-	ActionSetStatus:   {actor.RoleAdmin, actor.RoleStaff},
-	ActionStartImport: {actor.RoleAdmin},
+	ActionSetStatus:        {actor.RoleAdmin, actor.RoleStaff},
+	ActionCheckEligibility: {actor.RoleAdmin, actor.RoleStaff},
+	ActionStartImport:      {actor.RoleAdmin},
 }
 
-// changesData lists the action types that run on the server after the
-// user confirms.
-var changesData = map[string]bool{ActionSetStatus: true}
+// runsOnServer lists the action types that run on the server when the
+// user confirms or presses them, and what a refused role is told it
+// cannot do.
+var runsOnServer = map[string]string{ActionSetStatus: "make that change", ActionCheckEligibility: "check insurance eligibility"}
 
 // ErrActionGone: the action does not exist for this user, was already
 // used, or expired.
@@ -74,15 +76,15 @@ type offered struct {
 // offers the server composed and registered, which need a confirmation.
 func (s *Service) offerActions(ctx context.Context, a actor.Actor, req Request, r *Reply) error {
 	var keep []Action
-	refusedChange, refusedNav := false, false
+	refusedChange, refusedNav := "", false
 	var notes []string
 	for _, act := range r.Actions {
 		if !slices.Contains(sdk.ChatActionTypes(), act.Type) {
 			continue
 		}
 		if roles, ok := actionRoles[act.Type]; ok && !slices.Contains(roles, a.Role) {
-			if changesData[act.Type] {
-				refusedChange = true
+			if what, ok := runsOnServer[act.Type]; ok {
+				refusedChange = what
 			} else {
 				refusedNav = true
 			}
@@ -105,19 +107,38 @@ func (s *Service) offerActions(ctx context.Context, a actor.Actor, req Request, 
 			if note != "" {
 				notes = append(notes, note)
 			}
-			id, err := s.registerAction(ctx, a, act.Type, offer)
+			target := ""
+			if len(offer.Patients) == 1 {
+				target = offer.Patients[0].ID
+			}
+			id, err := s.registerAction(ctx, a, act.Type, target, offer)
 			if err != nil {
 				return err
 			}
 			act = offer.action(id)
-			if d := offer.patientData(); r.Data == nil {
-				r.Data = d
-			} else {
-				for k, v := range d {
-					r.Data[k] = v
-				}
-			}
+			r.Data = mergeData(r.Data, offer.patientData())
 			r.Reply = offer.question()
+		case ActionCheckEligibility:
+			offer, note, alt, err := s.composeEligibilityOffer(ctx, act)
+			if err != nil {
+				return err
+			}
+			if offer == nil {
+				r.Reply = note
+				if r.Data != nil {
+					delete(r.Data, "patients")
+					delete(r.Data, "total")
+				}
+				keep = append(keep, alt...)
+				continue
+			}
+			id, err := s.registerAction(ctx, a, act.Type, offer.Patient, offer)
+			if err != nil {
+				return err
+			}
+			act = offer.action(id)
+			r.Data = mergeData(r.Data, offer.patientData())
+			r.Reply = eligibilityQuestion
 		case ActionNavigate, ActionStartImport:
 			if act.Target = navTarget(act.Target); act.Target == "" {
 				continue
@@ -127,9 +148,10 @@ func (s *Service) offerActions(ctx context.Context, a actor.Actor, req Request, 
 	}
 	r.Actions = keep
 	switch {
-	case refusedChange:
-		// The whole reply was an offer to change data: refuse politely.
-		r.Reply = fmt.Sprintf("I'm sorry, your role (%s) can't make that change, so I haven't offered it. An admin or staff member can do it.", a.Role)
+	case refusedChange != "":
+		// The whole reply was an offer to run something on the server:
+		// refuse politely.
+		r.Reply = fmt.Sprintf("I'm sorry, your role (%s) can't %s, so I haven't offered it. An admin or staff member can do it.", a.Role, refusedChange)
 		if r.Data != nil {
 			delete(r.Data, "patients")
 		}
@@ -137,10 +159,21 @@ func (s *Service) offerActions(ctx context.Context, a actor.Actor, req Request, 
 	case refusedNav:
 		r.Reply += fmt.Sprintf(" (That page needs an admin; your role is %s.)", a.Role)
 	}
-	if len(notes) > 0 && !refusedChange {
+	if len(notes) > 0 && refusedChange == "" {
 		r.Reply = strings.TrimSpace(r.Reply + " " + strings.Join(notes, " "))
 	}
 	return nil
+}
+
+// mergeData adds d's keys to data (a new map when data is nil).
+func mergeData(data, d map[string]any) map[string]any {
+	if data == nil {
+		return d
+	}
+	for k, v := range d {
+		data[k] = v
+	}
+	return data
 }
 
 // navTarget is a plugin's navigation target as offered: an app path with
@@ -290,16 +323,16 @@ func (o *statusOffer) patientData() map[string]any {
 	return map[string]any{"patients": refs, "total": len(o.Patients)}
 }
 
-func (s *Service) registerAction(ctx context.Context, a actor.Actor, typ string, offer *statusOffer) (string, error) {
+// registerAction keeps an offer on the server (chat_action) for the
+// user to confirm or press: its type, target record id and parameters
+// (record ids and typed values only). It returns the action's id.
+func (s *Service) registerAction(ctx context.Context, a actor.Actor, typ, target string, offer any) (string, error) {
 	id := newID()
 	params, err := json.Marshal(offer)
 	if err != nil {
 		return "", fmt.Errorf("offer chat action: %w", err)
 	}
-	row := actionRow{User: a.UserID, Type: typ, Params: string(params), State: "pending", ExpiresAt: dbTime(s.now().Add(s.o.ActionTTL))}
-	if len(offer.Patients) == 1 {
-		row.Target = offer.Patients[0].ID
-	}
+	row := actionRow{User: a.UserID, Type: typ, Target: target, Params: string(params), State: "pending", ExpiresAt: dbTime(s.now().Add(s.o.ActionTTL))}
 	err = s.d.DB.Exec(ctx, "CREATE $rid CONTENT $row RETURN NONE", map[string]any{"rid": store.RecordID("chat_action", id), "row": row})
 	if err != nil {
 		return "", fmt.Errorf("offer chat action: %w", err)
@@ -316,7 +349,8 @@ type ConfirmRequest struct {
 
 // Confirm runs a pending action of the caller, once, through the same
 // service (and so the same role checks and audit) as the page would, and
-// answers like a chat reply. Unknown, used or expired actions and
+// answers like a chat reply: a status change, or an eligibility check
+// (confirmEligibility) whose answer is the check's result. Unknown, used or expired actions and
 // actions of other users are ErrActionGone. Every patient is changed at
 // the version the user was shown: when any of them changed since the
 // offer, nothing is changed and the error is a conflict
@@ -343,6 +377,9 @@ func (s *Service) Confirm(ctx context.Context, id string, in ConfirmRequest) (Re
 	if roles, ok := actionRoles[act.Type]; ok && !slices.Contains(roles, a.Role) {
 		s.finishAction(ctx, id, "failed")
 		return Reply{}, fault.Newf(fault.ErrForbidden, "your role (%s) can't do this", a.Role)
+	}
+	if act.Type == ActionCheckEligibility {
+		return s.confirmEligibility(ctx, a, id, act)
 	}
 	if act.Type != ActionSetStatus {
 		s.finishAction(ctx, id, "failed")

@@ -112,7 +112,10 @@ type Deps struct {
 	Knowledge Knowledge
 	Audit     Auditor
 	Phraser   Phraser
-	Logger    *slog.Logger
+	// Eligibility runs the insurance checks a check_eligibility action
+	// asks for (core/eligibility); without it none is offered.
+	Eligibility Eligibility
+	Logger      *slog.Logger
 	// Location is the practice's time zone (default time.Local).
 	Location *time.Location
 	// Now is the clock (default time.Now).

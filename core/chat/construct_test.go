@@ -195,7 +195,7 @@ func TestContract(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"dashboard", "patients", "patient", "patient-form", "providers", "imports", "audit", "users", "plugins", "settings", "repo", "help"}, c.Pages)
 	assert.Equal(t, []string{"page", "patient_id", "selection", "form", "last_error"}, c.ContextKeys)
-	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status"}, c.ActionTypes)
+	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status", "check_eligibility"}, c.ActionTypes)
 	assert.Equal(t, 4000, c.MaxMessageBytes)
 	for _, p := range c.Pages {
 		assert.NotEmpty(t, c.Suggestions[p], "chips for %s", p)

@@ -286,6 +286,24 @@ func answered(ctx context.Context, t testing.TB, ps *patient.Service, r chat.Rep
 	return ids, problem
 }
 
+// offered returns the ids of the patients a reply's set_status offer
+// would move (sorted), or nil when there is no offer.
+func offered(r chat.Reply) []string {
+	var ids []string
+	for _, a := range r.Actions {
+		if a.Type != chat.ActionSetStatus || a.ID == "" {
+			continue
+		}
+		pats, _ := a.Params["patients"].([]map[string]any)
+		for _, p := range pats {
+			ref, _ := p["ref"].(string)
+			ids = append(ids, strings.TrimPrefix(ref, "patient:"))
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 type evalResult struct {
 	c      evalCase
 	got    string
@@ -332,6 +350,12 @@ func TestEval(t *testing.T) {
 			res.reason = "error: " + err.Error()
 		case r.Intent != c.Intent:
 			res.reason = fmt.Sprintf("intent %q, want %q (reply: %s)", r.Intent, c.Intent, r.Reply)
+		case c.Expect != nil && c.Intent == "patients.set_status":
+			// A status change by name: the offer moves exactly the patients expected.
+			want := expected(t, c.Expect, all, byName, today)
+			if got := offered(r); len(want) == 0 || !slices.Equal(got, want) {
+				res.reason = fmt.Sprintf("offer for %d patients, want %d (reply: %s)", len(got), len(want), r.Reply)
+			}
 		case c.Expect != nil:
 			want := expected(t, c.Expect, all, byName, today)
 			got, problem := answered(ctx, t, e.patients, r)

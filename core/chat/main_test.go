@@ -17,6 +17,7 @@ import (
 	"github.com/pfinni/pfinni/core/store/storetest"
 	"github.com/pfinni/pfinni/plugins/intent-guide/guide"
 	"github.com/pfinni/pfinni/plugins/intent-insights/insights"
+	"github.com/pfinni/pfinni/plugins/intent-insurance/coverage"
 	"github.com/pfinni/pfinni/plugins/intent-patients/patients"
 	"github.com/pfinni/pfinni/plugins/kb-guide/guidekb"
 	"github.com/pfinni/pfinni/plugins/kb-hipaa/hipaa"
@@ -46,6 +47,7 @@ func nativePlugins() []sdk.Plugin {
 		{Name: "intent-patients", Intent: patients.Handler{Now: fixedNow}},
 		{Name: "intent-insights", Intent: insights.Handler{Now: fixedNow}},
 		{Name: "intent-guide", Intent: guide.Handler{}},
+		{Name: "intent-insurance", Intent: coverage.Handler{}},
 		{Name: "kb-hipaa", Knowledge: hipaa.Module()},
 		{Name: "kb-guide", Knowledge: guidekb.Module()},
 	}

@@ -51,6 +51,10 @@ func storedData(d map[string]any, red *redactor) map[string]any {
 			if t, ok := v.(map[string]any); ok && red != nil {
 				out[k] = storedTour(t, red)
 			}
+		case "eligibility":
+			if e := storedEligibility(v); e != nil {
+				out[k] = e
+			}
 		}
 	}
 	return out
@@ -146,6 +150,10 @@ func storedActions(acts []Action, red *redactor) []Action {
 		case sdk.ActionStartTour:
 			if n, ok := jsonValue(a.Params["step"]).(float64); ok {
 				s.Params = map[string]any{"step": n}
+			}
+		case sdk.ActionCheckEligibility:
+			if recordKey(a.Target) {
+				s.Target = a.Target // a record id
 			}
 		case sdk.ActionSetStatus:
 			s.Target = a.Target // a record id

@@ -96,6 +96,8 @@ type Deps struct {
 	Eligibility Eligibility
 	// Jobs is the job queue's admin side (the Jobs page under Admin).
 	Jobs JobsAdmin
+	// Webhooks manages outgoing webhooks (the Webhooks page under Admin).
+	Webhooks Webhooks
 	// Passwords and Mail, when set, add the forgot-password and
 	// set-password pages and invitations on the Users page (passwords.go).
 	Passwords PasswordLinks
@@ -160,5 +162,6 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	db.bindAudit(r)
 	db.bindAdmin(r)
 	db.bindJobs(r)
+	db.bindWebhooks(r)
 	db.bindPasswordPages(r)
 }

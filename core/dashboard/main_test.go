@@ -65,6 +65,8 @@ type fixtureOpts struct {
 	eligibility func(*fixture, *store.DB) dashboard.Eligibility
 	// jobs, when set, is the job queue's admin side (jobs_test.go).
 	jobs func(*fixture, *store.DB) dashboard.JobsAdmin
+	// webhooks, when set, is the outgoing webhooks' admin side (webhooks_test.go).
+	webhooks func(*fixture, *store.DB) dashboard.Webhooks
 	// mail, when set, adds the password-link pages (passwords_test.go);
 	// it may return nil for e-mail off.
 	mail func(*fixture, *store.DB) dashboard.Mailer
@@ -110,6 +112,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	if o.jobs != nil {
 		deps.Jobs = o.jobs(f, db)
+	}
+	if o.webhooks != nil {
+		deps.Webhooks = o.webhooks(f, db)
 	}
 	if o.mail != nil {
 		deps.Passwords = f.auth

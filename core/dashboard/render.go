@@ -92,6 +92,8 @@ var notices = map[string]string{
 	"bulk":     "Bulk status change done.",
 	"password": "Password reset.",
 	"job":      "Job queued again.",
+	"webhook":  "Webhook endpoint updated.",
+	"replay":   "Delivery queued again.",
 }
 
 // render writes page name with v. An htmx request for a fragment

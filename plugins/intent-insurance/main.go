@@ -1,9 +1,9 @@
 // Command intent-insurance is the first-party WASM intent plugin for
 // insurance questions in the assistant: "is <patient> covered?", "check
 // insurance for <patient>". It finds the patient (patients:read) and
-// offers the eligibility check as a button that opens the patient page's
-// Eligibility block, where the check runs as the user and its result is
-// shown (docs/insurance.md). The logic lives in package coverage; this
+// proposes the eligibility check as a check_eligibility button; the host
+// keeps the patient id, runs the check as the user when it is pressed
+// and shows the result in the chat panel (docs/insurance.md). The logic lives in package coverage; this
 // file only registers it. Build with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o intent-insurance.wasm ./plugins/intent-insurance

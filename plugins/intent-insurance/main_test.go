@@ -25,8 +25,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // Built as a real WASM module and run through the real host, reading a
-// real patient directory: "is <patient> covered?" offers the check on
-// that patient's page, and the host's read is audited as the user.
+// real patient directory: "is <patient> covered?" proposes the check of
+// that patient, and the host's read is audited as the user.
 func TestThroughTheHost(t *testing.T) {
 	db := storetest.New(t)
 	log := audit.New(db, audit.Options{})
@@ -60,7 +60,8 @@ func TestThroughTheHost(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "insurance.check", reply.Intent)
 	require.Len(t, reply.Actions, 1)
-	assert.Equal(t, "/patients/"+p.ID+"#eligibility", reply.Actions[0].Target)
+	assert.Equal(t, sdk.ActionCheckEligibility, reply.Actions[0].Type)
+	assert.Equal(t, p.ID, reply.Actions[0].Target)
 	assert.Equal(t, "Check eligibility", reply.Actions[0].Label)
 	assert.NotContains(t, reply.Reply, "Zarkovic")
 

@@ -2,14 +2,16 @@
 // contract has one: navigate and start_import open a page, start_tour
 // starts the welcome tour, and set_status (a change, confirmed on the
 // server) shows exactly which patients move from which status to which,
-// with Confirm and Cancel. The server keeps the action's parameters, so
-// Confirm sends only the action id (and a reason when one is needed).
+// with Confirm and Cancel, and check_eligibility (run on the server when
+// pressed) asks the patient's insurer and shows the result. The server
+// keeps the actions' parameters, so a press sends only the action id
+// (and a reason when one is needed).
 import { api, el } from './dom.js';
 import { patientIds } from './chat-render.js';
 import { problemText } from './chat-transport.js';
 
 /** ACTION_TYPES are the action types this panel draws (the contract test reads them). */
-export const ACTION_TYPES = ['navigate', 'start_tour', 'start_import', 'set_status'];
+export const ACTION_TYPES = ['navigate', 'start_tour', 'start_import', 'set_status', 'check_eligibility'];
 
 /** safeTarget keeps in-app paths only ("/patients?status=active"). */
 export function safeTarget(t, fallback = '') {
@@ -45,6 +47,10 @@ export function actionButtons(actions, data, env) {
         if (a.id && a.confirm) box.append(confirmBox(a, data, env));
         else if (label) box.append(el('p', { class: 'small muted', text: `Offered: ${label} (no longer open).` }));
         break;
+      case 'check_eligibility':
+        if (a.id) box.append(checkButton(a, env));
+        else if (label) box.append(el('p', { class: 'small muted', text: `Offered: ${label} (no longer open).` }));
+        break;
       default:
         box.append(el('p', { class: 'small muted', text: `(${label || a.type}: this panel cannot do that yet.)` }));
     }
@@ -54,7 +60,7 @@ export function actionButtons(actions, data, env) {
 
 function button(text, cls, onClick, type) {
   const b = el('button', { type: 'button', class: cls, 'data-action-type': type, text });
-  b.addEventListener('click', onClick);
+  if (onClick) b.addEventListener('click', onClick);
   return b;
 }
 
@@ -66,6 +72,42 @@ function targetIds(a, data) {
   }
   if (a.target && !String(a.target).startsWith('/')) return [String(a.target)];
   return patientIds(data);
+}
+
+/**
+ * checkButton runs an eligibility check on the server (as the user) when
+ * pressed and shows the result as the next answer. An adapter that is
+ * down (503) leaves the button to press again.
+ */
+function checkButton(a, env) {
+  const box = el('div', { class: 'chat-check' });
+  const b = button(String(a.label || 'Check eligibility'), 'btn btn-primary', null, a.type);
+  b.setAttribute('data-check-eligibility', a.id);
+  box.append(b);
+  const done = (text) => box.replaceChildren(el('p', { class: 'small muted', text }));
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    b.textContent = 'Asking the insurer…';
+    const res = await env.track(api('POST', '/chat/actions/' + encodeURIComponent(a.id) + '/confirm', {}).catch(() => ({ status: 0, ok: false })));
+    if (res.ok) {
+      done('Checked.');
+      env.result(res.data || {});
+      return;
+    }
+    if (res.status === 404) {
+      done('Not checked.');
+      env.note('This check is no longer available: it was already run, it expired, or it was offered to someone else. Ask again.', 'error');
+    } else if (res.status === 0 || res.status === 503) {
+      b.disabled = false;
+      b.textContent = String(a.label || 'Check eligibility');
+      env.note(res.status === 0 ? 'pfinni cannot be reached right now; nothing was checked.'
+        : 'The insurance adapter is not available right now; press the button again in a moment.', 'error');
+    } else {
+      done('Not checked.');
+      env.note('The check could not run: ' + problemText(res), 'error');
+    }
+  });
+  return box;
 }
 
 function confirmBox(a, data, env) {

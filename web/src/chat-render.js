@@ -151,3 +151,68 @@ export function citations(data) {
   }
   return el('div', { class: 'chat-sources' }, el('p', { class: 'small muted', text: 'Sources' }), ul);
 }
+
+const ELIGIBILITY_LABELS = { active: 'Covered', inactive: 'Not covered (inactive)', not_found: 'Not found by the insurer', error: 'No answer' };
+
+/** benefitSummary says a benefit line's amounts in plain words ("co-pay $20.00, in network"). */
+export function benefitSummary(b) {
+  if (typeof b?.summary === 'string') return b.summary;
+  let s = '';
+  if (typeof b?.copay === 'number') s = `co-pay $${b.copay.toFixed(2)}`;
+  else if (typeof b?.coinsurance === 'number') s = `co-insurance ${Math.round(b.coinsurance * 1000) / 10}%`;
+  else if (typeof b?.amount === 'number') s = `$${b.amount.toFixed(2)}`;
+  else return '';
+  if (b.time_period === '29') s += ' remaining';
+  if (b.in_network === true) s += ', in network';
+  else if (b.in_network === false) s += ', out of network';
+  return s;
+}
+
+/**
+ * eligibilityCard draws an insurance check's result (data.eligibility):
+ * a status badge, payer and plan, coverage dates, the main benefits and a
+ * rejection in plain words. A stored answer (history) keeps only the
+ * check's id, status and patient reference: the rest is fetched now, as
+ * the user, from the patient's eligibility checks (never stored here).
+ */
+export function eligibilityCard(data) {
+  const e = data?.eligibility;
+  if (!e || typeof e !== 'object') return null;
+  const status = String(e.status || 'error');
+  const badgeClass = status === 'active' ? 'status-active' : status === 'inactive' ? 'status-inactive' : 'status-churned';
+  const box = el('div', { class: 'chat-eligibility', 'data-eligibility-status': status });
+  box.append(el('p', {}, el('span', { class: 'status ' + badgeClass, 'data-eligibility-badge': status, text: String(e.label || ELIGIBILITY_LABELS[status] || status) })));
+  const dl = el('dl', { class: 'facts chat-eligibility-facts' });
+  const ul = el('ul', { class: 'benefits' });
+  box.append(dl, ul);
+  const fill = (c) => {
+    const fact = (name, value) => { if (value) dl.append(el('dt', { text: name }), el('dd', { 'data-fact': name.toLowerCase(), text: String(value) })); };
+    fact('Payer', c.payer);
+    fact('Plan', c.plan);
+    const cov = c.coverage || {};
+    if (cov.start || cov.end) fact('Coverage', `${cov.start || '…'} to ${cov.end || '…'}`);
+    if (c.rejection?.reason) fact('Why', c.rejection.reason);
+    if (c.retry_at) fact('Retry', 'The insurer was busy; pfinni asks again at ' + new Date(c.retry_at).toLocaleString() + '.');
+    for (const b of (Array.isArray(c.benefits) ? c.benefits : [])) {
+      const sum = benefitSummary(b);
+      if (!sum || ul.childElementCount >= 8) continue;
+      const lvl = b.coverage_level ? ` (${b.coverage_level})` : '';
+      ul.append(el('li', { text: `${b.description || b.service_type || 'Benefit'}${lvl}: ${sum}` }));
+    }
+  };
+  const pid = String(e.ref || '').replace(/^patient:/, '');
+  if (e.plan !== undefined || e.rejection !== undefined || e.payer !== undefined) {
+    fill(e);
+  } else if (pid && e.check) {
+    box.dataset.loading = '1';
+    api('GET', '/patients/' + encodeURIComponent(pid) + '/eligibility')
+      .then((r) => {
+        const c = r.ok ? (r.data?.items || []).find((x) => x && x.id === e.check) : null;
+        if (c) fill(c);
+        else dl.append(el('dd', { class: 'muted', text: 'The details of this check are not available to you.' }));
+      })
+      .catch(() => {})
+      .finally(() => { delete box.dataset.loading; });
+  }
+  return box;
+}

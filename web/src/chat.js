@@ -10,7 +10,7 @@
 import { api, basePath, el } from './dom.js';
 import { pageContext, pageId, errorTracker } from './chat-context.js';
 import { connect } from './chat-transport.js';
-import { patientCache, patientTable, chart, citations } from './chat-render.js';
+import { patientCache, patientTable, chart, citations, eligibilityCard } from './chat-render.js';
 import { actionButtons, safeTarget } from './chat-actions.js';
 import { initTour } from './tour.js';
 
@@ -164,6 +164,8 @@ export function initChat() {
     const table = patientTable(data, fetchPatient, env.navigate);
     if (table) li.append(table);
     if (data.chart) { const c = chart(data.chart); if (c) li.append(c); }
+    const elig = eligibilityCard(data);
+    if (elig) li.append(elig);
     const cites = citations(data);
     if (cites) li.append(cites);
     const acts = actionButtons(r.actions, data, env);

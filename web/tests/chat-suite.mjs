@@ -5,16 +5,20 @@
 // chat-root.test.mjs call it. Tests start as soon as /readyz answers.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, login, shot, watchErrors, ADMIN, STAFF, AUDITOR } from './harness.mjs';
+import { startServer, startInsurerStub, launch, login, shot, watchErrors, ADMIN, STAFF, AUDITOR } from './harness.mjs';
 
 export function chatSuite(base) {
   const tag = base ? 'base ' + base : 'root';
   describe(`chat panel (${tag})`, () => {
     let server;
     let browser;
+    let insurer;
 
     before(async () => {
-      server = await startServer({ basePath: base, patients: 200 });
+      // The stub insurer answers the eligibility checks (the insurance-x12
+      // plugin is enabled by PFINNI_INSURANCE_URL).
+      insurer = await startInsurerStub();
+      server = await startServer({ basePath: base, patients: 200, env: { PFINNI_INSURANCE_URL: insurer.url } });
       await server.ensureUser(STAFF);
       await server.ensureUser(AUDITOR);
       // ensureUser marks the welcome tour seen; its own test uses a new user.
@@ -37,6 +41,7 @@ export function chatSuite(base) {
     after(async () => {
       await browser?.close();
       await server?.stop();
+      await insurer?.stop();
     });
 
     async function session(user, opts = {}) {
@@ -259,6 +264,52 @@ export function chatSuite(base) {
       const row = admin.page.locator('.audit-table tbody tr', { hasText: /status/ }).first();
       assert.match(await row.textContent(), new RegExp(`${STAFF.name}|${STAFF.email}`));
       await admin.ctx.close();
+    });
+
+    test('is <patient> covered? → Check eligibility → the result in the panel, the patient page, and the history', async () => {
+      const last = 'Coverdale' + (base ? 'b' : 'r');
+      const p = await createPatient({ mrn: 'CHAT-ELIG-' + tag.length, first_name: 'Imogen', last_name: last, status: 'active',
+        insurance: { payer: 'Acme Health', member_id: 'ACT' + (base ? '801' : '802'), group: 'G1' } });
+      const { ctx, page, errors } = await session(STAFF);
+      const bubble = await ask(page, `is Imogen ${last} covered?`);
+      const check = bubble.locator('[data-check-eligibility]');
+      await check.waitFor();
+      assert.equal(await check.textContent(), 'Check eligibility');
+      assert.doesNotMatch(await bubble.locator('.msg-text').textContent(), new RegExp(last), 'the reply names nobody');
+      const sel = '.chat-log .msg-bot[data-intent="action.check_eligibility"]';
+      await check.click();
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, sel, { timeout: 60_000 });
+      const result = page.locator(sel).first();
+      const card = result.locator('.chat-eligibility');
+      assert.equal(await card.getAttribute('data-eligibility-status'), 'active');
+      assert.equal(await card.locator('[data-eligibility-badge]').textContent(), 'Covered');
+      assert.equal(await card.locator('[data-fact="plan"]').textContent(), 'STUB GOLD PPO');
+      assert.equal(await card.locator('[data-fact="coverage"]').textContent(), '2026-01-01 to 2026-12-31');
+      assert.ok((await card.locator('.benefits li').allTextContents()).some((t) => /co-pay \$20\.00, in network/.test(t)), 'the office co-pay');
+      assert.match(await result.locator('.chat-patients').textContent(), new RegExp(`Imogen ${last}`), 'the name is fetched at display time');
+      await shot(page, `chat-eligibility-${tag.replace(/\W+/g, '')}`);
+      // The history keeps the check's id and status: after a reload the
+      // card is drawn again, its details fetched as the user.
+      const stored = (await history(page)).filter((m) => m.intent === 'action.check_eligibility').at(-1);
+      assert.deepEqual(Object.keys(stored.data.eligibility).sort(), ['check', 'ref', 'status']);
+      assert.doesNotMatch(JSON.stringify(stored), /STUB GOLD|Acme|ACT80|Coverdale|Imogen/);
+      await page.reload();
+      await openPanel(page);
+      const again = page.locator(sel).last().locator('.chat-eligibility');
+      await again.locator('[data-fact="plan"]').waitFor();
+      assert.equal(await again.locator('[data-fact="plan"]').textContent(), 'STUB GOLD PPO');
+      // The link opens the patient page, whose Eligibility block shows the same check.
+      await page.locator(sel).last().getByRole('button', { name: 'Open patient' }).click();
+      await page.waitForURL(new RegExp(`/patients/${p.id}(#eligibility)?$`));
+      assert.equal(await page.locator('[data-eligibility-status]').first().getAttribute('data-eligibility-status'), 'active');
+      assert.deepEqual(errors.filter((e) => /Content Security Policy|Refused/i.test(e)), [], 'no CSP violations');
+      await ctx.close();
+      // An auditor asking the same is offered no check.
+      const aud = await session(AUDITOR);
+      const refused = await ask(aud.page, `is Imogen ${last} covered?`);
+      assert.equal(await refused.locator('[data-check-eligibility]').count(), 0);
+      assert.match(await refused.locator('.msg-text').textContent(), /role/i);
+      await aud.ctx.close();
     });
 
     test('a used or foreign action id gives a clear message and changes nothing', async () => {

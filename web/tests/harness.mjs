@@ -124,6 +124,34 @@ export async function startServer(opts = {}) {
   return server;
 }
 
+/**
+ * startInsurerStub runs `pfinni dev insurer-stub` on a free port (the
+ * stub insurer of docs/insurance.md: member ids ACT… active, INA…
+ * inactive, NF… not found) and resolves with its X12 endpoint; pass it as
+ * PFINNI_INSURANCE_URL to startServer.
+ */
+export async function startInsurerStub() {
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PFINNI_')));
+  const proc = spawn(binary(), ['dev', 'insurer-stub', '--addr', `127.0.0.1:${port}`], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the insurer stub did not start:\n' + log)), 60_000);
+    proc.stdout.on('data', (d) => { log += d; if (/listening/.test(log)) { clearTimeout(t); resolve(); } });
+    proc.stderr.on('data', (d) => { log += d; });
+    proc.on('exit', () => { clearTimeout(t); reject(new Error('the insurer stub exited:\n' + log)); });
+  });
+  return {
+    url: `http://127.0.0.1:${port}/x12`,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => { const t = setTimeout(() => { proc.kill('SIGKILL'); r(); }, 5_000); proc.on('exit', () => { clearTimeout(t); r(); }); });
+      }
+    },
+  };
+}
+
 /** launch starts Debian's Chromium. */
 export function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });

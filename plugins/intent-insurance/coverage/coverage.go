@@ -1,7 +1,8 @@
 // Package coverage answers the assistant's insurance questions ("is
 // Jane Doe covered?", "check insurance for Jane Doe", "check eligibility
-// for this patient") with the eligibility check offered as a button on
-// the patient's page. It claims only questions about one patient's
+// for this patient") with the eligibility check offered as a
+// check_eligibility button, which the host runs as the user when it is
+// pressed and answers with the result in the chat panel. It claims only questions about one patient's
 // coverage, never patient-list questions such as "patients without
 // insurance" (intent-patients). Replies never repeat a name or MRN.
 package coverage
@@ -61,7 +62,8 @@ func (Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult, 
 	return sdk.MatchResult{Intent: IntentCheck, Score: 0.9}, nil
 }
 
-// Handle finds the patient and offers the check.
+// Handle finds the patient and proposes the check (the host composes the
+// offer from its own reading of the patient).
 func (Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
 	if req.Intent != IntentCheck {
 		return sdk.IntentReply{}, sdk.Errorf(sdk.CodeInvalidInput, "intent-insurance does not serve intent %q", req.Intent)
@@ -95,8 +97,10 @@ func (Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentRep
 		}
 		id, mrn = list.Patients[0].ID, list.Patients[0].MRN
 	}
-	out.Reply = "I can check this patient's insurance with the insurer now: press Check eligibility. The answer (covered or not, plan, dates, co-pays) shows on the patient's page."
-	out.Actions = []sdk.Action{{Type: sdk.ActionNavigate, Label: "Check eligibility", Target: "/patients/" + id + "#eligibility"}}
+	// The host keeps the patient id, words the button and runs the check
+	// as the user when it is pressed; the answer shows in the panel.
+	out.Reply = "I can ask this patient's insurer now whether they are covered: press Check eligibility."
+	out.Actions = []sdk.Action{{Type: sdk.ActionCheckEligibility, Label: "Check eligibility", Target: id}}
 	ref := map[string]string{"id": id}
 	if mrn != "" {
 		ref["mrn"] = mrn

@@ -30,7 +30,7 @@ func TestMatchOnlySinglePatientCoverageQuestions(t *testing.T) {
 	}
 }
 
-func TestHandleOffersTheCheckOnThePatientPage(t *testing.T) {
+func TestHandleProposesTheCheck(t *testing.T) {
 	host := &sdktest.Host{Capabilities: []string{sdk.CapPatientsRead}, Patients: []sdk.PatientSummary{
 		{ID: "p1", MRN: "MRN-1", FirstName: "Jane", LastName: "Doe"},
 		{ID: "p2", MRN: "MRN-2", FirstName: "John", LastName: "Roe"},
@@ -46,13 +46,13 @@ func TestHandleOffersTheCheckOnThePatientPage(t *testing.T) {
 
 	r := ask("is Jane Doe covered?", "")
 	require.Len(t, r.Actions, 1)
-	assert.Equal(t, sdk.Action{Type: sdk.ActionNavigate, Label: "Check eligibility", Target: "/patients/p1#eligibility"}, r.Actions[0])
+	assert.Equal(t, sdk.Action{Type: sdk.ActionCheckEligibility, Label: "Check eligibility", Target: "p1"}, r.Actions[0])
 	assert.NotContains(t, r.Reply, "Jane")
 	assert.NotContains(t, r.Reply, "MRN-1")
 
 	r = ask("check eligibility for this patient", "p9")
 	require.Len(t, r.Actions, 1)
-	assert.Equal(t, "/patients/p9#eligibility", r.Actions[0].Target, "the patient page open")
+	assert.Equal(t, "p9", r.Actions[0].Target, "the patient page open")
 
 	r = ask("check insurance", "")
 	assert.Empty(t, r.Actions)

@@ -1,6 +1,10 @@
 package patients
 
-import "github.com/pfinni/pfinni/plugins/internal/nlu"
+import (
+	"slices"
+
+	"github.com/pfinni/pfinni/plugins/internal/nlu"
+)
 
 // Scores; the host routes to the best score at or above its threshold
 // (0.5 by default). Data questions with a clear verb beat guidance
@@ -20,7 +24,20 @@ var nouns = []string{"patients", "patient", "people", "clients", "client", "reco
 
 var listVerbs = []string{"show", "list", "find", "display", "search", "lookup", "look", "view", "give", "pull", "fetch", "get", "which", "who", "see", "locate"}
 
-var statusVerbs = []string{"mark", "set", "change", "move", "switch", "update", "put", "make", "turn"}
+// statusVerbs are the verbs of a status change; nlu reads the name after
+// any of them, so every verb that offers a change also finds the patient.
+var statusVerbs = nlu.StatusVerbs()
+
+// imperative reports whether m starts with a status verb ("make Jane Doe
+// inactive", "please put him on hold", "can you turn her active"): an
+// order, whatever words follow the verb.
+func imperative(m nlu.Message) bool {
+	ws := m.Norm
+	for len(ws) > 0 && (ws[0] == "please" || ws[0] == "pls" || ws[0] == "can" || ws[0] == "could" || ws[0] == "would" || ws[0] == "you" || ws[0] == "kindly") {
+		ws = ws[1:]
+	}
+	return len(ws) > 0 && slices.Contains(statusVerbs, ws[0])
+}
 
 // IsFollowUp reports whether m refers to the previous answer's patients:
 // "of them/those/these", or a pronoun ("them", "those", "ones") with no
@@ -41,7 +58,7 @@ func classify(m nlu.Message, q nlu.Query) (string, float64) {
 	// Status changes: "mark this patient as active", "activate patient X",
 	// "change the status to inactive", "churn this patient".
 	if !guide && (stNamed || m.Has("activate", "deactivate", "reactivate")) {
-		if m.Has(statusVerbs...) && (m.Has("status", "as", "to") || m.Has("this", "him", "her", "them", "patient")) && !m.Has("how", "many", "show", "list") {
+		if m.Has(statusVerbs...) && (m.Has("status", "as", "to") || m.Has("this", "him", "her", "them", "patient") || imperative(m)) && !m.Has("how", "many", "show", "list") {
 			return IntentSetStatus, scoreStrong
 		}
 		if (m.Has("activate", "deactivate", "reactivate") || (m.Norm[0] == "churn")) && (m.Has("this", "him", "her", "patient") || q.Name != "") {

@@ -619,6 +619,16 @@ var nameCues = words(`named called name surname lastname firstname`)
 // lookCues precede a name when what follows is not a keyword.
 var lookCues = words(`find lookup search open locate activate deactivate reactivate churn set mark move`)
 
+// statusVerbs are the verbs of a status change ("set", "change",
+// "switch" … <name> to inactive). Every one of them precedes a name when
+// the message names the status to move to, whichever verb is used.
+var statusVerbs = words(`mark set change move switch update put make turn`)
+
+// StatusVerbs returns the verbs of a status change, in a new slice.
+func StatusVerbs() []string {
+	return []string{"mark", "set", "change", "move", "switch", "update", "put", "make", "turn"}
+}
+
 // placeCues precede a city.
 var placeCues = words(`in from near at live lives living located based`)
 
@@ -700,7 +710,8 @@ func extractNames(m Message, q *Query, mark func(i, n int)) {
 	}
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
-		cue := nameCues[w] || (lookCues[w] && i+1 < len(ws)) || (w == "look" && wsAt(ws, i+1) == "up") || (w == "pull" && wsAt(ws, i+1) == "up") ||
+		cue := nameCues[w] || ((lookCues[w] || statusVerbs[w] && len(q.Statuses) > 0) && i+1 < len(ws)) ||
+			(w == "status" && len(q.Statuses) > 0 && (wsAt(ws, i+1) == "of" || wsAt(ws, i+1) == "for")) || (w == "look" && wsAt(ws, i+1) == "up") || (w == "pull" && wsAt(ws, i+1) == "up") ||
 			(w == "bring" && wsAt(ws, i+1) == "up") ||
 			((w == "for" || w == "of") && i > 0 && recordNouns[ws[i-1]]) ||
 			(w == "patient" && i+1 < len(ws) && !Known(ws[i+1]) && !q.Used[i+1]) || (w == "for" && i > 0 && (ws[i-1] == "search" || ws[i-1] == "look" || ws[i-1] == "looking"))
@@ -708,7 +719,7 @@ func extractNames(m Message, q *Query, mark func(i, n int)) {
 			continue
 		}
 		j := i + 1
-		if w == "look" || w == "pull" || w == "bring" {
+		if w == "look" || w == "pull" || w == "bring" || w == "status" {
 			j++
 		}
 		for j < len(ws) && (ws[j] == "for" || ws[j] == "patient" || ws[j] == "the" || ws[j] == "a" || ws[j] == "is" || ws[j] == "me") {

@@ -243,6 +243,16 @@ func TestExtract(t *testing.T) {
 		{"look up DEMO-000123", Query{Name: "DEMO-000123"}},
 		{"mrn 001234", Query{Name: "001234"}},
 		{"smith's chart", Query{Name: "smith"}},
+		// Any status verb is a name cue when a status is named.
+		{"set Christopher Martinez to inactive", Query{Statuses: []string{Inactive}, Name: "christopher martinez"}},
+		{"change Christopher Martinez to inactive", Query{Statuses: []string{Inactive}, Name: "christopher martinez"}},
+		{"switch Christopher Martinez to active", Query{Statuses: []string{Active}, Name: "christopher martinez"}},
+		{"make Christopher Martinez inactive", Query{Statuses: []string{Inactive}, Name: "christopher martinez"}},
+		{"change Christopher Martinez's status to inactive", Query{Statuses: []string{Inactive}, Name: "christopher martinez"}},
+		{"change the status of Christopher Martinez to churned", Query{Statuses: []string{Churned}, Name: "christopher martinez"}},
+		{"change the status to inactive", Query{Statuses: []string{Inactive}}},
+		{"make a list of inactive patients", Query{Statuses: []string{Inactive}}},
+		{"change my password", Query{}},
 		{"patients of dr zzyzx", Query{ProviderPhrase: "zzyzx"}},
 		{"new patients", Query{New: true, Statuses: []string{Onboarding}}},
 	} {
