@@ -50,7 +50,7 @@ func TestQuestionWhilePluginsLoadIsAnswered(t *testing.T) {
 	cacheDir, err := os.UserCacheDir()
 	require.NoError(t, err)
 	reg, err := plugin.New(plugin.Options{
-		ManifestPath: mp, DataDir: filepath.Join(cacheDir, "pfinni", "chattest-data"), LoadWait: time.Minute,
+		ManifestPath: mp, DataDir: filepath.Join(cacheDir, "pfinni", "chattest-data"), LoadWait: 10 * time.Minute, // cold compiles under -race on a busy machine take minutes
 		Services: hostcall.Services{Patients: chat.HostPatients{Patients: base.patients}, Audit: base.audit},
 	})
 	require.NoError(t, err)

@@ -530,7 +530,7 @@ UPDATE $file SET state = 'done', result = $result, detail = $detail, records = $
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
 		// Two files with the same content commit to the same document row.
-		if err = s.d.DB.Exec(ctx, q.String(), vars); err == nil || !strings.Contains(err.Error(), "conflict") {
+		if err = s.d.DB.Exec(ctx, q.String(), vars); err == nil || !(errors.Is(err, store.ErrTxConflict) || errors.Is(err, store.ErrConflict)) {
 			break
 		}
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)

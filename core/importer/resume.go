@@ -2,8 +2,8 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/store"
@@ -31,7 +31,7 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 			WHERE status = 'running' AND lease_until < time::now() RETURN VALUE record::id(id)`,
 			map[string]any{"job": jobID(r.Key), "me": s.opt.Instance, "ttl": s.opt.LeaseTTL.String()})
 		if err != nil {
-			if strings.Contains(err.Error(), "conflict") {
+			if errors.Is(err, store.ErrTxConflict) || errors.Is(err, store.ErrConflict) {
 				continue // another instance claimed it in the same instant
 			}
 			return n, fmt.Errorf("resume imports: claim %s: %w", r.Key, err)

@@ -118,7 +118,7 @@ func (s *Service) dbErr(op string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return fieldErr(op, ErrDuplicateMRN, "mrn", "another patient already has this MRN")
-	case strings.Contains(err.Error(), staleMarker):
+	case store.IsThrown(err, staleMarker):
 		return fieldErr(op, ErrStaleVersion, "version", "the patient was changed since you read it; reload it and try again")
 	}
 	return fmt.Errorf("%s: %w", op, err)

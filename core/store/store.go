@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -357,6 +358,18 @@ func (d *DB) classify(err error) error {
 	var re *connection.RPCError
 	if errors.As(err, &qe) || errors.As(err, &re) {
 		msg, kind := describeErr(err)
+		// A THROW of one of pfinni's own markers may sit in any statement
+		// of a transaction, behind "not executed" errors of the others:
+		// find it in the whole chain and make it a typed error.
+		if m := thrownMarker.FindStringSubmatch(err.Error()); m != nil {
+			th := &Thrown{Marker: m[1]}
+			if kind == nil {
+				kind = th
+			} else {
+				kind = errors.Join(kind, th)
+			}
+			msg = th.Error() + "; " + msg
+		}
 		if kind == nil {
 			return &redacted{msg: msg, err: err}
 		}
@@ -427,6 +440,25 @@ func guard[T any](f func() (T, error)) (res T, err error) {
 
 // redacted is a database error whose text has its values removed; the
 // original stays reachable with errors.As for callers that decide on it.
+// Thrown is a THROW of one of pfinni's own constant markers
+// ("pfinni:stale") inside a query: a decision the query made, not a
+// database failure. Test for it with IsThrown.
+type Thrown struct {
+	Marker string
+}
+
+func (e *Thrown) Error() string { return "the query threw " + e.Marker }
+
+// IsThrown reports whether err carries a THROW of marker.
+func IsThrown(err error, marker string) bool {
+	var th *Thrown
+	return errors.As(err, &th) && th.Marker == marker
+}
+
+// thrownMarker finds pfinni's THROW markers in the engine's text (they
+// are constants, never values).
+var thrownMarker = regexp.MustCompile(`An error occurred: (pfinni:[A-Za-z0-9_.:-]{1,64})`)
+
 type redacted struct {
 	msg string
 	err error
