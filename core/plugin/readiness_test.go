@@ -37,7 +37,10 @@ func TestCallsWaitForPluginsStillLoading(t *testing.T) {
 		plug{name: "stub-importer", provides: "{importFormats: [stub-csv]}"},
 		plug{name: "stub-echo", provides: "{intents: [{name: echo.say}]}", extra: "    enabled: false\n"},
 	)
-	r := opened(t, Options{ManifestPath: path, Services: hostcall.Services{Patients: &plugintest.Patients{List: patients}, Audit: &plugintest.Audit{}}})
+	// Cold compiles under -race on a busy 2-core machine take minutes:
+	// the bound under test here is the wait, not the machine's speed.
+	r := opened(t, Options{ManifestPath: path, LoadWait: 10 * time.Minute,
+		Services: hostcall.Services{Patients: &plugintest.Patients{List: patients}, Audit: &plugintest.Audit{}}})
 
 	rd := r.Readiness()
 	assert.False(t, rd.Ready, "nothing is loaded yet")
