@@ -44,11 +44,22 @@ export function chatSuite(base) {
       await insurer?.stop();
     });
 
+    // Each user signs in once per suite and later sessions reuse the
+    // cookie: the server allows 20 sign-ins a minute per client address,
+    // and every test is a client at 127.0.0.1.
+    const signedIn = new Map();
     async function session(user, opts = {}) {
-      const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+      const state = user && signedIn.get(user.email);
+      const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 }, ...(state ? { storageState: state } : {}) });
       const page = await ctx.newPage();
       const errors = watchErrors(page);
-      if (user) await login(page, server, user);
+      if (user && state) {
+        await page.goto(server.url + '/');
+        await page.waitForLoadState('load');
+      } else if (user) {
+        await login(page, server, user);
+        signedIn.set(user.email, await ctx.storageState());
+      }
       return { ctx, page, errors };
     }
 

@@ -164,6 +164,10 @@ export async function login(page, server, user) {
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState('load');
+  if (new URL(page.url()).pathname.endsWith('/login')) {
+    const why = await page.locator('.error, [role="alert"]').first().textContent().catch(() => '');
+    throw new Error(`sign-in as ${user.email} failed: ${why || 'still on the sign-in page'}`);
+  }
 }
 
 /** shot saves a full-page screenshot under tests/screenshots/. */
