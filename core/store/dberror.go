@@ -34,7 +34,9 @@ var dbMessages = []dbMessage{
 	{regexp.MustCompile("index `" + name + "` already contains"), func(m []string) string {
 		return "unique index `" + m[1] + "` already holds this value"
 	}, ErrConflict},
-	{regexp.MustCompile("record `" + name + ":[^`]*` already exists"), func(m []string) string {
+	// The record id may itself be written with backticks or ⟨⟩ around
+	// its key ("Database record `t:`k`` already exists").
+	{regexp.MustCompile("(?s)record `?" + name + ":.{0,512}? already exists"), func(m []string) string {
 		return "a record with this id already exists in table `" + m[1] + "`"
 	}, ErrConflict},
 	{regexp.MustCompile("(?s)coerce value for field `" + name + "`.*Expected `([a-z<>|, ]{1,64})` but found"), func(m []string) string {
