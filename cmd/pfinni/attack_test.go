@@ -497,39 +497,30 @@ func (zeroReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func gzipped(t *testing.T, r io.Reader) []byte {
+// compressed returns r as the writer that wrap makes would encode it.
+func compressed(t *testing.T, r io.Reader, wrap func(io.Writer) (io.WriteCloser, error)) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w, err := wrap(&buf)
 	require.NoError(t, err)
 	_, err = io.Copy(w, r)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return buf.Bytes()
+}
+
+func gzipped(t *testing.T, r io.Reader) []byte {
+	return compressed(t, r, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) })
 }
 
 func deflated(t *testing.T, r io.Reader) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := flate.NewWriter(&buf, flate.BestCompression)
-	require.NoError(t, err)
-	_, err = io.Copy(w, r)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return buf.Bytes()
+	return compressed(t, r, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestCompression) })
 }
 
 func brotlied(t *testing.T, r io.Reader) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := brotli.NewWriterLevel(&buf, brotli.BestSpeed)
-	_, err := io.Copy(w, r)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return buf.Bytes()
+	return compressed(t, r, func(w io.Writer) (io.WriteCloser, error) { return brotli.NewWriterLevel(w, brotli.BestSpeed), nil })
 }
 
-// zipBomb is a zip of n entries of size zero bytes each.
 func zipBomb(t *testing.T, n int, size int64) []byte {
 	t.Helper()
 	var buf bytes.Buffer

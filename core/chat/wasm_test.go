@@ -80,6 +80,17 @@ func buildWASM(t testing.TB, name string) string {
 // registry and host, with patients:read answered by the patient service.
 func wasmRegistry(t testing.TB, e *env) *plugin.Registry {
 	t.Helper()
+	reg := chatRegistry(t, e, 0)
+	require.NoError(t, reg.Start(context.Background()))
+	require.Empty(t, reg.Problems())
+	return reg
+}
+
+// chatRegistry writes a manifest of the chat plugins, built as WASM, and
+// opens a registry on it without loading them; loadWait 0 keeps the
+// registry's default wait for plugins still loading.
+func chatRegistry(t testing.TB, e *env, loadWait time.Duration) *plugin.Registry {
+	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("schema: " + manifest.Schema + "\nplugins:\n")
@@ -101,13 +112,11 @@ func wasmRegistry(t testing.TB, e *env) *plugin.Registry {
 	cacheDir, err := os.UserCacheDir()
 	require.NoError(t, err)
 	reg, err := plugin.New(plugin.Options{
-		ManifestPath: mp, DataDir: filepath.Join(cacheDir, "pfinni", "chattest-data"),
+		ManifestPath: mp, DataDir: filepath.Join(cacheDir, "pfinni", "chattest-data"), LoadWait: loadWait,
 		Services: hostcall.Services{Patients: chat.HostPatients{Patients: e.patients}, Audit: e.audit},
 	})
 	require.NoError(t, err)
-	require.NoError(t, reg.Start(context.Background()))
 	t.Cleanup(func() { _ = reg.Close(context.Background()) })
-	require.Empty(t, reg.Problems())
 	return reg
 }
 
