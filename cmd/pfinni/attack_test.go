@@ -290,11 +290,7 @@ func TestAttacks(t *testing.T) {
 func startTarget(t *testing.T) *target {
 	t.Helper()
 	wd, _ := os.Getwd()
-	bin := filepath.Join(t.TempDir(), "pfinni")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = wd
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildBinary(t)
 
 	urlf, err := storetest.Engine()
 	require.NoError(t, err)

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -19,49 +14,6 @@ import (
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
-// killable is a `pfinni serve` process the test may SIGKILL.
-type killable struct {
-	cmd *exec.Cmd
-	out *bytes.Buffer
-}
-
-func startServe(t *testing.T, bin, dbURL, dbName string) *killable {
-	t.Helper()
-	port, err := freePort()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	user, pass := storetest.Credentials()
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + dbURL,
-		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + dbName,
-		"PFINNI_DB_USER=" + user, "PFINNI_DB_PASSWORD=" + pass,
-		"PFINNI_ADMIN_EMAIL=admin@example.org", "PFINNI_ADMIN_PASSWORD=Kill-nine-pass-1",
-		"PFINNI_PLUGINS_MANIFEST=" + filepath.Join(dir, "none.yaml"), "PFINNI_LOG_LEVEL=error"}
-	k := &killable{cmd: cmd, out: &bytes.Buffer{}}
-	cmd.Stdout, cmd.Stderr = k.out, k.out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { k.kill() })
-	base := "http://127.0.0.1:" + port
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	}, 60*time.Second, 50*time.Millisecond, "server did not start")
-	return k
-}
-
-func (k *killable) kill() {
-	if k.cmd.ProcessState == nil {
-		_ = k.cmd.Process.Kill() // SIGKILL: no graceful stop, leases stay
-		_ = k.cmd.Wait()
-	}
-}
-
 // The queue across two real `pfinni serve` processes on one database,
 // one of them killed with SIGKILL ten times while they work through
 // 5,000 probe jobs: every job succeeds, each job's side effect exists
@@ -73,12 +25,7 @@ func TestJobsSurviveSIGKILLOfAServeProcess(t *testing.T) {
 		t.Skip("builds the binary and kills serve processes")
 	}
 	const total = 5000
-	wd, _ := os.Getwd()
-	bin := filepath.Join(t.TempDir(), "pfinni")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = wd
-	outb, err := build.CombinedOutput()
-	require.NoError(t, err, string(outb))
+	bin := buildBinary(t)
 
 	urlf, err := storetest.Engine()
 	require.NoError(t, err)
@@ -91,7 +38,7 @@ func TestJobsSurviveSIGKILLOfAServeProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, total, n)
 
-	steady := startServe(t, bin, urlf(), cfg.Database)
+	steady, _ := startServe(t, bin, urlf(), cfg.Database)
 	_ = steady
 	adm := jobs.NewAdmin(db, nil)
 	succeeded := func() int {
@@ -101,7 +48,7 @@ func TestJobsSurviveSIGKILLOfAServeProcess(t *testing.T) {
 	}
 	kills := 0
 	for kills < 10 && succeeded() < total {
-		victim := startServe(t, bin, urlf(), cfg.Database)
+		victim, _ := startServe(t, bin, urlf(), cfg.Database)
 		time.Sleep(700 * time.Millisecond)
 		victim.kill()
 		kills++

@@ -69,11 +69,7 @@ func TestTwoCoreProcessesShareOneDatabase(t *testing.T) {
 	}
 	wd, _ := os.Getwd()
 	root := filepath.Join(wd, "..", "..")
-	bin := filepath.Join(t.TempDir(), "pfinni")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = wd
-	outb, err := build.CombinedOutput()
-	require.NoError(t, err, string(outb))
+	bin := buildBinary(t)
 
 	urlf, err := storetest.Engine()
 	require.NoError(t, err)

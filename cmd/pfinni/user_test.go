@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,7 +19,13 @@ import (
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := storetest.Main(m)
+	if builtBinary.path != "" {
+		_ = os.RemoveAll(filepath.Dir(builtBinary.path))
+	}
+	os.Exit(code)
+}
 
 type userAudit struct {
 	mu     sync.Mutex

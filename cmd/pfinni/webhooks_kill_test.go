@@ -44,10 +44,10 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 	// All instances share the key file that seals endpoint secrets.
 	env := []string{"PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=1s,2s,4s",
 		"PFINNI_WEBHOOK_KEY_FILE=" + filepath.Join(t.TempDir(), "webhook.key")}
-	steady, base := hookServe(t, bin, urlf(), cfg.Database, env...)
+	steady, base := startServe(t, bin, urlf(), cfg.Database, env...)
 	ctx := context.Background()
 	c := bench.NewClient(base, 4)
-	require.NoError(t, c.Login(ctx, "admin@example.org", "Web-hooks-pass-1"))
+	require.NoError(t, c.Login(ctx, "admin@example.org", serveAdminPassword))
 
 	var mu sync.Mutex
 	seen := map[string]int{} // webhook-id -> deliveries
@@ -98,7 +98,7 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 	}
 	killed, heldAtKill := 0, 0
 	for killed < kills {
-		victim, _ := hookServe(t, bin, urlf(), cfg.Database, env...)
+		victim, _ := startServe(t, bin, urlf(), cfg.Database, env...)
 		// Kill it while it holds deliveries.
 		deadline := time.Now().Add(20 * time.Second)
 		h := 0

@@ -8,9 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,49 +21,6 @@ import (
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 )
-
-// hookServe starts `pfinni serve` on the shared engine's database dbName
-// with extra environment; it is SIGKILLed at the end unless killed before.
-func hookServe(t *testing.T, bin, dbURL, dbName string, env ...string) (*killable, string) {
-	t.Helper()
-	port, err := freePort()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	user, pass := storetest.Credentials()
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"PFINNI_HTTP_ADDR=127.0.0.1:" + port, "PFINNI_DATA_DIR=" + dir, "PFINNI_DB_URL=" + dbURL,
-		"PFINNI_DB_NAMESPACE=test", "PFINNI_DB_DATABASE=" + dbName,
-		"PFINNI_DB_USER=" + user, "PFINNI_DB_PASSWORD=" + pass,
-		"PFINNI_ADMIN_EMAIL=admin@example.org", "PFINNI_ADMIN_PASSWORD=Web-hooks-pass-1",
-		"PFINNI_PLUGINS_MANIFEST=" + filepath.Join(dir, "none.yaml"), "PFINNI_LOG_LEVEL=error"}, env...)
-	k := &killable{cmd: cmd, out: &bytes.Buffer{}}
-	cmd.Stdout, cmd.Stderr = k.out, k.out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { k.kill() })
-	base := "http://127.0.0.1:" + port
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	}, 60*time.Second, 50*time.Millisecond, "server did not start")
-	return k, base
-}
-
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	bin := filepath.Join(t.TempDir(), "pfinni")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = wd
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
-}
 
 // hookReceiver is a receiver on 127.0.0.1 that keeps every request and
 // answers 500 to the first failFirst requests of a chosen event type.
@@ -126,10 +80,10 @@ func TestWebhooksFromARunningServer(t *testing.T) {
 	urlf, err := storetest.Engine()
 	require.NoError(t, err)
 	cfg := storetest.Config(t)
-	_, base := hookServe(t, bin, urlf(), cfg.Database, "PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=300ms,300ms,5s")
+	_, base := startServe(t, bin, urlf(), cfg.Database, "PFINNI_WEBHOOK_ALLOW_PRIVATE=true", "PFINNI_WEBHOOK_RETRY_SCHEDULE=300ms,300ms,5s")
 	ctx := context.Background()
 	c := bench.NewClient(base, 2)
-	require.NoError(t, c.Login(ctx, "admin@example.org", "Web-hooks-pass-1"))
+	require.NoError(t, c.Login(ctx, "admin@example.org", serveAdminPassword))
 
 	rcv := newHookReceiver(t, "patient.created", 2)
 	var ep struct {
@@ -229,9 +183,9 @@ func TestWebhooksFromARunningServer(t *testing.T) {
 	}
 
 	// With webhook_allow_private off, private destinations are refused.
-	_, strict := hookServe(t, bin, urlf(), cfg.Database)
+	_, strict := startServe(t, bin, urlf(), cfg.Database)
 	sc := bench.NewClient(strict, 1)
-	require.NoError(t, sc.Login(ctx, "admin@example.org", "Web-hooks-pass-1"))
+	require.NoError(t, sc.Login(ctx, "admin@example.org", serveAdminPassword))
 	for _, u := range []string{"http://169.254.169.254/", "http://10.0.0.1/", "http://[::1]/", "http://localhost/", rcv.srv.URL} {
 		body, _ := json.Marshal(map[string]any{"url": u, "events": []string{"patient.created"}})
 		req, _ := http.NewRequest("POST", strict+"/api/v1/webhooks", bytes.NewReader(body))
