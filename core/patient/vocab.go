@@ -51,8 +51,12 @@ func (s *Service) Vocabulary(ctx context.Context, known uint64) (v Vocabulary, f
 		cities := map[string]string{}
 		for _, e := range st.byID {
 			if e.city != "" {
-				if _, ok := cities[e.city]; !ok {
-					cities[e.city] = strings.TrimSpace(e.p.Address.City)
+				// One spelling per folded city, the same whatever the
+				// map's order: the smallest ("Springfield" before
+				// "springfield").
+				name := strings.TrimSpace(e.p.Address.City)
+				if cur, ok := cities[e.city]; !ok || name < cur {
+					cities[e.city] = name
 				}
 			}
 		}
