@@ -6,7 +6,7 @@
 #   make test-web     Playwright flows against the real server
 #   make web-budget   print JS+CSS size, page p95 and list time-to-interactive
 
-WEB_SRC := $(wildcard web/src/*) web/scripts/build.mjs README.md TASKS.md
+WEB_SRC := $(wildcard web/src/*) web/scripts/build.mjs README.md TASKS.md docs/roadmap.md
 
 web/node_modules/.installed: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -183,23 +184,38 @@ func EncodeError(err error) []byte {
 	return out
 }
 
+// ErrMalformed marks plugin output that is not a valid envelope; both
+// plugin runtimes of the host classify it as a malformed-output fault.
+var ErrMalformed = errors.New("malformed output")
+
+// DecodeResult unwraps an envelope: the raw success value, the plugin's
+// failure as *Error, or an error wrapping ErrMalformed. The host's WASM
+// and process runtimes both decode with it.
+func DecodeResult(b []byte) (json.RawMessage, error) {
+	var env Envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if env.Error != nil {
+		return nil, env.Error
+	}
+	if env.OK == nil {
+		return nil, fmt.Errorf("%w: envelope has neither ok nor error", ErrMalformed)
+	}
+	return env.OK, nil
+}
+
 // DecodeEnvelope decodes an envelope and, on success, its result into v
 // (v may be nil). A failure envelope is returned as *Error.
 func DecodeEnvelope(b []byte, v any) error {
-	var env Envelope
-	if err := json.Unmarshal(b, &env); err != nil {
+	ok, err := DecodeResult(b)
+	if errors.Is(err, ErrMalformed) {
 		return fmt.Errorf("malformed envelope: %w", err)
 	}
-	if env.Error != nil {
-		return env.Error
+	if err != nil || v == nil {
+		return err
 	}
-	if env.OK == nil {
-		return fmt.Errorf("malformed envelope: neither ok nor error")
-	}
-	if v == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.OK, v); err != nil {
+	if err := json.Unmarshal(ok, v); err != nil {
 		return fmt.Errorf("malformed result: %w", err)
 	}
 	return nil

@@ -57,6 +57,9 @@ func commands() []command {
 		{name: "jobs", summary: "background jobs: list, retry a dead job", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 			return runJobs(ctx, a.JobsAdmin, a.DB, args, out)
 		}},
+		{name: "db", summary: "db serve --addr HOST:PORT --user U --password P: the embedded database as a server several pfinni serve share", runConfig: runDB},
+		{name: "backup", summary: "write a consistent backup (--out FILE, else into backup_dir); backup list", runConfig: runBackup},
+		{name: "restore", summary: "restore a backup into an empty database (FILE [--force])", runConfig: runRestore},
 		{name: "healthcheck", summary: "exit 0 when this configuration's server answers /readyz with 200 (container health check)", runConfig: runHealthcheck},
 		{name: "dev", summary: "development helpers: insurer-stub (an X12 270/271 stub insurer, --addr), email-stub (a Resend API stub, --addr)", runConfig: runDev},
 		{name: "email", summary: "e-mail suppression list: suppressions, suppress ADDRESS, unsuppress ADDRESS", needsApp: true, run: func(ctx context.Context, a *app.App, args []string, out io.Writer) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -15,17 +16,21 @@ import (
 )
 
 const userUsage = `usage:
-  pfinni user create --email E --name N --role admin|staff|auditor [--password P]
+  pfinni user create --email E --name N --role admin|staff|provider|auditor [--provider ID] [--password P]
   pfinni user list
-  pfinni user set-role EMAIL admin|staff|auditor
+  pfinni user set-role EMAIL admin|staff|provider|auditor [--provider ID]
+  pfinni user set-provider EMAIL [ID]
   pfinni user disable EMAIL
   pfinni user enable EMAIL
   pfinni user reset-password EMAIL [--password P]
 
-Without --password a strong password is generated and printed once.`
+Without --password a strong password is generated and printed once.
+--provider links the user to a provider record (its id): required for the
+provider role (the panel they see), optional for staff and admins (their
+"my panel"); set-provider without ID removes the link.`
 
 // runUser administers users from the shell: `pfinni user create|list|
-// set-role|disable|enable|reset-password`. It acts as the system (every
+// set-role|set-provider|disable|enable|reset-password`. It acts as the system (every
 // change is audited as such) unless ctx already carries an actor.
 func runUser(ctx context.Context, svc *auth.Service, args []string, out io.Writer) error {
 	if actor.From(ctx).Anonymous() {
@@ -44,15 +49,20 @@ func runUser(ctx context.Context, svc *auth.Service, args []string, out io.Write
 		}
 		return userList(ctx, svc, out)
 	case "set-role":
-		if len(rest) != 2 {
-			return fmt.Errorf("user set-role: want EMAIL ROLE\n%s", userUsage)
+		return userSetRole(ctx, svc, rest, out)
+	case "set-provider":
+		if len(rest) < 1 || len(rest) > 2 {
+			return fmt.Errorf("user set-provider: want EMAIL [PROVIDER_ID]\n%s", userUsage)
 		}
-		role := actor.Role(strings.ToLower(rest[1]))
-		u, err := userPatch(ctx, svc, rest[0], auth.UserPatch{Role: &role})
+		link := ""
+		if len(rest) == 2 {
+			link = rest[1]
+		}
+		u, err := userPatch(ctx, svc, rest[0], auth.UserPatch{ProviderID: &link})
 		if err != nil {
-			return fmt.Errorf("user set-role: %w", err)
+			return fmt.Errorf("user set-provider: %w", err)
 		}
-		_, err = fmt.Fprintf(out, "%s is now %s\n", u.Email, u.Role)
+		_, err = fmt.Fprintf(out, "%s is linked to provider %s\n", u.Email, cmp.Or(u.ProviderID, "(none)"))
 		return err
 	case "disable", "enable":
 		if len(rest) != 1 {
@@ -89,7 +99,8 @@ func userCreate(ctx context.Context, svc *auth.Service, args []string, out io.Wr
 	fs := userFlags("create")
 	email := fs.String("email", "", "email address (sign-in name)")
 	name := fs.String("name", "", "full name")
-	role := fs.String("role", "", "admin, staff or auditor")
+	role := fs.String("role", "", "admin, staff, provider or auditor")
+	provider := fs.String("provider", "", "id of the provider record the user is linked to")
 	password := fs.String("password", "", "password (generated when empty)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("user create: %w\n%s", err, userUsage)
@@ -101,7 +112,7 @@ func userCreate(ctx context.Context, svc *auth.Service, args []string, out io.Wr
 	if err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}
-	u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Name: *name, Role: actor.Role(strings.ToLower(*role)), Password: pw})
+	u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Name: *name, Role: actor.Role(strings.ToLower(*role)), ProviderID: *provider, Password: pw})
 	if err != nil {
 		return fmt.Errorf("user create: %w", err)
 	}
@@ -109,6 +120,30 @@ func userCreate(ctx context.Context, svc *auth.Service, args []string, out io.Wr
 		return err
 	}
 	return printGenerated(out, generated, pw)
+}
+
+// userSetRole changes a user's role, and with --provider its provider
+// link in the same change (a provider needs one).
+func userSetRole(ctx context.Context, svc *auth.Service, args []string, out io.Writer) error {
+	fs := userFlags("set-role")
+	provider := fs.String("provider", "", "id of the provider record the user is linked to")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("user set-role: %w\n%s", err, userUsage)
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("user set-role: want EMAIL ROLE\n%s", userUsage)
+	}
+	role := actor.Role(strings.ToLower(fs.Arg(1)))
+	patch := auth.UserPatch{Role: &role}
+	if fs.Changed("provider") {
+		patch.ProviderID = provider
+	}
+	u, err := userPatch(ctx, svc, fs.Arg(0), patch)
+	if err != nil {
+		return fmt.Errorf("user set-role: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "%s is now %s\n", u.Email, u.Role)
+	return err
 }
 
 func userResetPassword(ctx context.Context, svc *auth.Service, args []string, out io.Writer) error {
@@ -165,7 +200,7 @@ func userList(ctx context.Context, svc *auth.Service, out io.Writer) error {
 		return fmt.Errorf("user list: %w", err)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\tLAST SIGN-IN\tID")
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tSTATUS\tLAST SIGN-IN\tID\tPROVIDER")
 	for _, u := range users {
 		status := "active"
 		if u.Disabled {
@@ -175,7 +210,7 @@ func userList(ctx context.Context, svc *auth.Service, out io.Writer) error {
 		if u.LastLoginAt != nil {
 			last = u.LastLoginAt.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, last, u.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, status, last, u.ID, cmp.Or(u.ProviderID, "-"))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("user list: %w", err)

@@ -69,7 +69,7 @@ func TestUserCommands(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 4, out)
-	assert.Regexp(t, `^EMAIL\s+NAME\s+ROLE\s+STATUS\s+LAST SIGN-IN\s+ID$`, lines[0])
+	assert.Regexp(t, `^EMAIL\s+NAME\s+ROLE\s+STATUS\s+LAST SIGN-IN\s+ID\s+PROVIDER$`, lines[0])
 	assert.Regexp(t, `^ana@x.example\s+Ana Admin\s+admin\s+active\s+\d{4}-`, lines[1])
 	assert.Regexp(t, `^sam@x.example\s+Sam\s+staff\s+active\s+never`, lines[2])
 	assert.Equal(t, "2 users", lines[3])
@@ -132,7 +132,7 @@ func TestUserCommandErrors(t *testing.T) {
 		{"create duplicate", []string{"create", "--email", "root@x.example", "--name", "N", "--role", "staff"}, "already exists"},
 		{"set-role arity", []string{"set-role", "root@x.example"}, "want EMAIL ROLE"},
 		{"set-role unknown user", []string{"set-role", "ghost@x.example", "staff"}, "no user has this email"},
-		{"set-role bad role", []string{"set-role", "root@x.example", "boss"}, "role: must be one of admin, staff, auditor"},
+		{"set-role bad role", []string{"set-role", "root@x.example", "boss"}, "role: must be one of admin, staff, provider, auditor"},
 		{"demote last admin", []string{"set-role", "root@x.example", "staff"}, "at least one active admin"},
 		{"disable arity", []string{"disable"}, "want EMAIL"},
 		{"disable last admin", []string{"disable", "root@x.example"}, "at least one active admin"},
@@ -149,4 +149,51 @@ func TestUserCommandErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// An admin links users to provider records from the shell: a provider
+// needs a link, staff may have one ("my panel"), and it can be removed.
+func TestUserProviderLink(t *testing.T) {
+	db := storetest.New(t)
+	svc := auth.New(db, &userAudit{}, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}})
+	ctx := context.Background()
+	require.NoError(t, db.Exec(ctx, "CREATE provider:pr_cli CONTENT {name: 'Dr CLI'} RETURN NONE", nil))
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := runUser(ctx, svc, args, &out)
+		return out.String(), err
+	}
+	_, err := run("create", "--email", "doc@x.example", "--name", "Doc", "--role", "provider")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "provider_id: is required for the provider role")
+
+	out, err := run("create", "--email", "doc@x.example", "--name", "Doc", "--role", "provider", "--provider", "pr_cli")
+	require.NoError(t, err)
+	assert.Contains(t, out, "created provider doc@x.example")
+	out, err = run("create", "--email", "desk@x.example", "--name", "Desk", "--role", "staff")
+	require.NoError(t, err)
+
+	out, err = run("set-provider", "desk@x.example", "pr_cli")
+	require.NoError(t, err)
+	assert.Equal(t, "desk@x.example is linked to provider pr_cli\n", out)
+	out, err = run("list")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^desk@x.example\s+Desk\s+staff\s+active\s+never\s+\S+\s+pr_cli$`, out)
+
+	out, err = run("set-provider", "desk@x.example")
+	require.NoError(t, err)
+	assert.Equal(t, "desk@x.example is linked to provider (none)\n", out)
+	_, err = run("set-role", "desk@x.example", "provider")
+	require.Error(t, err, "a provider needs a link")
+	out, err = run("set-role", "desk@x.example", "provider", "--provider", "pr_cli")
+	require.NoError(t, err)
+	assert.Equal(t, "desk@x.example is now provider\n", out)
+
+	for _, args := range [][]string{{"set-provider"}, {"set-role", "--bogus"}, {"set-provider", "ghost@x.example", "pr_cli"}, {"set-provider", "doc@x.example", "pr_ghost"}} {
+		_, err := run(args...)
+		assert.Error(t, err, args)
+	}
+	u, err := svc.UserByEmail(actor.System(ctx), "desk@x.example")
+	require.NoError(t, err)
+	assert.Equal(t, "pr_cli", u.ProviderID)
 }

@@ -7,7 +7,8 @@ package actor
 
 import "context"
 
-// Role is a user's role. The set is closed: admin, staff, auditor.
+// Role is a user's role. The set is closed: admin, staff, provider,
+// auditor.
 type Role string
 
 // The roles of design.md.
@@ -15,13 +16,25 @@ const (
 	RoleAdmin   Role = "admin"
 	RoleStaff   Role = "staff"
 	RoleAuditor Role = "auditor"
+	// RoleProvider is a clinician signed in as themselves: staff's
+	// patient work, scoped to their own panel (the patients whose
+	// provider_id is Actor.ProviderID; core/patient/scope.go).
+	RoleProvider Role = "provider"
 	// RoleSystem is used by start-up tasks and the CLI acting as the
 	// operator (seeding, imports run from the shell).
 	RoleSystem Role = "system"
 )
 
-// Valid reports whether r is one of the three user roles.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleStaff || r == RoleAuditor }
+// Valid reports whether r is one of the four user roles.
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleStaff || r == RoleProvider || r == RoleAuditor
+}
+
+// ReadsPatients reports whether r works with patient records (a
+// provider only with those of its panel).
+func (r Role) ReadsPatients() bool {
+	return r == RoleAdmin || r == RoleStaff || r == RoleProvider || r == RoleSystem
+}
 
 // Actor is who performs an operation. It holds no patient data.
 type Actor struct {
@@ -31,6 +44,9 @@ type Actor struct {
 	RequestID string
 	IP        string
 	SessionID string
+	// ProviderID is the provider record the user is linked to: the panel
+	// a provider is scoped to, and "my panel" for staff and admins.
+	ProviderID string
 }
 
 // Anonymous reports whether nobody is signed in.

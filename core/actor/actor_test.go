@@ -15,7 +15,10 @@ func TestActorInContext(t *testing.T) {
 	assert.False(t, From(ctx).Anonymous())
 	sys := From(System(context.Background()))
 	assert.Equal(t, RoleSystem, sys.Role)
-	for r, ok := range map[Role]bool{RoleAdmin: true, RoleStaff: true, RoleAuditor: true, RoleSystem: false, "root": false} {
+	for r, ok := range map[Role]bool{RoleAdmin: true, RoleStaff: true, RoleAuditor: true, RoleProvider: true, RoleSystem: false, "root": false} {
 		assert.Equal(t, ok, r.Valid(), r)
+	}
+	for r, ok := range map[Role]bool{RoleAdmin: true, RoleStaff: true, RoleProvider: true, RoleSystem: true, RoleAuditor: false, "": false} {
+		assert.Equal(t, ok, r.ReadsPatients(), r)
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/alerts"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/ratelimit"
 )
 
 // The chat WebSocket /ws/chat. A socket lives as long as its session: it
@@ -109,12 +111,14 @@ func (s *Server) chatUpgrade(c *fiber.Ctx) error {
 
 // socketFrame is what /ws/chat sends: the reply to a message the socket
 // sent ("reply"), an error for it ("error", with the HTTP status it would
-// have had and a text safe to show), or a stored message of the user
-// from any tab or core instance ("message", "alert").
+// have had and a text safe to show), a stored message of the user from
+// any tab or core instance ("message"), or one of the user's alerts,
+// composed for them ("alert"; docs/alerts.md).
 type socketFrame struct {
 	Type    string        `json:"type"`
 	Reply   *chat.Reply   `json:"reply,omitempty"`
 	Message *chat.Message `json:"message,omitempty"`
+	Alert   *alerts.View  `json:"alert,omitempty"`
 	Error   string        `json:"error,omitempty"`
 	Status  int           `json:"status,omitempty"`
 }
@@ -172,15 +176,27 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 			_ = conn.Close()
 		})
 	}
+	if s.deps.Alerts != nil {
+		asub, err := s.deps.Alerts.Subscribe(ctx)
+		if err != nil {
+			_ = conn.Close()
+			return
+		}
+		defer asub.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.sendAlerts(ctx, conn.Query(alertsSinceParam), asub, func(v alerts.View) error {
+				return write(socketFrame{Type: "alert", Alert: &v})
+			})
+			cancel()
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		for m := range sub.C {
-			t := "message"
-			if m.Role == "alert" {
-				t = "alert"
-			}
-			if write(socketFrame{Type: t, Message: &m}) != nil {
+			if write(socketFrame{Type: "message", Message: &m}) != nil {
 				cancel()
 				return
 			}
@@ -204,7 +220,8 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 			}
 		}
 	}()
-	limit := newRateLimiter(socketMessagesPerMinute)
+	// One socket's messages: a limit of this connection alone.
+	limit := ratelimit.New(nil, ratelimit.Options{Limit: socketMessagesPerMinute, Logger: s.log})
 	conn.SetReadLimit(int64(s.cfg.BodyLimitBytes))
 	for {
 		_, data, err := conn.ReadMessage()
@@ -218,7 +235,7 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 			end(err)
 			return
 		}
-		if !limit.allow("", time.Now()) {
+		if !limit.Allow("socket").Allowed {
 			if write(errorFrame(fault.New(fault.ErrTooMany, "too many messages on this connection; slow down"), reqID)) != nil {
 				return
 			}
@@ -238,6 +255,43 @@ func (s *Server) chatSocket(conn *websocket.Conn) {
 			f = errorFrame(err, reqID)
 		}
 		if write(f) != nil {
+			return
+		}
+	}
+}
+
+// alertsSinceParam names the /ws/chat query parameter of a reconnecting
+// socket: the id of the last alert it saw; the alerts stored after it
+// are sent first (docs/chat.md, "Panel contract").
+const alertsSinceParam = "alerts_since"
+
+// sendAlerts sends the user's alerts on a socket until sub ends or a
+// write fails: first those stored after the alert since (when given),
+// then each new one, each once, composed for the user in ctx.
+func (s *Server) sendAlerts(ctx context.Context, since string, sub *alerts.Subscription, send func(alerts.View) error) {
+	sent := map[string]bool{}
+	emit := func(as []alerts.Alert) error {
+		for _, v := range s.deps.Alerts.Compose(ctx, as) {
+			if sent[v.ID] {
+				continue
+			}
+			sent[v.ID] = true
+			if err := send(v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if since != "" {
+		missed, err := s.deps.Alerts.Since(ctx, since)
+		if err != nil {
+			s.log.WarnContext(ctx, "replay alerts", "err", err)
+		} else if emit(missed) != nil {
+			return
+		}
+	}
+	for a := range sub.C {
+		if emit([]alerts.Alert{a}) != nil {
 			return
 		}
 	}

@@ -153,7 +153,7 @@ func TestChatAPIActions(t *testing.T) {
 }
 
 func TestChatWebSocket(t *testing.T) {
-	env, cs := newChatEnv(t)
+	env, _ := newChatEnv(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = env.srv.App().Listener(ln) }()
@@ -192,15 +192,6 @@ func TestChatWebSocket(t *testing.T) {
 		require.NoError(t, second.ReadJSON(&f))
 		require.Equal(t, "message", f.Type)
 		roles[f.Message.Role] = true
-	}
-	// Alerts are pushed.
-	require.NoError(t, cs.Alert(context.Background(), userID(t, env, actor.RoleStaff), "3 patients stuck in onboarding — show them?", nil))
-	for {
-		var f socketFrame
-		require.NoError(t, second.ReadJSON(&f))
-		if f.Type == "alert" {
-			break
-		}
 	}
 	require.NoError(t, conn.WriteMessage(websocket.TextMessage, []byte("not json")))
 	for {

@@ -14,10 +14,10 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/eligibility"
-	"github.com/pfinni/pfinni/core/eligibility/eligibilitytest"
 	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/eligibilitytest"
 )
 
 type eligibilityEnv struct {

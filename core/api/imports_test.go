@@ -22,8 +22,8 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 type importEnv struct {
@@ -46,7 +46,7 @@ func newImportEnv(t *testing.T, opts ...importer.Options) *importEnv {
 	cfg := testConfig(t)
 	cfg.APIRateLimit = 1 << 30
 	e := &importEnv{env: env, tokens: map[actor.Role]string{}}
-	e.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: env.Patients, Imports: env.Imports}})
+	e.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: env.Patients, Imports: env.Imports, Review: env.Review}})
 	sys := actor.System(context.Background())
 	for _, r := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
 		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime/debug"
-	"sync"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,53 +116,54 @@ func (s *Server) apiGate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// rateLimit is a per-client token bucket kept in this process. Login has
-// its own throttle, shared through the database (core/auth).
+// rateLimit admits the request within PFINNI_API_RATE_LIMIT requests
+// per minute per client, across all instances (core/ratelimit): per
+// user when signed in, per client address (after trusted_proxies)
+// otherwise. It runs after authentication; limitRefused charges the
+// requests authentication refused. A refusal is a 429 with Retry-After
+// and the RateLimit-Policy / RateLimit fields of the IETF draft
+// (draft-ietf-httpapi-ratelimit-headers); admitted answers carry the
+// two fields too.
 func (s *Server) rateLimit(c *fiber.Ctx) error {
-	if !s.limits.allow(actor.From(c.UserContext()).IP, time.Now()) {
-		c.Set(fiber.HeaderRetryAfter, "1")
-		return fault.New(fault.ErrTooMany, "too many requests from this client; slow down")
+	c.Locals(localRateLimited, true)
+	a := actor.From(c.UserContext())
+	key := "ip:" + a.IP
+	if a.UserID != "" {
+		key = "user:" + a.UserID
+	}
+	if err := s.admit(c, key); err != nil {
+		return err
 	}
 	return c.Next()
 }
 
-type rateLimiter struct {
-	mu      sync.Mutex
-	perMin  float64
-	buckets map[string]*bucket
-	sweep   time.Time
-}
+// localRateLimited marks a request rateLimit has decided.
+const localRateLimited = "rate_limited"
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newRateLimiter(perMinute int) *rateLimiter {
-	return &rateLimiter{perMin: float64(perMinute), buckets: map[string]*bucket{}}
-}
-
-func (r *rateLimiter) allow(key string, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.sweep) > time.Minute {
-		for k, b := range r.buckets {
-			if now.Sub(b.last) > 2*time.Minute {
-				delete(r.buckets, k)
-			}
+// limitRefused charges a request that authentication refused (a bad or
+// ended credential, a missing CSRF token) to its client address, so
+// guessing tokens is limited like any anonymous request.
+func (s *Server) limitRefused(c *fiber.Ctx) error {
+	err := c.Next()
+	if err != nil && c.Locals(localRateLimited) == nil {
+		if lerr := s.admit(c, "ip:"+actor.From(c.UserContext()).IP); lerr != nil {
+			return lerr
 		}
-		r.sweep = now
 	}
-	b, ok := r.buckets[key]
-	if !ok {
-		b = &bucket{tokens: r.perMin, last: now}
-		r.buckets[key] = b
-	}
-	b.tokens = min(r.perMin, b.tokens+now.Sub(b.last).Minutes()*r.perMin)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return err
 }
+
+// admit asks the limiter about key and writes the rate limit fields.
+func (s *Server) admit(c *fiber.Ctx, key string) error {
+	d := s.limits.Allow(key)
+	secs := int((d.Reset + time.Second - 1) / time.Second)
+	c.Set("RateLimit-Policy", fmt.Sprintf(`"default";q=%d;w=%d`, d.Limit, int(d.Window/time.Second)))
+	c.Set("RateLimit", fmt.Sprintf(`"default";r=%d;t=%d`, d.Remaining, secs))
+	if !d.Allowed {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		return errTooManyRequests
+	}
+	return nil
+}
+
+var errTooManyRequests = fault.New(fault.ErrTooMany, "too many requests from this client; wait for the time in Retry-After")

@@ -14,6 +14,10 @@ import (
 //go:embed openapi.json
 var openapiDocument []byte
 
+// OpenAPIDocument returns the OpenAPI document (the dashboard's API
+// reference page renders it).
+func OpenAPIDocument() []byte { return openapiDocument }
+
 // bindOpenAPI serves the document at GET /api/v1/openapi.json to any
 // signed-in user (the dashboard's help links it). It is not public: no
 // anonymous caller needs the map of every route, and the API is for

@@ -140,6 +140,7 @@ var openapiSummaries = map[string]string{
 	"GET /api/v1/patients":                                       "Search and list patients",
 	"POST /api/v1/patients":                                      "Create a patient",
 	"GET /api/v1/patients/stats":                                 "Dashboard figures",
+	"GET /api/v1/patients/export.csv":                            "Every patient the list's filters match, as CSV (a provider: their panel)",
 	"GET /api/v1/patients/workflow":                              "Allowed status transitions",
 	"GET /api/v1/patients/{id}":                                  "One patient",
 	"PATCH /api/v1/patients/{id}":                                "Partial update naming the version read (stale: 409)",

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/url"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -11,31 +11,29 @@ import (
 	"github.com/pfinni/pfinni/core/patient"
 )
 
-// bindPatientsAPI binds the patient routes. Patient data is for staff and
-// admins only (auditors read the audit trail, not the records); delete is
+// bindPatientsAPI binds the patient routes. Patient records are for
+// staff, admins and providers (auditors read the audit trail, not the
+// records); the service scopes a provider to its own panel. Delete is
 // admin-only. The service checks the role again and audits every call.
 func (s *Server) bindPatientsAPI(r fiber.Router) {
 	if s.deps.Patients == nil {
 		return
 	}
-	r.Get("/patients", allow(staffAndAdmin), s.listPatients)
-	r.Post("/patients", allow(staffAndAdmin), s.createPatient)
-	r.Get("/patients/stats", allow(staffAndAdmin), s.patientStats)
-	r.Get("/patients/workflow", allow(staffAndAdmin), s.patientWorkflow)
-	r.Get("/patients/:id", allow(staffAndAdmin), s.getPatient)
-	r.Patch("/patients/:id", allow(staffAndAdmin), s.updatePatient)
+	r.Get("/patients", allow(panelUsers), s.listPatients)
+	r.Post("/patients", allow(panelUsers), s.createPatient)
+	r.Get("/patients/stats", allow(panelUsers), s.patientStats)
+	r.Get("/patients/workflow", allow(panelUsers), s.patientWorkflow)
+	r.Get("/patients/export.csv", allow(panelUsers), s.exportPatients)
+	r.Get("/patients/:id", allow(panelUsers), s.getPatient)
+	r.Patch("/patients/:id", allow(panelUsers), s.updatePatient)
 	r.Delete("/patients/:id", allow(adminOnly), s.deletePatient)
-	r.Post("/patients/:id/status", allow(staffAndAdmin), s.changePatientStatus)
-	r.Get("/patients/:id/history", allow(staffAndAdmin), s.patientHistory)
+	r.Post("/patients/:id/status", allow(panelUsers), s.changePatientStatus)
+	r.Get("/patients/:id/history", allow(panelUsers), s.patientHistory)
 }
 
 // listPatients answers GET /patients: {"items", "total", "next_cursor"}.
 func (s *Server) listPatients(c *fiber.Ctx) error {
-	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
-	if err != nil {
-		return fault.New(fault.ErrInvalid, "bad query string")
-	}
-	f, err := patient.ParseFilter(q, s.deps.Patients.Location())
+	f, err := s.patientFilter(c)
 	if err != nil {
 		return err
 	}
@@ -47,13 +45,34 @@ func (s *Server) listPatients(c *fiber.Ctx) error {
 	return c.JSON(page)
 }
 
-// createPatient answers POST /patients with 201 and the new patient.
+// createRequest is the body of POST /patients: a patient, and whether
+// the caller saw the duplicate warning and creates it anyway.
+type createRequest struct {
+	patient.Input
+	ConfirmDuplicate bool `json:"confirm_duplicate"`
+}
+
+// duplicateProblem is the 409 answer of a likely duplicate.
+type duplicateProblem struct {
+	Problem
+	Duplicates []patient.Candidate `json:"duplicates"`
+}
+
+// createPatient answers POST /patients with 201 and the new patient, or
+// 409 with "duplicates" when the data looks like a registered patient
+// (the same body with "confirm_duplicate": true creates it).
 func (s *Server) createPatient(c *fiber.Ctx) error {
-	var in patient.Input
+	var in createRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.deps.Patients.Create(c.UserContext(), in)
+	p, err := s.deps.Patients.CreateChecked(c.UserContext(), in.Input, in.ConfirmDuplicate)
+	var dup *patient.DuplicateError
+	if errors.As(err, &dup) {
+		pr := problemOf(c, err)
+		c.Set(fiber.HeaderContentType, "application/problem+json")
+		return c.Status(pr.Status).JSON(duplicateProblem{Problem: pr, Duplicates: dup.Candidates}, "application/problem+json")
+	}
 	if err != nil {
 		return err
 	}
@@ -65,7 +84,7 @@ func (s *Server) createPatient(c *fiber.Ctx) error {
 func (s *Server) getPatient(c *fiber.Ctx) error {
 	p, err := s.deps.Patients.Get(c.UserContext(), c.Params("id"))
 	if err != nil {
-		return err
+		return s.mergedOr(c, err) // a merged-away id: 410 with merged_into (merge.go)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(withETag(c, p))
@@ -138,9 +157,10 @@ func (s *Server) patientHistory(c *fiber.Ctx) error {
 	return c.JSON(h)
 }
 
-// patientStats answers GET /patients/stats (dashboard figures).
+// patientStats answers GET /patients/stats (dashboard figures), scoped
+// like the list (panel=mine|all).
 func (s *Server) patientStats(c *fiber.Ctx) error {
-	st, err := s.deps.Patients.Stats(c.UserContext())
+	st, err := s.deps.Patients.Stats(c.UserContext(), patient.StatsOptions{Panel: c.Query("panel")})
 	if err != nil {
 		return err
 	}

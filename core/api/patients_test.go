@@ -18,6 +18,7 @@ import (
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/core/views"
 )
 
 // patientEnv serves the patient and provider API on a real database with
@@ -31,7 +32,7 @@ type patientEnv struct {
 	tokens map[actor.Role]string
 }
 
-func newPatientEnv(t testing.TB, aud patient.Auditor) *patientEnv {
+func newPatientEnv(t testing.TB, aud patient.Auditor, opts ...patient.Option) *patientEnv {
 	t.Helper()
 	db := storetest.New(t)
 	log := audit.New(db, audit.Options{})
@@ -39,14 +40,15 @@ func newPatientEnv(t testing.TB, aud patient.Auditor) *patientEnv {
 	if aud == nil {
 		aud = log
 	}
-	svc, err := patient.New(context.Background(), db, aud, patient.WithLogger(quiet))
+	svc, err := patient.New(context.Background(), db, aud, append([]patient.Option{patient.WithLogger(quiet)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 10_000})
 	cfg := testConfig(t)
 	cfg.APIRateLimit = 1 << 30
 	env := &patientEnv{db: db, svc: svc, log: log, tokens: map[actor.Role]string{}}
-	env.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: svc}})
+	views := views.New(db, log, views.WithLocation(svc.Location()))
+	env.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: svc, Views: views}})
 	sys := actor.System(context.Background())
 	for _, r := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
 		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})

@@ -6,14 +6,15 @@ import (
 	"github.com/pfinni/pfinni/core/patient"
 )
 
-// bindProvidersAPI binds the provider routes (staff and admins).
+// bindProvidersAPI binds the provider routes: staff and admins keep the
+// directory; providers read it (names on their patients' pages).
 func (s *Server) bindProvidersAPI(r fiber.Router) {
 	if s.deps.Patients == nil {
 		return
 	}
-	r.Get("/providers", allow(staffAndAdmin), s.listProviders)
+	r.Get("/providers", allow(panelUsers), s.listProviders)
 	r.Post("/providers", allow(staffAndAdmin), s.createProvider)
-	r.Get("/providers/:id", allow(staffAndAdmin), s.getProvider)
+	r.Get("/providers/:id", allow(panelUsers), s.getProvider)
 	r.Patch("/providers/:id", allow(staffAndAdmin), s.updateProvider)
 }
 

@@ -15,6 +15,9 @@ const (
 	adminOnly     = httpauth.AdminOnly
 	auditAndAdmin = httpauth.AuditTrail
 	readersOfPHI  = httpauth.PatientData // patient data
+	// panelUsers: patient records, which the patient service scopes to a
+	// provider's own panel (admins, staff, providers).
+	panelUsers = httpauth.PanelData
 )
 
 // allow admits only signed-in callers whose role the policy allows: 401

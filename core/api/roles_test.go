@@ -14,13 +14,16 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/backup"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/eligibility"
 	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/jobs"
+	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/core/views"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 // routeRule is one row of the route x role table: who may call a route.
@@ -32,12 +35,16 @@ type routeRule struct {
 
 // The table is written from the product rules (design.md "Roles": admin
 // does everything, staff handles patients and chat, the auditor reads the
-// audit trail and changes nothing), independently of the bind functions:
-// a route bound with other roles, or a route missing here, fails the test.
+// audit trail and changes nothing; a provider works with the patient
+// records of its own panel, which the patient service enforces, but not
+// with imports, documents, merges, insurance checks or the provider
+// directory's upkeep), independently of the bind functions: a route bound
+// with other roles, or a route missing here, fails the test.
 var (
 	publicRoute []actor.Role
-	anyRole     = []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor}
+	anyRole     = []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider, actor.RoleAuditor}
 	phi         = []actor.Role{actor.RoleAdmin, actor.RoleStaff}
+	panel       = []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider}
 	admins      = []actor.Role{actor.RoleAdmin}
 	auditView   = []actor.Role{actor.RoleAdmin, actor.RoleAuditor}
 )
@@ -66,22 +73,38 @@ var routeTable = []routeRule{
 	{"POST", "/api/v1/plugins/:name/enable", admins},
 	{"POST", "/api/v1/plugins/:name/disable", admins},
 
-	// Patients (PHI): staff and admins; delete is admin only.
-	{"GET", "/api/v1/patients", phi},
-	{"POST", "/api/v1/patients", phi},
-	{"GET", "/api/v1/patients/stats", phi},
-	{"GET", "/api/v1/patients/workflow", phi},
-	{"GET", "/api/v1/patients/:id", phi},
-	{"PATCH", "/api/v1/patients/:id", phi},
+	// Patients (PHI): staff, admins and providers (their panel; another
+	// panel's patient is a 404); delete is admin only.
+	{"GET", "/api/v1/patients", panel},
+	{"POST", "/api/v1/patients", panel},
+	{"GET", "/api/v1/patients/stats", panel},
+	{"GET", "/api/v1/patients/workflow", panel},
+	{"GET", "/api/v1/patients/export.csv", panel},
+	{"GET", "/api/v1/patients/:id", panel},
+	{"PATCH", "/api/v1/patients/:id", panel},
 	{"DELETE", "/api/v1/patients/:id", admins},
-	{"POST", "/api/v1/patients/:id/status", phi},
-	{"GET", "/api/v1/patients/:id/history", phi},
+	{"POST", "/api/v1/patients/:id/status", panel},
+	{"GET", "/api/v1/patients/:id/history", panel},
 	{"GET", "/api/v1/patients/:id/documents", phi},
+	{"POST", "/api/v1/patients/:id/merge", phi},
+	{"GET", "/api/v1/patients/:id/merges", phi},
+	{"POST", "/api/v1/patients/:id/merge/undo", phi},
+	// The identity review queue holds documents' demographics (review.go).
+	{"GET", "/api/v1/review", phi},
+	{"POST", "/api/v1/review/:id/resolve", phi},
 
-	// Providers.
-	{"GET", "/api/v1/providers", phi},
+	// Saved views of the patient list: everyone who works with patient
+	// records; the service decides who may change a shared one.
+	{"GET", "/api/v1/views", panel},
+	{"POST", "/api/v1/views", panel},
+	{"GET", "/api/v1/views/:id", panel},
+	{"PATCH", "/api/v1/views/:id", panel},
+	{"DELETE", "/api/v1/views/:id", panel},
+
+	// Providers: providers read the directory; staff and admins keep it.
+	{"GET", "/api/v1/providers", panel},
 	{"POST", "/api/v1/providers", phi},
-	{"GET", "/api/v1/providers/:id", phi},
+	{"GET", "/api/v1/providers/:id", panel},
 	{"PATCH", "/api/v1/providers/:id", phi},
 
 	// Imports and the documents they keep (PHI).
@@ -133,6 +156,16 @@ var routeTable = []routeRule{
 	{"GET", "/api/v1/webhooks/:id/deliveries", admins},
 	{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins},
 	{"PUT", "/api/v1/email/preferences", anyRole},
+
+	// Backups: admin only (they hold every patient).
+	{"GET", "/api/v1/backups", admins},
+	{"POST", "/api/v1/backups", admins},
+
+	// Alerts: every signed-in user reads and marks their own; what an
+	// alert says about a patient is composed for the caller.
+	{"GET", "/api/v1/alerts", anyRole},
+	{"POST", "/api/v1/alerts/read-all", anyRole},
+	{"POST", "/api/v1/alerts/:id/read", anyRole},
 }
 
 // newFullServer serves every API service on one database.
@@ -155,10 +188,20 @@ func newFullServer(t *testing.T) (*Server, *auth.Service) {
 		Jobs: jobs.NewAdmin(db, log), Eligibility: elig,
 		Email:    email.New(db, jobs.New(db, jobs.Options{Logger: quiet}), nil, au, log, email.Options{Logger: quiet}),
 		Webhooks: newWebhooks(t, db, log),
+		Alerts:   newAlerts(t, db, env.Patients),
+		Backups:  backup.NewService(db, backup.Options{Dir: t.TempDir(), Audit: log}),
+		Views:    views.New(db, log),
+		Review:   env.Review,
 	}})
 	sys := actor.System(context.Background())
+	doc, err := env.Patients.CreateProvider(sys, patient.ProviderInput{Name: "Dr. Roles"})
+	require.NoError(t, err)
 	for _, r := range anyRole {
-		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})
+		link := ""
+		if r == actor.RoleProvider {
+			link = doc.ID
+		}
+		_, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, ProviderID: link, Password: apiTestPassword})
 		require.NoError(t, err)
 	}
 	return srv, au

@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/pfinni/pfinni/core/alerts"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/chat"
@@ -10,6 +11,8 @@ import (
 	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/review"
+	"github.com/pfinni/pfinni/core/views"
 	"github.com/pfinni/pfinni/core/webhooks"
 )
 
@@ -32,6 +35,14 @@ type Services struct {
 	Email *email.Service
 	// Webhooks manages outgoing webhooks (webhooks.go).
 	Webhooks *webhooks.Service
+	// Backups makes and lists backups (backups.go).
+	Backups BackupsAdmin
+	// Alerts are the signed-in user's alerts (alerts.go, /ws/chat).
+	Alerts *alerts.Service
+	// Views are the saved views of the patient list (views.go).
+	Views *views.Service
+	// Review is the identity review queue of imports (review.go).
+	Review *review.Service
 }
 
 // bindRoutes binds every resource under /api/v1. Each bind function lives
@@ -43,6 +54,9 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindAuditAPI(r)
 	s.bindPluginsAPI(r)
 	s.bindPatientsAPI(r)
+	s.bindMergeAPI(r)
+	s.bindReviewAPI(r)
+	s.bindViewsAPI(r)
 	s.bindProvidersAPI(r)
 	s.bindImportsAPI(r)
 	s.bindChatAPI(r)
@@ -51,4 +65,6 @@ func (s *Server) bindRoutes(r fiber.Router) {
 	s.bindOpenAPI(r)
 	s.bindEmailAPI(r)
 	s.bindWebhooksAPI(r)
+	s.bindBackupsAPI(r)
+	s.bindAlertsAPI(r)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/httpauth"
 	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/ratelimit"
 )
 
 // Readiness is what /readyz asks; the store satisfies it.
@@ -40,6 +41,11 @@ type Deps struct {
 	// Version is the build version reported by /healthz.
 	Version string
 
+	// Limiter is the API's rate limiter, shared across instances
+	// (core/app builds it on the store); nil: one of this process only,
+	// of Config.APIRateLimit per minute.
+	Limiter *ratelimit.Limiter
+
 	// Services, bound by the bind*API functions in routes.go.
 	Services
 }
@@ -52,7 +58,7 @@ type Server struct {
 	cfg    *config.Config
 	log    *slog.Logger
 	tracer trace.Tracer
-	limits *rateLimiter
+	limits *ratelimit.Limiter
 	login  *httpauth.Middleware // the one login layer (auth.go)
 	// proxies are the trusted reverse proxies (trusted_proxies).
 	proxies proxies
@@ -79,9 +85,12 @@ func New(d Deps) *Server {
 		cfg:     d.Config,
 		log:     d.Logger,
 		tracer:  d.Tracer.Tracer("github.com/pfinni/pfinni/core/api"),
-		limits:  newRateLimiter(d.Config.APIRateLimit),
+		limits:  d.Limiter,
 		uploads: make(chan struct{}, uploadsAtOnce),
 		login:   newLoginLayer(d),
+	}
+	if s.limits == nil {
+		s.limits = ratelimit.New(nil, ratelimit.Options{Limit: d.Config.APIRateLimit, Logger: d.Logger})
 	}
 	// Validated by config.Load; a hand-built Config with a bad list trusts
 	// no proxy.
@@ -131,7 +140,7 @@ func New(d Deps) *Server {
 		s.root = s.app
 	}
 	s.bindHealth(s.root)
-	apiGroup := s.root.Group("/api/v1", noStore, s.apiGate, s.rateLimit, s.authenticate)
+	apiGroup := s.root.Group("/api/v1", noStore, s.apiGate, s.limitRefused, s.authenticate, s.rateLimit)
 	s.bindRoutes(apiGroup)
 	// Unmatched paths reach errorHandler as fiber.ErrNotFound.
 	return s

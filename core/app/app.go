@@ -22,6 +22,7 @@ import (
 	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/config"
 	"github.com/pfinni/pfinni/core/dbengine"
+	"github.com/pfinni/pfinni/core/ratelimit"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/telemetry"
 )
@@ -68,6 +69,10 @@ type Options struct {
 	NoHTTP bool
 	// Bootstrap creates the admin and demo data on an empty database.
 	Bootstrap bool
+	// StoreOnly opens the database only, no service (pfinni restore:
+	// nothing may write to the database, nor create key files, before
+	// the backup is in).
+	StoreOnly bool
 }
 
 // NewLogger builds the process logger from config.
@@ -119,6 +124,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	}
 	a.closers = append(a.closers, func(context.Context) error { return a.DB.Close() })
 
+	if opts.StoreOnly {
+		return a, nil
+	}
 	if err := a.wireServices(ctx); err != nil {
 		return a, err
 	}
@@ -133,9 +141,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 		if err := a.startJobs(ctx); err != nil {
 			return a, err
 		}
+		// The API's rate limits hold across instances (core/ratelimit).
+		limiter := ratelimit.New(a.DB, ratelimit.Options{Limit: cfg.APIRateLimit, Logger: a.Log})
+		a.closers = append(a.closers, func(context.Context) error { limiter.Close(); return nil })
 		a.Server = api.New(api.Deps{
 			Config: cfg, Logger: a.Log, DB: a.DB, Tracer: a.Telemetry.Tracer, Meter: a.Telemetry.Meter,
-			Version: Version, Services: a.services(),
+			Version: Version, Services: a.services(), Limiter: limiter,
 		})
 		a.wirePages()
 	}

@@ -105,17 +105,9 @@ func (a *App) startEngine(ctx context.Context) (engineConn, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		a.Log.Warn("ignoring the engine address file", "err", err)
 	}
-	hostDir := cfg.DBHostDir
-	if hostDir == "" {
-		wd, _ := os.Getwd()
-		if hostDir, err = dbengine.FindHostDir(wd); err != nil {
-			exe, _ := os.Executable()
-			h, e2 := dbengine.FindHostDir(filepath.Dir(exe))
-			if e2 != nil {
-				return engineConn{}, err
-			}
-			hostDir = h
-		}
+	hostDir, err := dbengine.LocateHostDir(cfg.DBHostDir)
+	if err != nil {
+		return engineConn{}, err
 	}
 	a.Engine, err = dbengine.Start(ctx, dbengine.Config{Path: "surrealkv://" + dir, HostDir: hostDir, Logger: a.Log})
 	if err != nil {

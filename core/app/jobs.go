@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/jobs"
@@ -15,7 +16,7 @@ import (
 // queue's own housekeeping runs on it: finished jobs past retention and
 // expired cache entries are deleted hourly, once across all instances.
 func (a *App) wireJobs() error {
-	a.Jobs = jobs.New(a.DB, jobs.Options{Logger: a.Log})
+	a.Jobs = jobs.New(a.DB, jobs.Options{Logger: a.Log, Workers: a.Config.JobsWorkers})
 	a.JobsAdmin = jobs.NewAdmin(a.DB, a.Audit)
 	a.Cache = cache.New(a.DB, cache.Options{Logger: a.Log})
 	if err := jobs.RegisterRetention(a.Jobs, jobs.Retention{}); err != nil {
@@ -23,6 +24,13 @@ func (a *App) wireJobs() error {
 	}
 	if err := jobs.RegisterProbe(a.Jobs); err != nil {
 		return fmt.Errorf("wire jobs: %w", err)
+	}
+	// A test hook, not configuration: the multi-process proof runs a
+	// cron schedule every second on every instance (docs/jobs.md).
+	if spec := os.Getenv(jobs.ProbeCronEnv); spec != "" {
+		if err := jobs.RegisterProbeCron(a.Jobs, spec); err != nil {
+			return fmt.Errorf("wire jobs: %w", err)
+		}
 	}
 	err := a.Jobs.Register(cachePurgeKind, jobs.HandlerFunc(func(ctx context.Context, _ jobs.Job) error {
 		_, err := a.Cache.Purge(ctx)

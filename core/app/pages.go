@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/dashboard"
 	"github.com/pfinni/pfinni/web"
 )
@@ -38,6 +39,10 @@ func (a *App) wirePages() {
 	if a.Webhooks != nil {
 		d.Webhooks = a.Webhooks
 	}
+	if a.Backups != nil {
+		d.Backups = a.Backups
+	}
+	d.OpenAPI = api.OpenAPIDocument()
 	db, err := dashboard.New(d)
 	if err != nil {
 		a.Log.Error("dashboard not mounted", "err", err)

@@ -15,9 +15,11 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/alerts"
 	"github.com/pfinni/pfinni/core/api"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/auth"
+	"github.com/pfinni/pfinni/core/backup"
 	"github.com/pfinni/pfinni/core/cache"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/config"
@@ -29,6 +31,8 @@ import (
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 	"github.com/pfinni/pfinni/core/plugin/pluginstate"
+	"github.com/pfinni/pfinni/core/views"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/webhooks"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -50,8 +54,17 @@ type Services struct {
 	// Email sends invitations, resets and the digest (email.go).
 	Email *email.Service
 	// Webhooks sends events to registered receivers (webhooks.go).
-	Webhooks     *webhooks.Service
+	Webhooks *webhooks.Service
+	// Backups makes and lists backups (backup.go).
+	Backups      *backup.Service
 	webhookHooks *webhookHooks
+	// Alerts raises, stores and delivers alerts (alerts.go).
+	Alerts *alerts.Service
+	// Views are the saved views of the patient list (core/views).
+	Views      *views.Service
+	alertHooks *alertHooks
+	// Review is the identity review queue the imports fill (core/review).
+	Review *review.Service
 }
 
 // wireServices builds the domain services on the store, in dependency
@@ -79,25 +92,35 @@ func (a *App) wireServices(ctx context.Context) error {
 		return err
 	}
 
-	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log), patient.WithObserver(a.hooks()))
+	gen := cache.NewGeneration(a.DB, patientGeneration) // figures.go
+	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log),
+		patient.WithObserver(patientObservers{bumpOnChange{gen: gen, log: a.Log}, a.hooks(), a.alerting()}),
+		patient.WithSharedStats(sharedStats{app: a, gen: gen}))
 	if err != nil {
 		return fmt.Errorf("load patient directory: %w", err)
 	}
 	a.Patients = patients
 	a.closers = append(a.closers, func(context.Context) error { return patients.Close() })
+	a.Views = views.New(a.DB, a.Audit, views.WithLocation(patients.Location()))
 
-	imp := importer.Deps{DB: a.DB, Patients: patients, Providers: patients, Auditor: a.Audit, Importer: noImporter{}}
+	if err := a.wireJobs(); err != nil {
+		return err
+	}
+	reviewQueue := review.NewQueue(a.DB, a.Audit)
+	imp := importer.Deps{DB: a.DB, Patients: patients, Providers: patients, Auditor: a.Audit, Importer: noImporter{}, Jobs: a.Jobs,
+		Review: reviewQueue}
 	if a.Plugins != nil {
 		imp.Importer = a.Plugins
 	}
-	a.Imports, err = importer.New(imp, importer.Options{MaxBytes: int64(cfg.ImportMaxBytes), Logger: a.Log, OnFinished: a.hooks()})
+	a.Imports, err = importer.New(imp, importer.Options{MaxBytes: int64(cfg.ImportMaxBytes), Logger: a.Log, OnFinished: finishObservers{a.hooks(), a.alerting()}})
 	if err != nil {
 		return fmt.Errorf("build import service: %w", err)
 	}
 	a.closers = append(a.closers, a.Imports.Close)
+	a.Review = review.New(reviewQueue, patients, a.Imports)
 
 	host, _ := os.Hostname()
-	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log, Eligibility: chatEligibility{a},
+	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log, Eligibility: chatEligibility{a}, Alerts: a.alerting(),
 		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	if a.Plugins != nil {
 		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins
@@ -110,13 +133,16 @@ func (a *App) wireServices(ctx context.Context) error {
 		return fmt.Errorf("build chat service: %w", err)
 	}
 	a.closers = append(a.closers, func(context.Context) error { return a.Chat.Close() })
-	if err := a.wireJobs(); err != nil {
-		return err
-	}
 	if err := a.wireEmail(); err != nil {
 		return err
 	}
 	if err := a.wireWebhooks(); err != nil {
+		return err
+	}
+	if err := a.wireAlerts(ctx); err != nil {
+		return err
+	}
+	if err := a.wireBackups(); err != nil {
 		return err
 	}
 	return a.wireEligibility()
@@ -152,6 +178,8 @@ func (a *App) wirePlugins(ctx context.Context) error {
 		AllowedHosts: insuranceHosts(a.Config, pluginHosts(a.Config)),
 		Logger:       a.Log,
 		Progress:     a.loadProgress(cacheDir),
+		// The breaker's trips raise alerts (alerts.go).
+		OnOutOfService: a.alerting().pluginOut,
 	})
 	if err != nil {
 		return err
@@ -220,7 +248,10 @@ func (a *App) loadProgress(cacheDir string) func(plugin.LoadProgress) {
 
 // services lists the services the API serves.
 func (a *App) services() api.Services {
-	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility, Email: a.Email, Webhooks: a.Webhooks}
+	s := api.Services{Auth: a.Auth, Audit: a.Audit, Patients: a.Patients, Imports: a.Imports, Chat: a.Chat, Jobs: a.JobsAdmin, Eligibility: a.Eligibility, Email: a.Email, Webhooks: a.Webhooks, Alerts: a.Alerts, Views: a.Views, Review: a.Review}
+	if a.Backups != nil {
+		s.Backups = a.Backups
+	}
 	if a.Plugins != nil {
 		s.Plugins = a.Plugins
 	}

@@ -1,18 +1,20 @@
 package audit
 
 import (
-	"time"
 	"unicode/utf8"
+
+	"github.com/pfinni/pfinni/core/audit/auditevent"
 
 	"github.com/pfinni/pfinni/core/fault"
 )
 
-// Outcomes of an audited action.
+// Outcomes of an audited action (defined in the leaf package auditevent,
+// which the plugin runtimes import instead of this one).
 const (
-	OutcomeSuccess = "success"
-	OutcomeDenied  = "denied"  // refused by a permission check
-	OutcomeFailure = "failure" // refused by validation or business rules
-	OutcomeError   = "error"   // failed for a technical reason
+	OutcomeSuccess = auditevent.OutcomeSuccess
+	OutcomeDenied  = auditevent.OutcomeDenied
+	OutcomeFailure = auditevent.OutcomeFailure
+	OutcomeError   = auditevent.OutcomeError
 )
 
 // ActionRead is the action recorded when someone reads the audit trail
@@ -22,30 +24,10 @@ const ActionRead = "audit.read"
 // maxFieldLen bounds every text field of an Event, in bytes.
 const maxFieldLen = 512
 
-// Event is one audited action. Detail is free text for non-PHI context
-// (counts, field names, a status pair); callers must never put names,
-// dates of birth, contact data or MRNs in any field.
-//
-// Seq, PrevHash, Hash and KeyID are set by the Log when the event is stored;
-// values given to Record are ignored.
-type Event struct {
-	Seq       int64     `json:"seq"`
-	At        time.Time `json:"at"`
-	Actor     string    `json:"actor"`
-	Role      string    `json:"role"`
-	Action    string    `json:"action"`   // e.g. "patient.read", "auth.login"
-	Resource  string    `json:"resource"` // e.g. "patient", "user", "session"
-	Record    string    `json:"record"`   // record id, or "" for lists
-	Outcome   string    `json:"outcome"`
-	RequestID string    `json:"request_id"`
-	IP        string    `json:"ip"`
-	Detail    string    `json:"detail,omitempty"`
-	PrevHash  string    `json:"prev_hash"`
-	Hash      string    `json:"hash"`
-	// KeyID names the HMAC key the hash was made with; "" for an event
-	// of the unkeyed (version 1) chain written before keys existed.
-	KeyID string `json:"key_id,omitempty"`
-}
+// Event is one audited action (see auditevent.Event). Detail is free
+// text for non-PHI context; callers must never put names, dates of birth,
+// contact data or MRNs in any field.
+type Event = auditevent.Event
 
 // validOutcome reports whether o is one of the Outcome constants.
 func validOutcome(o string) bool {
@@ -56,8 +38,8 @@ func validOutcome(o string) bool {
 	return false
 }
 
-// validate checks what Record needs; the messages name Event's JSON fields.
-func (e Event) validate() error {
+// validateEvent checks what Record needs; the messages name Event's JSON fields.
+func validateEvent(e Event) error {
 	var f fault.Fields
 	if e.Action == "" {
 		f.Add("action", "is required, e.g. patient.read")

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/pfinni/pfinni/internal/csvsafe"
 )
 
 // csvHeader is the first line of an export; the columns are the Event's
@@ -90,13 +92,5 @@ func csvRow(e Event) []string {
 	}
 }
 
-// safeCell defuses spreadsheet formula injection (OWASP "CSV injection").
-func safeCell(s string) string {
-	if s != "" {
-		switch s[0] {
-		case '=', '+', '-', '@', '\t', '\r':
-			return "'" + s
-		}
-	}
-	return s
-}
+// safeCell defuses spreadsheet formula injection (csvsafe.Cell).
+func safeCell(s string) string { return csvsafe.Cell(s) }

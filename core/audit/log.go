@@ -151,7 +151,7 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 		e.IP = a.IP
 	}
 	e.Seq, e.PrevHash, e.Hash, e.KeyID = 0, "", "", ""
-	if err := e.validate(); err != nil {
+	if err := validateEvent(e); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
 	req := request{ctx: ctx, event: e, reply: make(chan result, 1)}

@@ -37,6 +37,7 @@ func (s Session) Actor(base actor.Actor) actor.Actor {
 	base.UserID = s.User.ID
 	base.Email = s.User.Email
 	base.Role = s.User.Role
+	base.ProviderID = s.User.ProviderID
 	base.SessionID = s.ID
 	return base
 }

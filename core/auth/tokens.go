@@ -236,7 +236,7 @@ func (s *Service) SetPasswordWithToken(ctx context.Context, token, password stri
 		return User{}, fmt.Errorf("set password: %w", err)
 	}
 	prev := actor.From(ctx)
-	sys := actor.With(ctx, actor.Actor{UserID: userID, Email: u.Email, Role: u.user().Role, IP: prev.IP, RequestID: prev.RequestID})
+	sys := actor.With(ctx, actor.Actor{UserID: userID, Email: u.Email, Role: u.user().Role, ProviderID: u.ProviderID, IP: prev.IP, RequestID: prev.RequestID})
 	if err := s.record(sys, audit.Event{Action: "user.password_set", Resource: "user", Record: userID,
 		Outcome: audit.OutcomeSuccess, Detail: "via=" + rows[0].Purpose}); err != nil {
 		return User{}, fmt.Errorf("set password: %w", err)

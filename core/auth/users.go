@@ -22,10 +22,14 @@ import (
 // User is a person who signs in to pfinni. It never carries the
 // password hash.
 type User struct {
-	ID          string     `json:"id"`
-	Email       string     `json:"email"`
-	Name        string     `json:"name"`
-	Role        actor.Role `json:"role"`
+	ID    string     `json:"id"`
+	Email string     `json:"email"`
+	Name  string     `json:"name"`
+	Role  actor.Role `json:"role"`
+	// ProviderID links the user to a provider record: required for the
+	// provider role (its panel), optional for staff and admins ("my
+	// panel"), "" when not linked.
+	ProviderID  string     `json:"provider_id"`
 	Disabled    bool       `json:"disabled"`
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -35,20 +39,23 @@ type User struct {
 // NewUser is what CreateUser needs. Password is required; callers that
 // want one made up call GeneratePassword.
 type NewUser struct {
-	Email    string     `json:"email"`
-	Name     string     `json:"name"`
-	Role     actor.Role `json:"role"`
-	Password string     `json:"password"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Role       actor.Role `json:"role"`
+	ProviderID string     `json:"provider_id"`
+	Password   string     `json:"password"`
 }
 
 // UserPatch names the fields UpdateUser changes; nil fields stay.
 // Password resets the password (and signs the user out elsewhere).
 type UserPatch struct {
-	Email    *string     `json:"email"`
-	Name     *string     `json:"name"`
-	Role     *actor.Role `json:"role"`
-	Password *string     `json:"password"`
-	Disabled *bool       `json:"disabled"`
+	Email *string     `json:"email"`
+	Name  *string     `json:"name"`
+	Role  *actor.Role `json:"role"`
+	// ProviderID links the user to a provider; "" removes the link.
+	ProviderID *string `json:"provider_id"`
+	Password   *string `json:"password"`
+	Disabled   *bool   `json:"disabled"`
 }
 
 // userRow is the stored shape of a user.
@@ -57,6 +64,7 @@ type userRow struct {
 	Email        string          `json:"email"`
 	Name         string          `json:"name"`
 	Role         string          `json:"role"`
+	ProviderID   string          `json:"provider_id"`
 	PasswordHash string          `json:"password_hash"`
 	Disabled     bool            `json:"disabled"`
 	LastLoginAt  *time.Time      `json:"last_login_at"`
@@ -70,6 +78,7 @@ func (r userRow) user() User {
 		Email:       r.Email,
 		Name:        r.Name,
 		Role:        actor.Role(r.Role),
+		ProviderID:  r.ProviderID,
 		Disabled:    r.Disabled,
 		LastLoginAt: r.LastLoginAt,
 		CreatedAt:   r.CreatedAt,
@@ -109,8 +118,34 @@ func checkName(f *fault.Fields, name string) {
 
 func checkRole(f *fault.Fields, role actor.Role) {
 	if !role.Valid() {
-		f.Add("role", "must be one of admin, staff, auditor")
+		f.Add("role", "must be one of admin, staff, provider, auditor")
 	}
+}
+
+// checkProviderLink checks the provider a user of role is linked to:
+// a provider must name one, an auditor none, and the record must exist.
+func (s *Service) checkProviderLink(ctx context.Context, f *fault.Fields, role actor.Role, providerID string) error {
+	switch {
+	case providerID == "" && role == actor.RoleProvider:
+		f.Add("provider_id", "is required for the provider role: the provider whose panel the user sees")
+		return nil
+	case providerID == "":
+		return nil
+	case role == actor.RoleAuditor:
+		f.Add("provider_id", "an auditor is not linked to a provider")
+		return nil
+	case len(providerID) > 64:
+		f.Add("provider_id", "no provider has this id")
+		return nil
+	}
+	ok, err := store.Query[bool](ctx, s.db, "RETURN record::exists($rid)", map[string]any{"rid": store.RecordID("provider", providerID)})
+	if err != nil {
+		return fmt.Errorf("check provider: %w", err)
+	}
+	if !ok {
+		f.Add("provider_id", "no provider has this id")
+	}
+	return nil
 }
 
 // requireAdmin lets admins and the system (CLI, start-up) manage users,
@@ -133,10 +168,14 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	}
 	in.Email = NormalizeEmail(in.Email)
 	in.Name = strings.TrimSpace(in.Name)
+	in.ProviderID = strings.TrimSpace(in.ProviderID)
 	var f fault.Fields
 	checkEmail(&f, in.Email)
 	checkName(&f, in.Name)
 	checkRole(&f, in.Role)
+	if err := s.checkProviderLink(ctx, &f, in.Role, in.ProviderID); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
 	if in.Password == "" {
 		f.Add("password", "is required")
 	} else if msg := checkPassword(in.Password, in.Email); msg != "" {
@@ -151,7 +190,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	}
 	now := s.now()
 	rows, err := store.Query[[]userRow](ctx, s.db, "CREATE user CONTENT $u", map[string]any{"u": map[string]any{
-		"email": in.Email, "name": in.Name, "role": string(in.Role), "password_hash": hash,
+		"email": in.Email, "name": in.Name, "role": string(in.Role), "provider_id": in.ProviderID, "password_hash": hash,
 		"disabled": false, "created_at": now, "updated_at": now,
 	}})
 	if err != nil {
@@ -162,7 +201,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	}
 	u := rows[0].user()
 	if err := s.record(ctx, audit.Event{Action: "user.create", Resource: "user", Record: u.ID,
-		Outcome: audit.OutcomeSuccess, Detail: "role=" + string(u.Role)}); err != nil {
+		Outcome: audit.OutcomeSuccess, Detail: "role=" + string(u.Role) + providerDetail(u.ProviderID)}); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
@@ -297,11 +336,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, patch UserPatch) (U
 	if patch.Disabled != nil && *patch.Disabled != old.Disabled {
 		set["disabled"] = *patch.Disabled
 	}
+	if err := s.patchProviderLink(ctx, &f, old, patch, set, &changed); err != nil {
+		return User{}, fmt.Errorf("update user: %w", err)
+	}
 	if err := f.Err(); err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
 	if patch == (UserPatch{}) {
-		return User{}, fmt.Errorf("update user: %w", fault.New(fault.ErrInvalid, "nothing to change: send at least one of email, name, role, password, disabled"))
+		return User{}, fmt.Errorf("update user: %w", fault.New(fault.ErrInvalid, "nothing to change: send at least one of email, name, role, provider_id, password, disabled"))
 	}
 	if err := s.keepAnAdmin(ctx, old, set); err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
@@ -349,6 +391,38 @@ func (s *Service) UpdateUser(ctx context.Context, id string, patch UserPatch) (U
 		}
 	}
 	return u, nil
+}
+
+// patchProviderLink checks the provider link the user has after patch
+// (a new role may need one, or forbid it) and sets a changed link.
+func (s *Service) patchProviderLink(ctx context.Context, f *fault.Fields, old userRow, patch UserPatch, set map[string]any, changed *[]string) error {
+	role, link := actor.Role(old.Role), old.ProviderID
+	if patch.Role != nil {
+		role = *patch.Role
+	}
+	if patch.ProviderID != nil {
+		link = strings.TrimSpace(*patch.ProviderID)
+	}
+	if link == old.ProviderID && role == actor.Role(old.Role) {
+		return nil
+	}
+	if err := s.checkProviderLink(ctx, f, role, link); err != nil {
+		return err
+	}
+	if link != old.ProviderID {
+		set["provider_id"] = link
+		*changed = append(*changed, "provider_id")
+	}
+	return nil
+}
+
+// providerDetail is the audit detail naming a provider link (a record
+// id, not PHI).
+func providerDetail(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " provider=" + id
 }
 
 // keepAnAdmin refuses a change that would leave no active admin.

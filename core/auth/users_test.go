@@ -65,10 +65,10 @@ func TestCreateUserValidation(t *testing.T) {
 		in   NewUser
 		want map[string]string
 	}{
-		{"all missing", NewUser{}, map[string]string{"email": "is required", "name": "is required", "role": "must be one of admin, staff, auditor", "password": "is required"}},
+		{"all missing", NewUser{}, map[string]string{"email": "is required", "name": "is required", "role": "must be one of admin, staff, provider, auditor", "password": "is required"}},
 		{"bad email", NewUser{Email: "not-an-email", Name: "A", Role: actor.RoleStaff, Password: testPassword}, map[string]string{"email": "must be an email address like name@practice.example"}},
 		{"email with space", NewUser{Email: "a b@x.example", Name: "A", Role: actor.RoleStaff, Password: testPassword}, map[string]string{"email": "must be an email address like name@practice.example"}},
-		{"system role", NewUser{Email: "a@x.example", Name: "A", Role: actor.RoleSystem, Password: testPassword}, map[string]string{"role": "must be one of admin, staff, auditor"}},
+		{"system role", NewUser{Email: "a@x.example", Name: "A", Role: actor.RoleSystem, Password: testPassword}, map[string]string{"role": "must be one of admin, staff, provider, auditor"}},
 		{"short password", NewUser{Email: "a@x.example", Name: "A", Role: actor.RoleStaff, Password: "short"}, map[string]string{"password": "must be at least 12 characters long (a few words make a good passphrase)"}},
 		{"control characters", NewUser{Email: "a@x.example", Name: "Ann\x00e", Role: actor.RoleStaff, Password: testPassword}, map[string]string{"name": "must not contain control characters"}},
 		{"long name", NewUser{Email: "a@x.example", Name: strings.Repeat("n", 121), Role: actor.RoleStaff, Password: testPassword}, map[string]string{"name": "must be at most 120 characters"}},

@@ -33,7 +33,7 @@ const TargetSelection = "selection"
 // actionRoles are the roles that may be offered (and run) each action
 // type; types not listed are open to every signed-in user.
 var actionRoles = map[string][]actor.Role{
-	ActionSetStatus:        {actor.RoleAdmin, actor.RoleStaff},
+	ActionSetStatus:        {actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider},
 	ActionCheckEligibility: {actor.RoleAdmin, actor.RoleStaff},
 	ActionStartImport:      {actor.RoleAdmin},
 }

@@ -46,7 +46,7 @@ func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	if err := s.offerActions(ctx, a, req, &reply); err != nil {
 		return Reply{}, err
 	}
-	if q, ok := reply.Data["query"].(string); ok {
+	if q, ok := reply.Data[sdk.DataQuery].(string); ok {
 		s.turns.put(a.UserID, req.Session, q, reply.At)
 	}
 	// The audit event and the history rows are written at the same time
@@ -109,6 +109,9 @@ func recordKey(s string) bool {
 // answer routes the message: intents, then knowledge, then fallback.
 func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply {
 	page := sdk.PageContext{Page: req.Context.Page, PatientID: req.Context.PatientID}
+	if r, ok := s.answerAlerts(ctx, req.Message); ok {
+		return r
+	}
 	if s.d.Intents != nil {
 		// While the server starts, the plugins may still be loading: wait
 		// for them (bounded by the registry) before the step's deadline.

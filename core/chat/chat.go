@@ -13,7 +13,7 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
-	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/plugin/intent"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -68,8 +68,8 @@ type Action struct {
 
 // Intents is the plugin registry's intent routing (core/plugin.Registry).
 type Intents interface {
-	MatchIntent(ctx context.Context, req sdk.MatchRequest) (plugin.IntentMatch, bool)
-	HandleIntent(ctx context.Context, match plugin.IntentMatch, req sdk.IntentRequest) (sdk.IntentReply, error)
+	MatchIntent(ctx context.Context, req sdk.MatchRequest) (intent.Match, bool)
+	HandleIntent(ctx context.Context, match intent.Match, req sdk.IntentRequest) (sdk.IntentReply, error)
 }
 
 // Knowledge searches the knowledge modules (core/plugin.Registry).
@@ -115,7 +115,10 @@ type Deps struct {
 	// Eligibility runs the insurance checks a check_eligibility action
 	// asks for (core/eligibility); without it none is offered.
 	Eligibility Eligibility
-	Logger      *slog.Logger
+	// Alerts answers "any alerts?" (core/alerts); without it the
+	// question goes to the plugins like any other.
+	Alerts AlertCounter
+	Logger *slog.Logger
 	// Location is the practice's time zone (default time.Local).
 	Location *time.Location
 	// Now is the clock (default time.Now).

@@ -14,11 +14,11 @@ import (
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/eligibility"
-	"github.com/pfinni/pfinni/core/eligibility/eligibilitytest"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/internal/testkit/eligibilitytest"
 	"github.com/pfinni/pfinni/plugins/intent-insurance/coverage"
 	"github.com/pfinni/pfinni/sdk"
 )

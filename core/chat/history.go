@@ -227,28 +227,5 @@ func (s *Service) onMessage(ch store.Change) {
 	}
 }
 
-// Alert stores an alert for user (pushed to the user's open panels). Its
-// text is checked like a reply (patients' names removed; nothing kept
-// when the directory cannot answer) and its data reduced like a reply's.
-func (s *Service) Alert(ctx context.Context, user, text string, data map[string]any) error {
-	red, err := s.newRedactor(ctx, "", text)
-	if err != nil {
-		s.d.Logger.WarnContext(ctx, "chat alert keeps no text", "reason", "directory unavailable", "err", err)
-	}
-	t := red.Text(text)
-	if red == nil {
-		t = "[alert text not stored]"
-	}
-	row := messageRow{User: user, Session: "alerts", Role: "alert", Text: t, Suggestions: []string{}, Instance: s.d.Instance, At: dbTime(s.stamp())}
-	if d := storedData(data, red); len(d) > 0 {
-		b, _ := json.Marshal(d)
-		row.Data = string(b)
-	}
-	if err := s.writer.write(ctx, row); err != nil {
-		return fmt.Errorf("store chat alert: %w", err)
-	}
-	return nil
-}
-
 // dbTime makes t a SurrealDB datetime that keeps its nanoseconds.
 func dbTime(t time.Time) models.CustomDateTime { return models.CustomDateTime{Time: t.UTC()} }

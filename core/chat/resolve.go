@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -12,31 +11,25 @@ import (
 	"github.com/pfinni/pfinni/sdk"
 )
 
-// Placeholders a plugin's reply may carry for figures the core fills in.
-const (
-	phTotal    = "{total}"
-	phPatients = "{patients}" // "patient" or "patients" by the total
-)
-
-// resolve runs the patient-list query a reply carries (data.query: the
-// patient list's URL query parameters) as the user in ctx, and fills
-// data.patients (id and MRN of each, at most MaxPatients), data.total and
-// the placeholders of the reply. A query with a limit ("top 5") answers
+// resolve runs the patient-list query a reply carries (sdk.DataQuery: the
+// patient list's URL query parameters, sdk.Filter* keys) as the user in
+// ctx, and fills data.patients (id and MRN of each, at most MaxPatients),
+// data.total and the placeholders of the reply (sdk.PlaceholderTotal,
+// sdk.PlaceholderPatients). A query with a limit ("top 5") answers
 // exactly that many and counts them; data.matches then counts all.
 func (s *Service) resolve(ctx context.Context, r *Reply) error {
-	q, ok := r.Data["query"].(string)
+	vals, ok, err := sdk.PatientListQueryOf(sdk.IntentReply{Data: r.Data})
 	if !ok {
 		return nil
 	}
-	vals, err := url.ParseQuery(q)
 	if err != nil {
 		return fault.New(fault.ErrInvalid, "malformed query from plugin")
 	}
 	top := 0
-	if n, err := strconv.Atoi(vals.Get("limit")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(vals.Get(sdk.FilterLimit)); err == nil && n > 0 {
 		top = n
 	}
-	vals.Del("limit")
+	vals.Del(sdk.FilterLimit)
 	vals.Del("cursor")
 	f, err := patient.ParseFilter(vals, s.d.Location)
 	if err != nil {
@@ -57,23 +50,13 @@ func (s *Service) resolve(ctx context.Context, r *Reply) error {
 	total := page.Total
 	if top > 0 {
 		total = len(page.Items)
-		r.Data["matches"] = page.Total
+		r.Data[sdk.DataMatches] = page.Total
 	}
-	r.Data["patients"] = refs
-	r.Data["total"] = total
-	r.Data["has_more"] = page.Total > len(page.Items)
-	r.Reply = fillCount(r.Reply, total)
+	r.Data[sdk.DataPatients] = refs
+	r.Data[sdk.DataTotal] = total
+	r.Data[sdk.DataHasMore] = page.Total > len(page.Items)
+	r.Reply = sdk.FillCount(r.Reply, total)
 	return nil
-}
-
-// fillCount replaces the count placeholders.
-func fillCount(s string, total int) string {
-	noun := "patients"
-	if total == 1 {
-		noun = "patient"
-	}
-	s = strings.ReplaceAll(s, phTotal, strconv.Itoa(total))
-	return strings.ReplaceAll(s, phPatients, noun)
 }
 
 func isForbidden(err error) bool {

@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/pfinni/pfinni/core/actor"
-	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/plugin/intent"
 	"github.com/pfinni/pfinni/sdk"
 )
 
 // handle asks the matched plugin to answer, with the host context, and
 // resolves the patient query it returns.
-func (s *Service) handle(ctx context.Context, a actor.Actor, req Request, page sdk.PageContext, m plugin.IntentMatch) Reply {
+func (s *Service) handle(ctx context.Context, a actor.Actor, req Request, page sdk.PageContext, m intent.Match) Reply {
 	host, err := s.hostContext(ctx, req, m.Intent)
 	if err != nil {
 		s.d.Logger.WarnContext(ctx, "chat host context", "err", err)
@@ -22,7 +22,7 @@ func (s *Service) handle(ctx context.Context, a actor.Actor, req Request, page s
 	for k, v := range m.Entities {
 		ents[k] = v
 	}
-	ents[hostKey] = host
+	ents[sdk.HostContextKey] = host
 	m.Entities = ents
 	hctx, cancel := context.WithTimeout(ctx, s.o.PluginTimeout)
 	defer cancel()

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/pfinni/pfinni/internal/textmatch"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Placeholders that stand for what the history does not keep.
@@ -201,17 +203,9 @@ func smallNumber(w string) bool {
 	return false
 }
 
-// queryKeys are the patient-list filters a stored query keeps (all but
-// the free-text search, which is a name or an MRN).
-var queryKeys = map[string]bool{
-	"status": true, "provider_id": true, "city": true, "age_min": true, "age_max": true,
-	"birthday_within_days": true, "created_from": true, "created_to": true, "updated_from": true,
-	"updated_to": true, "status_changed_from": true, "status_changed_to": true, "missing": true,
-	"sort": true, "limit": true,
-}
-
-// storedQuery is a patient-list query string as stored: the known filters
-// (the free-text search q becomes PHName), nothing else.
+// storedQuery is a patient-list query string as stored: the SDK's filter
+// keys (sdk.PatientFilterKeys) but the free-text ones: the search text
+// becomes PHName, a tag (text a practice writes) is dropped.
 func storedQuery(q string) string {
 	vals, err := url.ParseQuery(q)
 	if err != nil {
@@ -220,31 +214,20 @@ func storedQuery(q string) string {
 	out := url.Values{}
 	for k, v := range vals {
 		switch {
-		case k == "q":
-			out.Set("q", PHName)
-		case queryKeys[k]:
+		case k == sdk.FilterText:
+			out.Set(sdk.FilterText, PHName)
+		case k == sdk.FilterTag:
+		case slices.Contains(sdk.PatientFilterKeys(), k):
 			out[k] = v
 		}
 	}
 	return out.Encode()
 }
 
-// fold lowercases s and strips diacritics.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
 // wordsOf splits s into folded words of letters and digits, dropping
 // apostrophes and a possessive "s" ("O'Brien's" -> "obrien").
 func wordsOf(s string) []string {
-	f := fold(s)
+	f := textmatch.Fold(s)
 	f = strings.ReplaceAll(f, "'s ", " ")
 	f = strings.ReplaceAll(f, "’s ", " ")
 	if strings.HasSuffix(f, "'s") || strings.HasSuffix(f, "’s") {

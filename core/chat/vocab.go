@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -12,41 +11,14 @@ import (
 	"github.com/pfinni/pfinni/sdk"
 )
 
-// hostKey is the entity key of the host context given to intent plugins
-// (plugins/internal/nlu.HostKey; the JSON shape is nlu.HostContext).
-const hostKey = "host"
-
-// hostContext is what an intent plugin's Handle gets besides the message:
-// today in the practice's time zone, the vocabularies for entity
-// matching (provider names and cities, not PHI), the page's form and last
-// error (field names and messages only), and aggregate figures for
-// insights.
-type hostContext struct {
-	Today     string          `json:"today"`
-	Providers []term          `json:"providers,omitempty"`
-	Cities    []string        `json:"cities,omitempty"`
-	Stats     json.RawMessage `json:"stats,omitempty"`
-	Page      string          `json:"page,omitempty"`
-	Form      *sdk.ChatForm   `json:"form,omitempty"`
-	LastError *sdk.ChatError  `json:"last_error,omitempty"`
-	Selection int             `json:"selection,omitempty"` // how many patients are selected
-	Role      string          `json:"role,omitempty"`
-	TourStep  int             `json:"tour_step,omitempty"`
-	TourDone  bool            `json:"tour_done,omitempty"`
-	// Previous is the filter of the last data answer in this session
-	// (the patient list's query string, search text included), for
-	// follow-ups such as "only the active ones".
-	Previous string `json:"previous,omitempty"`
-}
-
-type term struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-func (s *Service) hostContext(ctx context.Context, req Request, intent string) (hostContext, error) {
+// hostContext is what an intent plugin's Handle gets besides the message
+// (sdk.HostContext): today in the practice's time zone, the vocabularies
+// for entity matching (provider names and cities, not PHI), the page's
+// form and last error (field names and messages only), and aggregate
+// figures for insights.
+func (s *Service) hostContext(ctx context.Context, req Request, intent string) (sdk.HostContext, error) {
 	a := actor.From(ctx)
-	h := hostContext{
+	h := sdk.HostContext{
 		Today: s.now().Format(time.DateOnly), Page: req.Context.Page, Form: req.Context.Form,
 		LastError: req.Context.LastError, Selection: len(req.Context.Selection), Role: string(a.Role),
 		Previous: req.previous,
@@ -69,15 +41,39 @@ func (s *Service) hostContext(ctx context.Context, req Request, intent string) (
 		if err != nil {
 			return h, err
 		}
-		b, _ := json.Marshal(st)
-		h.Stats = b
+		h.Stats = statsForPlugins(st)
 	}
 	return h, nil
 }
 
-func readsPatients(r actor.Role) bool {
-	return r == actor.RoleAdmin || r == actor.RoleStaff || r == actor.RoleSystem
+// statsForPlugins is the directory's figures in the SDK's shape
+// (sdk.PatientStats), without the time they were computed.
+func statsForPlugins(st patient.Stats) *sdk.PatientStats {
+	out := &sdk.PatientStats{
+		Total: st.Total, ByStatus: make(map[string]int, len(st.ByStatus)),
+		UpcomingBirthdays: st.UpcomingBirthdays, BirthdayDays: st.BirthdayDays,
+		StuckOnboarding: st.StuckOnboarding, StuckDays: st.StuckDays, Missing: st.Missing,
+	}
+	for k, n := range st.ByStatus {
+		out.ByStatus[string(k)] = n
+	}
+	buckets := func(in []patient.Bucket) []sdk.CountBucket {
+		bs := make([]sdk.CountBucket, len(in))
+		for i, b := range in {
+			bs[i] = sdk.CountBucket{Start: b.Start, Count: b.Count}
+		}
+		return bs
+	}
+	out.NewPerWeek, out.NewPerMonth = buckets(st.NewPerWeek), buckets(st.NewPerMonth)
+	for _, t := range st.TransitionsPerWeek {
+		out.TransitionsPerWeek = append(out.TransitionsPerWeek, sdk.TransitionBucket{Start: t.Start, Counts: t.Counts, Total: t.Total})
+	}
+	return out
 }
+
+// readsPatients: a provider too, within its panel (the patient service
+// scopes every read the assistant makes).
+func readsPatients(r actor.Role) bool { return r.ReadsPatients() }
 
 // Directory is what the assistant needs of the patient directory besides
 // records (core/patient.Service): the entity vocabularies, and whether a
@@ -93,7 +89,7 @@ var _ Directory = (*patient.Service)(nil)
 // generation of the directory.
 type vocabulary struct {
 	gen       uint64
-	providers []term
+	providers []sdk.Term
 	cities    []string
 }
 
@@ -126,7 +122,7 @@ func (c *vocabCache) get(ctx context.Context) (*vocabulary, error) {
 	}
 	nv := &vocabulary{gen: v.Generation, cities: v.Cities}
 	for _, p := range v.Providers {
-		nv.providers = append(nv.providers, term{ID: p.ID, Name: p.Name})
+		nv.providers = append(nv.providers, sdk.Term{ID: p.ID, Name: p.Name})
 	}
 	c.mu.Lock()
 	if c.cur == nil || c.cur.gen < nv.gen {

@@ -75,6 +75,11 @@ type Config struct {
 	PluginCacheDir  string `koanf:"plugin_cache_dir"` // compiled WASM; "" = user cache dir (see WASMCacheDir)
 	ImportMaxBytes  int    `koanf:"import_max_bytes"`
 
+	// ProvidersSeeAll lets users of the provider role open patients
+	// outside their own panel (their lists stay scoped to it); off, such
+	// a patient answers 404 to them (core/patient/scope.go).
+	ProvidersSeeAll bool `koanf:"providers_see_all"`
+
 	LLMURL   string `koanf:"llm_url"`
 	LLMModel string `koanf:"llm_model"`
 	LLMKey   string `koanf:"llm_key"`
@@ -105,9 +110,30 @@ type Config struct {
 	// (comma-separated durations, "" = the specification's);
 	// WebhookKeyFile holds the key that seals endpoint secrets in the
 	// database ("" = data_dir/webhook.key).
+	// JobsWorkers is how many background jobs a serving process runs at
+	// once (core/jobs, docs/jobs.md).
+	JobsWorkers int `koanf:"jobs_workers"`
+
 	WebhookAllowPrivate  bool   `koanf:"webhook_allow_private"`
 	WebhookRetrySchedule string `koanf:"webhook_retry_schedule"`
 	WebhookKeyFile       string `koanf:"webhook_key_file"`
+
+	// Backups (core/backup, docs/operations.md): where scheduled backups
+	// go ("" = data_dir/backups), their cron schedule ("" = off), how
+	// many are kept, and the key that encrypts them ("" = unencrypted).
+	BackupDir      string `koanf:"backup_dir"`
+	BackupSchedule string `koanf:"backup_schedule"`
+	BackupKeep     int    `koanf:"backup_keep"`
+	BackupKey      string `koanf:"backup_key"`
+
+	// Alerts (core/alerts, docs/alerts.md). AlertOnboardingDays: a
+	// patient in onboarding longer than this raises one alert;
+	// AlertBirthdayCron is the cron spec (practice time) of the
+	// daily birthday rule, AlertOnboardingCron that of the onboarding
+	// check.
+	AlertOnboardingDays int    `koanf:"alert_onboarding_days"`
+	AlertBirthdayCron   string `koanf:"alert_birthday_cron"`
+	AlertOnboardingCron string `koanf:"alert_onboarding_cron"`
 
 	LogLevel  string `koanf:"log_level"`  // debug | info | warn | error
 	LogFormat string `koanf:"log_format"` // text | json
@@ -148,6 +174,7 @@ func Defaults() map[string]any {
 		"plugins_manifest":       "plugin-manifest.yaml",
 		"plugin_cache_dir":       "",
 		"import_max_bytes":       10 << 20,
+		"providers_see_all":      false,
 		"llm_url":                "",
 		"llm_model":              "",
 		"llm_key":                "",
@@ -158,9 +185,17 @@ func Defaults() map[string]any {
 		"resend_api_key":         "",
 		"resend_base_url":        "",
 		"email_from":             "pfinni <pfinni@localhost>",
+		"jobs_workers":           4,
 		"webhook_allow_private":  false,
 		"webhook_retry_schedule": "",
 		"webhook_key_file":       "",
+		"backup_dir":             "",
+		"backup_schedule":        "@daily",
+		"backup_keep":            7,
+		"backup_key":             "",
+		"alert_onboarding_days":  14,
+		"alert_birthday_cron":    "0 7 * * *",
+		"alert_onboarding_cron":  "@hourly",
 		"log_level":              "info",
 		"log_format":             "text",
 	}
@@ -199,6 +234,7 @@ var Help = map[string]string{
 	"plugins_manifest":       "path of plugin-manifest.yaml",
 	"plugin_cache_dir":       "compiled WASM plugins, per artifact checksum; empty uses the user cache dir (pfinni/wasm), else data_dir/plugin-cache",
 	"import_max_bytes":       "largest document accepted by an import",
+	"providers_see_all":      "let users of the provider role open patients outside their own panel (off: 404; their lists stay scoped to the panel)",
 	"llm_url":                "optional OpenAI-compatible endpoint for phrasing (off when empty)",
 	"llm_model":              "model name for the LLM endpoint",
 	"llm_key":                "API key for the LLM endpoint",
@@ -209,9 +245,17 @@ var Help = map[string]string{
 	"resend_api_key":         "Resend API key; setting it turns e-mail on (invitations, password resets, daily digest)",
 	"resend_base_url":        "Resend API base URL (empty: https://api.resend.com/; the stub: http://127.0.0.1:8091/)",
 	"email_from":             "sender address of pfinni's e-mails",
+	"jobs_workers":           "how many background jobs this process runs at once (1-64; every serving process runs workers)",
 	"webhook_allow_private":  "let webhook endpoints resolve to loopback, private or link-local addresses (off: refused at registration and delivery)",
 	"webhook_retry_schedule": "delays between webhook delivery attempts, comma-separated (e.g. 1s,2s,4s); empty = the Standard Webhooks schedule 5s,5m,30m,2h,5h,10h,10h",
 	"webhook_key_file":       "key file that seals webhook endpoint secrets stored in the database (0600; created on first start; shared by all instances); empty = data_dir/webhook.key",
+	"backup_dir":             "folder of scheduled backups and the admin's Backups page; empty = data_dir/backups",
+	"backup_schedule":        "cron schedule of automatic backups (e.g. @daily, 0 2 * * *, @every 6h); empty turns them off",
+	"backup_keep":            "how many backups to keep in backup_dir (the oldest beyond are deleted; 0 keeps all)",
+	"backup_key":             "32-byte key (64 hex digits: openssl rand -hex 32) that encrypts backups with AES-256-GCM and lets them carry the key files; empty = unencrypted",
+	"alert_onboarding_days":  "a patient in onboarding longer than this many days raises one alert (to the users of the patient's provider, else admins and staff)",
+	"alert_onboarding_cron":  "cron spec of the check for patients overdue in onboarding (each patient alerts once per stay in onboarding)",
+	"alert_birthday_cron":    "cron spec, in the practice's time zone, of the daily birthday alerts (once per patient per day across instances)",
 	"log_level":              "debug, info, warn or error",
 	"log_format":             "text or json",
 }
@@ -351,6 +395,9 @@ func (c *Config) Validate() error {
 	bad := func(key, why string) error {
 		return fmt.Errorf("invalid %s (%s): %s", key, EnvName(key), why)
 	}
+	if c.JobsWorkers < 1 || c.JobsWorkers > 64 {
+		return bad("jobs_workers", "want 1 to 64")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return bad("http_addr", "want host:port, e.g. 127.0.0.1:8080")
 	}
@@ -375,6 +422,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")
+	}
+	if c.BackupKeep < 0 {
+		return bad("backup_keep", "want 0 (keep all) or more")
 	}
 	if c.DemoPatients < 0 || c.DemoPatients > 1_000_000 {
 		return bad("demo_patients", "want 0 to 1000000")
@@ -401,6 +451,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ImportMaxBytes < 1024 {
 		return bad("import_max_bytes", "want at least 1024")
+	}
+	if c.AlertOnboardingDays < 1 {
+		return bad("alert_onboarding_days", "want at least 1")
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -550,6 +603,15 @@ func (c *Config) WebhookRetryDelays() ([]time.Duration, error) {
 		return nil, fmt.Errorf("want at most 20 retries")
 	}
 	return out, nil
+}
+
+// BackupDirPath is where backups are written and listed: backup_dir,
+// else backups in data_dir.
+func (c *Config) BackupDirPath() string {
+	if c.BackupDir != "" {
+		return c.BackupDir
+	}
+	return filepath.Join(c.DataDir, "backups")
 }
 
 // WebhookKeyPath is the key file that seals webhook secrets:

@@ -10,6 +10,7 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin"
 )
 
@@ -30,6 +31,7 @@ func (db *Dashboard) bindAdmin(r fiber.Router) {
 type usersView struct {
 	Users     []auth.User
 	Roles     []actor.Role
+	Providers []patient.Provider // whom a user may be linked to (provider_id)
 	New       auth.NewUser
 	Fields    map[string]string
 	Error     string
@@ -50,7 +52,12 @@ func (db *Dashboard) renderUsers(c *fiber.Ctx, status int, uv usersView) error {
 		return err
 	}
 	uv.Users = us
-	uv.Roles = []actor.Role{actor.RoleStaff, actor.RoleAdmin, actor.RoleAuditor}
+	uv.Roles = []actor.Role{actor.RoleStaff, actor.RoleProvider, actor.RoleAdmin, actor.RoleAuditor}
+	if db.d.Patients != nil {
+		if uv.Providers, err = db.d.Patients.ListProviders(c.UserContext()); err != nil {
+			return err
+		}
+	}
 	uv.CanInvite = db.d.Passwords != nil
 	return db.render(c, status, "users", db.view(c, "Users and roles", "users", uv))
 }
@@ -64,7 +71,7 @@ func (db *Dashboard) userCreate(c *fiber.Ctx) error {
 		return unavailable("users")
 	}
 	in := auth.NewUser{Email: strings.TrimSpace(c.FormValue("email")), Name: strings.TrimSpace(c.FormValue("name")),
-		Role: actor.Role(c.FormValue("role")), Password: c.FormValue("password")}
+		Role: actor.Role(c.FormValue("role")), ProviderID: c.FormValue("provider_id"), Password: c.FormValue("password")}
 	uv := usersView{New: in}
 	invite := c.FormValue("invite") != "" && db.d.Passwords != nil
 	if invite && in.Password == "" {
@@ -117,9 +124,9 @@ func (db *Dashboard) userUpdate(c *fiber.Ctx) error {
 	var patch auth.UserPatch
 	uv := usersView{}
 	switch c.FormValue("op") {
-	case "role":
-		r := actor.Role(c.FormValue("role"))
-		patch.Role = &r
+	case "role": // the role and the provider link, set together
+		r, link := actor.Role(c.FormValue("role")), c.FormValue("provider_id")
+		patch.Role, patch.ProviderID = &r, &link
 	case "disable", "enable":
 		d := c.FormValue("op") == "disable"
 		patch.Disabled = &d
@@ -220,6 +227,9 @@ func (db *Dashboard) settings(c *fiber.Ctx) error {
 		{"resend_api_key", mask(cfg.ResendAPIKey), "Resend API key; e-mail is off when not set"},
 		{"resend_base_url", or(cfg.ResendBaseURL, "https://api.resend.com/"), "Resend API (or the stub of pfinni dev email-stub)"},
 		{"email_from", cfg.EmailFrom, "sender of pfinni's e-mails"},
+		{"alert_onboarding_days", formatInt(cfg.AlertOnboardingDays) + " days", "a patient in onboarding longer than this raises one alert"},
+		{"alert_onboarding_cron", cfg.AlertOnboardingCron, "when the onboarding alert rule runs"},
+		{"alert_birthday_cron", cfg.AlertBirthdayCron, "when today's birthday alerts are raised (practice time)"},
 		{"log_level", cfg.LogLevel, "log level"},
 	}
 	return db.render(c, fiber.StatusOK, "settings", db.view(c, "Settings", "settings", rows))

@@ -98,6 +98,11 @@ type Deps struct {
 	Jobs JobsAdmin
 	// Webhooks manages outgoing webhooks (the Webhooks page under Admin).
 	Webhooks Webhooks
+	// Backups makes and lists backups (the Backups page under Admin).
+	Backups Backups
+	// OpenAPI is the API's OpenAPI document, shown as the API reference
+	// under Help (/help/api).
+	OpenAPI []byte
 	// Passwords and Mail, when set, add the forgot-password and
 	// set-password pages and invitations on the Users page (passwords.go).
 	Passwords PasswordLinks
@@ -154,6 +159,7 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	r.Post("/logout", db.session, db.needUser, db.logout)
 	r.Get("/", db.session, db.needUser, db.home)
 	r.Get("/help", db.session, db.needUser, db.helpPage)
+	r.Get("/help/api", db.session, db.needUser, db.apiReferencePage)
 	r.Get("/activity", db.session, allow(adminPages), db.activity)
 	db.bindPatients(r)
 	db.bindEligibility(r)
@@ -163,5 +169,6 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	db.bindAdmin(r)
 	db.bindJobs(r)
 	db.bindWebhooks(r)
+	db.bindBackups(r)
 	db.bindPasswordPages(r)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/eligibility"
 	"github.com/pfinni/pfinni/core/fault"
 )
@@ -68,8 +69,8 @@ func (db *Dashboard) checkEligibility(c *fiber.Ctx) error {
 
 // eligibilityOf is patient id's eligibility block.
 func (db *Dashboard) eligibilityOf(c *fiber.Ctx, id string) eligibilityView {
-	if db.d.Eligibility == nil {
-		return eligibilityView{}
+	if db.d.Eligibility == nil || !staffPages.Allows(actor.From(c.UserContext()).Role) {
+		return eligibilityView{} // providers do not run insurance checks
 	}
 	v := eligibilityView{On: true, Problem: eligibilityProblems[c.Query("eligibility")]}
 	if latest, err := db.d.Eligibility.Latest(c.UserContext(), id); err == nil {

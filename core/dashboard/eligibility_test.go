@@ -13,9 +13,9 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/dashboard"
 	"github.com/pfinni/pfinni/core/eligibility"
-	"github.com/pfinni/pfinni/core/eligibility/eligibilitytest"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/internal/testkit/eligibilitytest"
 )
 
 // The patient page's "Check eligibility" button runs a real check (the

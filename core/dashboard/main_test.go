@@ -67,6 +67,10 @@ type fixtureOpts struct {
 	jobs func(*fixture, *store.DB) dashboard.JobsAdmin
 	// webhooks, when set, is the outgoing webhooks' admin side (webhooks_test.go).
 	webhooks func(*fixture, *store.DB) dashboard.Webhooks
+	// backups, when set, is the backup service (backups_test.go).
+	backups func(*fixture, *store.DB) dashboard.Backups
+	// openapi, when set, is the OpenAPI document of the API reference.
+	openapi []byte
 	// mail, when set, adds the password-link pages (passwords_test.go);
 	// it may return nil for e-mail off.
 	mail func(*fixture, *store.DB) dashboard.Mailer
@@ -116,6 +120,10 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if o.webhooks != nil {
 		deps.Webhooks = o.webhooks(f, db)
 	}
+	if o.backups != nil {
+		deps.Backups = o.backups(f, db)
+	}
+	deps.OpenAPI = o.openapi
 	if o.mail != nil {
 		deps.Passwords = f.auth
 		if m := o.mail(f, db); m != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 func (db *Dashboard) bindPatients(r fiber.Router) {
-	staff := allow(staffPages)
+	staff := allow(panelPages) // a provider: its own panel (core/patient/scope.go)
 	r.Get("/patients", db.session, staff, db.patientList)
 	r.Post("/patients/bulk-status", db.session, staff, db.bulkStatus)
 	r.Get("/patients/new", db.session, staff, db.patientNew)
@@ -60,6 +60,13 @@ type listView struct {
 	Sorts      [][2]string
 	Windows    [][2]string
 	Missings   []string
+	// Panel is the panel= of the URL; PanelNote tells a provider whose
+	// panel the list shows; MyPanel names the provider of a linked staff
+	// member or admin ("My panel only" checkbox). panel.go.
+	Panel       string
+	PanelNote   string
+	MyPanel     string
+	ExportQuery string // the filter of the CSV export link
 }
 
 // cleanQuery keeps the non-empty parameters of the request's query.
@@ -124,6 +131,7 @@ func (db *Dashboard) patientList(c *fiber.Ctx) error {
 		lv.Error = messageOf(err)
 	}
 	lv.Providers, lv.Names = providers, providerNames(providers)
+	db.panelView(c, &lv)
 	lv.From, _ = strconv.Atoi(q.Get("from"))
 	lv.From = max(lv.From, 1)
 	lv.To = lv.From + len(lv.Page.Items) - 1

@@ -52,6 +52,7 @@ func allow(p httpauth.Policy) fiber.Handler { return httpauth.Require(p) }
 // The policies of the pages.
 const (
 	staffPages = httpauth.PatientData
+	panelPages = httpauth.PanelData // patient records: staff, admins, providers
 	adminPages = httpauth.AdminOnly
 	auditPages = httpauth.AuditTrail
 	anyone     = httpauth.SignedIn

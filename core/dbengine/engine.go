@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,7 +53,21 @@ type Config struct {
 	Logger *slog.Logger
 	// StartTimeout bounds each start; 30s when zero.
 	StartTimeout time.Duration
+	// Bind is the host:port the engine listens on; "127.0.0.1:0" (a
+	// free loopback port) when empty. `pfinni db serve` sets a fixed
+	// one so several pfinni processes share the engine.
+	Bind string
+	// User and Password are the root credential every connection must
+	// sign in with; a random one (user RootUser) when Password is empty.
+	// The password is 16 to 128 letters, digits, '-' or '_'.
+	User, Password string
 }
+
+// validUser and validPassword are what the host accepts as a credential.
+var (
+	validUser     = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+	validPassword = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+)
 
 // RootUser is the name of the root user the host defines in the engine.
 const RootUser = "pfinni_root"
@@ -60,7 +75,8 @@ const RootUser = "pfinni_root"
 // Engine is a running, supervised engine host.
 type Engine struct {
 	cfg  Config
-	pass string // this start's root password (base64url, 256 bits)
+	user string
+	pass string // the root password (Config.Password, or random base64url, 256 bits)
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -90,6 +106,25 @@ func FindHostDir(dir string) (string, error) {
 	}
 }
 
+// LocateHostDir is the host folder to use: configured when set, else
+// the first dbhost/ found above the working directory, else above the
+// executable (an installed binary next to its dbhost/).
+func LocateHostDir(configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	wd, _ := os.Getwd()
+	dir, err := FindHostDir(wd)
+	if err == nil {
+		return dir, nil
+	}
+	exe, _ := os.Executable()
+	if d, e2 := FindHostDir(filepath.Dir(exe)); e2 == nil {
+		return d, nil
+	}
+	return "", err
+}
+
 // Start launches the engine host and returns once it accepts connections.
 // The engine is supervised until Stop.
 func Start(ctx context.Context, cfg Config) (*Engine, error) {
@@ -105,11 +140,29 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if _, err := os.Stat(filepath.Join(cfg.HostDir, "node_modules", "@surrealdb", "node")); err != nil {
 		return nil, fmt.Errorf("start embedded database: npm packages missing in %s (run `make deps` or `npm ci --prefix %s`)", cfg.HostDir, cfg.HostDir)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("start embedded database: make root credential: %w", err)
+	if cfg.Bind == "" {
+		cfg.Bind = "127.0.0.1:0"
 	}
-	e := &Engine{cfg: cfg, pass: base64.RawURLEncoding.EncodeToString(secret), changed: make(chan struct{}), done: make(chan struct{})}
+	if _, _, err := net.SplitHostPort(cfg.Bind); err != nil {
+		return nil, fmt.Errorf("start embedded database: address %q: %w", cfg.Bind, err)
+	}
+	user, pass := cfg.User, cfg.Password
+	if user == "" {
+		user = RootUser
+	}
+	if !validUser.MatchString(user) {
+		return nil, fmt.Errorf("start embedded database: the user name is 1 to 64 letters, digits or '_'")
+	}
+	if pass == "" {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("start embedded database: make root credential: %w", err)
+		}
+		pass = base64.RawURLEncoding.EncodeToString(secret)
+	} else if !validPassword.MatchString(pass) {
+		return nil, fmt.Errorf("start embedded database: the password is 16 to 128 letters, digits, '-' or '_'")
+	}
+	e := &Engine{cfg: cfg, user: user, pass: pass, changed: make(chan struct{}), done: make(chan struct{})}
 	if err := e.launch(ctx); err != nil {
 		return nil, err
 	}
@@ -120,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 func (e *Engine) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.StartTimeout)
 	defer cancel()
-	cmd := exec.Command(e.cfg.Node, "host.mjs", "--path", e.cfg.Path, "--bind", "127.0.0.1:0")
+	cmd := exec.Command(e.cfg.Node, "host.mjs", "--path", e.cfg.Path, "--bind", e.cfg.Bind)
 	cmd.Dir = e.cfg.HostDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
 	stdin, err := cmd.StdinPipe()
@@ -138,7 +191,7 @@ func (e *Engine) launch(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start embedded database (%s): %w", e.cfg.Node, err)
 	}
-	line, err := json.Marshal(map[string]string{"user": RootUser, "pass": e.pass})
+	line, err := json.Marshal(map[string]string{"user": e.user, "pass": e.pass})
 	if err != nil {
 		return fmt.Errorf("start embedded database: %w", err)
 	}
@@ -187,8 +240,9 @@ func (e *Engine) launch(ctx context.Context) error {
 	}()
 	select {
 	case port := <-portc:
-		url := "ws://127.0.0.1:" + port
-		if err := waitDial("127.0.0.1:"+port, ctx); err != nil {
+		addr := net.JoinHostPort(dialHost(e.cfg.Bind), port)
+		url := "ws://" + addr
+		if err := waitDial(addr, ctx); err != nil {
 			_ = cmd.Process.Kill()
 			return fmt.Errorf("start embedded database: %w", err)
 		}
@@ -206,6 +260,17 @@ func (e *Engine) launch(ctx context.Context) error {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		return fmt.Errorf("start embedded database: no answer within %s: %w", e.cfg.StartTimeout, ctx.Err())
 	}
+}
+
+// dialHost is the host to reach an engine bound to bind: loopback for
+// the wildcard addresses.
+func dialHost(bind string) string {
+	host, _, _ := net.SplitHostPort(bind)
+	switch host {
+	case "", "0.0.0.0", "::":
+		return "127.0.0.1"
+	}
+	return host
 }
 
 func waitDial(addr string, ctx context.Context) error {
@@ -259,7 +324,8 @@ func (e *Engine) supervise() {
 }
 
 // URL is the engine's current RPC base URL (ws://127.0.0.1:PORT). The port
-// changes when the engine is restarted; the store asks again on reconnect.
+// changes when the engine is restarted (unless Config.Bind fixed it); the
+// store asks again on reconnect.
 func (e *Engine) URL() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -268,7 +334,7 @@ func (e *Engine) URL() string {
 
 // Credentials returns the root user and password every connection to
 // the engine must sign in with. They are secret: never log them.
-func (e *Engine) Credentials() (user, pass string) { return RootUser, e.pass }
+func (e *Engine) Credentials() (user, pass string) { return e.user, e.pass }
 
 // Ready reports whether the engine process is up.
 func (e *Engine) Ready() bool {

@@ -16,13 +16,13 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/eligibility"
-	"github.com/pfinni/pfinni/core/eligibility/eligibilitytest"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/patient/patienttest"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/eligibilitytest"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }

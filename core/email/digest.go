@@ -12,9 +12,9 @@ import (
 	"github.com/pfinni/pfinni/core/store"
 )
 
-// The opt-in daily digest. There is no alert store yet, so the digest
-// carries the counts the core already knows: patients in onboarding and,
-// of them, those there longer than OnboardingDays. It goes to admins and
+// The opt-in daily digest: patients in onboarding and, of them, those
+// there longer than OnboardingDays, and the recipient's unread alerts
+// (Options.Alerts): counts only. It goes to admins and
 // staff who turned it on (auditors do not read patient figures).
 
 // Preferences are a user's e-mail settings.
@@ -114,6 +114,11 @@ func (s *Service) handleDigest(ctx context.Context, j jobs.Job) error {
 			continue
 		}
 		c := counts
+		if s.opt.Alerts != nil {
+			if c.Alerts, err = s.opt.Alerts.UnreadFor(ctx, id); err != nil {
+				return fmt.Errorf("daily digest %s: %w", day, err)
+			}
+		}
 		if err := s.enqueue(ctx, sendArgs{Template: TemplateDigest, UserID: id, Day: day, Counts: &c,
 			Key: "email/digest/" + id + "/" + day}); err != nil {
 			return fmt.Errorf("daily digest %s: %w", day, err)

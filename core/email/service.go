@@ -47,9 +47,17 @@ type Options struct {
 	DigestSchedule string
 	// OnboardingDays is the digest's "in onboarding for long" threshold (14).
 	OnboardingDays int
-	Logger         *slog.Logger
+	// Alerts, if set, counts each recipient's unread alerts for the
+	// digest (core/alerts).
+	Alerts AlertCounter
+	Logger *slog.Logger
 	// Now is the clock (time.Now).
 	Now func() time.Time
+}
+
+// AlertCounter counts a user's unread alerts (core/alerts).
+type AlertCounter interface {
+	UnreadFor(ctx context.Context, user string) (int, error)
 }
 
 // Service queues and sends e-mails. Its methods are safe for concurrent use.

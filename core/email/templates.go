@@ -22,6 +22,7 @@ type Counts struct {
 	Onboarding     int `json:"onboarding"`      // patients in onboarding
 	OnboardingLong int `json:"onboarding_long"` // of them, there longer than the threshold
 	Days           int `json:"days"`            // the threshold in days
+	Alerts         int `json:"alerts"`          // the recipient's unread alerts (core/alerts)
 }
 
 type view struct {
@@ -59,12 +60,14 @@ var templates = map[string]tmpl{
 	TemplateDigest: parse(TemplateDigest, "pfinni daily summary",
 		"pfinni summary for {{.Day}}:\n\n"+
 			"- {{.Counts.Onboarding}} patients in onboarding\n"+
-			"- {{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days\n\n"+
+			"- {{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days\n"+
+			"- {{.Counts.Alerts}} unread alerts\n\n"+
 			"Open pfinni: {{.Link}}\n\n"+
 			"You get this because you turned the daily summary on; turn it off in pfinni under E-mail preferences.\n",
 		`<p>pfinni summary for {{.Day}}:</p><ul>`+
 			`<li>{{.Counts.Onboarding}} patients in onboarding</li>`+
-			`<li>{{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days</li></ul>`+
+			`<li>{{.Counts.OnboardingLong}} of them for more than {{.Counts.Days}} days</li>`+
+			`<li>{{.Counts.Alerts}} unread alerts</li></ul>`+
 			`<p><a href="{{.Link}}">Open pfinni</a></p>`+
 			`<p>You get this because you turned the daily summary on; turn it off in pfinni under E-mail preferences.</p>`),
 }

@@ -252,13 +252,14 @@ func contains(rs []actor.Role, r actor.Role) bool {
 // "Roles"): admin does everything, staff handles patients, the auditor
 // reads the audit trail.
 func TestPolicyTable(t *testing.T) {
-	admin, staff, auditor := actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor
+	admin, staff, provider, auditor := actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider, actor.RoleAuditor
 	tests := []struct {
 		p     httpauth.Policy
 		name  string
 		roles []actor.Role
 	}{
-		{httpauth.SignedIn, "signed in", []actor.Role{admin, staff, auditor}},
+		{httpauth.SignedIn, "signed in", []actor.Role{admin, staff, provider, auditor}},
+		{httpauth.PanelData, "panel data", []actor.Role{admin, staff, provider}},
 		{httpauth.PatientData, "patient data", []actor.Role{admin, staff}},
 		{httpauth.AdminOnly, "admin only", []actor.Role{admin}},
 		{httpauth.AuditTrail, "audit trail", []actor.Role{admin, auditor}},

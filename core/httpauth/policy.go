@@ -27,13 +27,19 @@ const (
 	AdminOnly
 	// AuditTrail: reading the audit trail — admins and auditors.
 	AuditTrail
+	// PanelData: patient records themselves (list, read, write, dashboard
+	// figures) — admins, staff and providers; the patient service scopes
+	// a provider to its own panel (core/patient/scope.go).
+	PanelData
 )
 
 // Roles lists the roles the policy admits.
 func (p Policy) Roles() []actor.Role {
 	switch p {
 	case SignedIn:
-		return []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor}
+		return []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider, actor.RoleAuditor}
+	case PanelData:
+		return []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleProvider}
 	case PatientData:
 		return []actor.Role{actor.RoleAdmin, actor.RoleStaff}
 	case AdminOnly:
@@ -57,6 +63,8 @@ func (p Policy) String() string {
 		return "admin only"
 	case AuditTrail:
 		return "audit trail"
+	case PanelData:
+		return "panel data"
 	}
 	return fmt.Sprintf("policy(%d)", uint8(p))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -53,7 +54,7 @@ func (s *Service) applyFile(ctx context.Context, jc *jobCtx, f fileRow, format s
 		return out, nil
 	}
 	counts := Counts{}
-	var firstError string
+	var firstError, firstReview string
 	for i, rec := range res.Records {
 		ro, err := s.applyRecord(ctx, jc, f, format, rec)
 		if err != nil {
@@ -74,6 +75,9 @@ func (s *Service) applyFile(ctx context.Context, jc *jobCtx, f fileRow, format s
 			}
 		}
 		counts.add(ro.result)
+		if ro.result == ResultNeedsReview && firstReview == "" && len(ro.problems) > 0 {
+			firstReview = strings.TrimPrefix(ro.problems[len(ro.problems)-1].Message, "waits for review: ")
+		}
 		if ro.patientID != "" && !slices.Contains(out.patientIDs, ro.patientID) {
 			out.patientIDs = append(out.patientIDs, ro.patientID)
 		}
@@ -85,12 +89,21 @@ func (s *Service) applyFile(ctx context.Context, jc *jobCtx, f fileRow, format s
 		out.result = ResultUpdated
 	case counts.Unchanged > 0:
 		out.result = ResultUnchanged
+	case counts.NeedsReview > 0:
+		out.result = ResultNeedsReview
 	default:
 		out.result = ResultRejected
 		out.detail = "no record could be imported: " + firstError
 	}
 	if out.result != ResultRejected && counts.Rejected > 0 {
 		out.detail = fmt.Sprintf("%d of %d records could not be imported (see problems); the file stays in the quarantine", counts.Rejected, len(res.Records))
+	}
+	if counts.NeedsReview > 0 {
+		review := fmt.Sprintf("%d of %d records wait for review: %s", counts.NeedsReview, len(res.Records), firstReview)
+		if out.detail != "" {
+			review = out.detail + "; " + review
+		}
+		out.detail = review
 	}
 	return out, nil
 }
@@ -108,16 +121,16 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 	if rejected {
 		return ro, nil
 	}
-	if strings.TrimSpace(rec.MRN) == "" {
-		ro.problems = append(ro.problems, errorAt(format, "mrn", "the record has no identifier usable as MRN, so the patient cannot be matched"))
-		return ro, nil
-	}
 	in, probs := toInput(rec, format, f.Name)
 	ro.problems = append(ro.problems, probs...)
 	for _, n := range []struct{ field, value string }{{"first_name", in.FirstName}, {"last_name", in.LastName}} {
 		if n.value == "" {
-			ro.problems = append(ro.problems, errorAt(format, n.field, labelOf(n.field)+" is missing; the record cannot be imported without it"))
-			return ro, nil
+			ids, err := s.candidateIDs(ctx, in)
+			if err != nil {
+				return ro, err
+			}
+			return s.toReview(ctx, ro, f, format, rec.SourceRef, in, verdict{reason: review.ReasonMissingName, patientIDs: ids,
+				message: "the record has no " + labelOf(n.field) + ", which a new patient needs; a person decides whether it belongs to a patient we have"})
 		}
 	}
 	// The provider is resolved (and maybe created) only once the record
@@ -134,13 +147,22 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 		return err
 	}
 
+	s.identity.Lock()
+	defer s.identity.Unlock()
 	for attempt := 0; attempt < 4; attempt++ {
-		existing, err := s.d.Patients.GetByMRN(ctx, in.MRN)
-		if err != nil && !errors.Is(err, fault.ErrNotFound) {
-			return ro, fmt.Errorf("match patient by MRN: %w", err)
+		v, err := s.identify(ctx, in)
+		if err != nil {
+			return ro, err
 		}
+		if v.reason != "" {
+			return s.toReview(ctx, ro, f, format, rec.SourceRef, in, v)
+		}
+		existing := v.existing
 		if existing == nil {
 			if err := resolve(); err != nil {
+				return ro, err
+			}
+			if err := s.practiceMRN(ctx, &in); err != nil {
 				return ro, err
 			}
 			p, err := s.d.Patients.Create(ctx, in)
@@ -153,6 +175,12 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 			}
 			var fields fault.Fields
 			if errors.As(err, &fields) {
+				if slices.ContainsFunc(fields, func(fe fault.FieldError) bool { return fe.Field == "mrn" }) {
+					// The document's number does not fit pfinni's MRN
+					// rules; it stays an identifier, the MRN is ours.
+					in.MRN = s.d.Patients.GenerateMRN()
+					continue
+				}
 				probs, fatal := dropInvalid(&in, fields, format)
 				ro.problems = append(ro.problems, probs...)
 				if fatal {
@@ -163,11 +191,6 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 			return ro, fmt.Errorf("create patient: %w", err)
 		}
 		ro.patientID = existing.ID
-		if c := conflicts(existing, in); len(c) > 0 {
-			ro.problems = append(ro.problems, errorAt(format, "mrn", conflictMessage(c)))
-			ro.patientID = ""
-			return ro, nil
-		}
 		if err := resolve(); err != nil {
 			return ro, err
 		}

@@ -18,8 +18,8 @@ import (
 
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 	"github.com/pfinni/pfinni/sdk"
 )
 

@@ -122,8 +122,9 @@ func (s *Service) intakeOf(in Input) intake {
 const batchBytes = 8 << 20
 
 // createJob stores the job, its files and every document before any work
-// starts, so a crash at any later point loses nothing. The job is leased
-// to this instance.
+// starts, so a crash at any later point loses nothing. The caller then
+// runs it on the queue (resume.go); an import left without a queue job
+// by a crash in between gets one from the next Resume.
 func (s *Service) createJob(ctx context.Context, origin string, items []intake) (Job, error) {
 	if err := s.authorize(ctx, "import.create", "import_job", ""); err != nil {
 		return Job{}, err
@@ -177,13 +178,15 @@ func (s *Service) createJob(ctx context.Context, origin string, items []intake) 
 			rows = rows[:0]
 		}
 	}
-	// 3. The job, leased to this instance. Files without a job row are
-	// never shown, so a crash before this point leaves nothing half-made.
+	// 3. The job. Files without a job row are never shown, so a crash
+	// before this point leaves nothing half-made. (lease_owner and
+	// lease_until are left from before imports ran on the job queue,
+	// which holds their lease now; the schema still requires the time.)
 	a := actor.From(ctx)
 	err := s.d.DB.Exec(ctx, `CREATE $job SET status = 'running', origin = $origin, created_by = $by, created_role = $role,
-		created_at = $now, total = $total, lease_owner = $me, lease_until = time::now() + <duration> $ttl`,
+		created_at = $now, total = $total, lease_until = time::now()`,
 		map[string]any{"job": jobID(key), "origin": origin, "by": a.UserID, "role": string(a.Role), "now": now,
-			"total": len(items), "me": s.opt.Instance, "ttl": s.opt.LeaseTTL.String()})
+			"total": len(items)})
 	if err != nil {
 		return Job{}, fmt.Errorf("create import job: %w", err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/pfinni/pfinni/core/actor"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/samples.txt")

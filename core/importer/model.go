@@ -4,7 +4,8 @@ import (
 	"time"
 )
 
-// File results. Every file ends with exactly one.
+// File results. Every file ends with exactly one (or ResultNeedsReview,
+// identity.go: no record applied, at least one waits for review).
 const (
 	ResultCreated   = "created"   // at least one new patient
 	ResultUpdated   = "updated"   // no new patient, at least one changed
@@ -89,6 +90,8 @@ type Counts struct {
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
 	Rejected  int `json:"rejected"`
+	// NeedsReview counts the files waiting in the identity review queue.
+	NeedsReview int `json:"needs_review"`
 }
 
 func (c *Counts) add(result string) {
@@ -101,6 +104,8 @@ func (c *Counts) add(result string) {
 		c.Unchanged++
 	case ResultRejected:
 		c.Rejected++
+	case ResultNeedsReview:
+		c.NeedsReview++
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
-	"github.com/pfinni/pfinni/core/store"
+
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 // TestUpdateDropsRefusedFields: a changed value the patient service
@@ -41,7 +41,7 @@ func TestLeaseLost(t *testing.T) {
 	_, err := env.Imports.Run(staff(), people(4), func(_ importer.Progress, f importer.File) {
 		if jobID == "" {
 			jobID = f.JobID
-			require.NoError(t, db.Exec(context.Background(), "UPDATE $j SET lease_owner = 'someone-else'", map[string]any{"j": store.RecordID("import_job", f.JobID)}))
+			require.NoError(t, db.Exec(context.Background(), "UPDATE job SET lease_owner = 'someone-else' WHERE unique_key = $k", map[string]any{"k": "import:" + f.JobID}))
 			time.Sleep(400 * time.Millisecond)
 		}
 	})

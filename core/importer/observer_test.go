@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 // finishRecorder is a FinishObserver that keeps what it was told.

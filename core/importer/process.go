@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/plugin"
@@ -35,7 +34,7 @@ func (s *Service) Run(ctx context.Context, ins []Input, progress ProgressFunc) (
 	if err != nil {
 		return nil, err
 	}
-	perr := s.process(ctx, job.ID, progress)
+	perr := s.runNow(ctx, job.ID, progress)
 	j, err := s.Job(context.WithoutCancel(ctx), job.ID)
 	if perr != nil {
 		return j, perr
@@ -55,12 +54,7 @@ func (s *Service) Submit(ctx context.Context, ins []Input) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	a := actor.From(ctx)
-	s.goBackground(func(bg context.Context) {
-		if err := s.process(actor.With(bg, a), job.ID, nil); err != nil && bg.Err() == nil {
-			s.log.Error("import job stopped", "job", job.ID, "err", err)
-		}
-	})
+	s.startNow(ctx, job.ID)
 	return job, nil
 }
 
@@ -82,16 +76,13 @@ type task struct {
 	out chan parsed
 }
 
-// errLeaseLost stops a job another instance took over.
-var errLeaseLost = errors.New("import job lease lost to another instance")
-
-// process works through the pending files of a job this instance holds
-// the lease of: documents are parsed by Workers goroutines and applied
+// process works through the pending files of a job whose queue job this
+// instance holds (resume.go; ctx ends when that lease is lost): documents are parsed by Workers goroutines and applied
 // one by one in file order (so results are the same as a sequential
 // run), each file's result is committed in one transaction with the
 // job's counters. It returns when the job is done or ctx ends, or when
 // only files waiting for an importer are left (the job then stays
-// running, released, and is resumed when the importers change).
+// running, its queue job done, and is resumed when the importers change).
 func (s *Service) process(ctx context.Context, key string, progress ProgressFunc) error {
 	for {
 		changed := s.importersChanged()
@@ -104,7 +95,6 @@ func (s *Service) process(ctx context.Context, key string, progress ProgressFunc
 			continue // the importers changed meanwhile: try the waiting files again now
 		default:
 		}
-		s.release(key)
 		return nil
 	}
 }
@@ -122,12 +112,6 @@ func (s *Service) processOnce(ctx context.Context, key string, progress Progress
 	if err != nil {
 		return 0, err
 	}
-	renewDone := make(chan struct{})
-	go func() { defer close(renewDone); s.renewLease(ctx, key, cancel) }()
-	defer func() {
-		cancel(nil)
-		<-renewDone
-	}()
 
 	work := make(chan task)
 	order := make(chan task, 2*s.opt.Workers)
@@ -231,10 +215,6 @@ func (s *Service) processOnce(ctx context.Context, key string, progress Progress
 		stopErr = ctx.Err()
 	}
 	if stopErr != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, errLeaseLost) {
-			return 0, fmt.Errorf("import job %s: %w", key, cause)
-		}
-		s.release(key)
 		return 0, fmt.Errorf("import job %s: %w", key, stopErr)
 	}
 	if waited > 0 {
@@ -243,43 +223,12 @@ func (s *Service) processOnce(ctx context.Context, key string, progress Progress
 	return 0, s.finishJob(context.WithoutCancel(ctx), key)
 }
 
-// renewLease extends the job's lease every LeaseTTL/3 until ctx ends;
-// if another instance took the job over, the job is cancelled.
-func (s *Service) renewLease(ctx context.Context, key string, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(s.opt.LeaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		keys, err := store.Query[[]string](ctx, s.d.DB, `UPDATE $job SET lease_until = time::now() + <duration> $ttl
-			WHERE lease_owner = $me RETURN VALUE record::id(id)`,
-			map[string]any{"job": jobID(key), "me": s.opt.Instance, "ttl": s.opt.LeaseTTL.String()})
-		if err == nil && len(keys) == 0 {
-			cancel(errLeaseLost)
-			return
-		}
-	}
-}
-
-// release lets the next run or another instance resume a stopped job
-// at once.
-func (s *Service) release(key string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = s.d.DB.Exec(ctx, "UPDATE $job SET lease_until = time::now() WHERE lease_owner = $me AND status = 'running'",
-		map[string]any{"job": jobID(key), "me": s.opt.Instance})
-}
-
 func (s *Service) finishJob(ctx context.Context, key string) error {
 	left, err := store.Query[int](ctx, s.d.DB, "RETURN count(SELECT id FROM import_file WHERE job = $key AND state = 'pending')", map[string]any{"key": key})
 	if err != nil {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}
 	if left > 0 {
-		s.release(key)
 		return fmt.Errorf("finish import job %s: %d files still pending", key, left)
 	}
 	tally, err := s.tally(ctx, []string{key})
@@ -287,10 +236,11 @@ func (s *Service) finishJob(ctx context.Context, key string) error {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}
 	c := tally[key].counts
-	keys, err := store.Query[[]string](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(), lease_owner = '',
+	keys, err := store.Query[[]string](ctx, s.d.DB, `UPDATE $job SET status = 'done', finished_at = time::now(),
 		done = $done, counts = $counts WHERE status = 'running' RETURN VALUE record::id(id)`,
 		map[string]any{"job": jobID(key), "done": tally[key].done, "counts": map[string]any{
-			"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged, "rejected": c.Rejected}})
+			"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged, "rejected": c.Rejected,
+			"needs_review": c.NeedsReview}})
 	if err != nil {
 		return fmt.Errorf("finish import job %s: %w", key, err)
 	}

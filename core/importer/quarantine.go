@@ -58,7 +58,7 @@ func (s *Service) Retry(ctx context.Context, fileKey string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.process(ctx, job.ID, nil); err != nil {
+	if err := s.runNow(ctx, job.ID, nil); err != nil {
 		return nil, err
 	}
 	return s.Job(ctx, job.ID)

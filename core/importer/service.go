@@ -12,7 +12,9 @@ import (
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
+	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -25,6 +27,17 @@ type Patients interface {
 	Get(ctx context.Context, id string) (*patient.Patient, error)
 	Create(ctx context.Context, in patient.Input) (*patient.Patient, error)
 	Update(ctx context.Context, id string, version int, p patient.Patch) (*patient.Patient, error)
+	// Identity matching (match.go): by (system, value), then the
+	// duplicate scorer; GenerateMRN for records without a usable MRN.
+	FindByIdentifiers(ctx context.Context, ids []patient.Identifier) ([]*patient.Patient, error)
+	Candidates(ctx context.Context, in patient.Input, limit int) ([]patient.Candidate, error)
+	GenerateMRN() string
+}
+
+// ReviewQueue takes the records a person must decide on (identity.go);
+// *review.Queue implements it.
+type ReviewQueue interface {
+	Add(ctx context.Context, it review.Item) (string, error)
 }
 
 // Providers finds and creates the responsible providers named in
@@ -37,6 +50,7 @@ type Providers interface {
 var (
 	_ Patients  = (*patient.Service)(nil)
 	_ Providers = (*patient.Service)(nil)
+	_ ReviewQueue = (*review.Queue)(nil)
 )
 
 // Auditor stores audit events; *audit.Log implements it.
@@ -53,6 +67,17 @@ type Deps struct {
 	Patients  Patients
 	Providers Providers
 	Auditor   Auditor
+	// Review is the identity review queue (optional): records without an
+	// identifier, whose identifier belongs to someone who looks like
+	// another person, or that score as a likely duplicate wait there.
+	// When nil, such records are rejected with that reason instead.
+	Review ReviewQueue
+	// Jobs is the process's job queue (optional): imports run as its
+	// KindProcess jobs, so its workers take over the imports of an
+	// instance that died. When nil, the service makes a queue of its
+	// own on DB that runs no workers; Start's loop then resumes
+	// interrupted imports.
+	Jobs *jobs.Queue
 }
 
 // Options tune a Service. Zero values take the defaults named.
@@ -68,13 +93,15 @@ type Options struct {
 	ApplyWorkers int
 	// ParseTimeout bounds one importer call; 60s.
 	ParseTimeout time.Duration
-	// LeaseTTL is how long a job stays claimed by this instance without
-	// a renewal (renewed every LeaseTTL/3 while working); 30s.
+	// LeaseTTL is the lease of the queue the service makes when
+	// Deps.Jobs is nil (renewed every LeaseTTL/3 while working); 30s.
+	// With Deps.Jobs, that queue's lease applies.
 	LeaseTTL time.Duration
 	// ResumeEvery is how often Start's loop looks for interrupted jobs
-	// whose lease expired; 30s.
+	// whose queue job is due (resume.go); 30s.
 	ResumeEvery time.Duration
-	// Instance names this core instance in leases; random when empty.
+	// Instance names this core instance in the leases of the queue the
+	// service makes when Deps.Jobs is nil; random when empty.
 	Instance string
 	// Logger; nil discards. Nothing from a document is ever logged.
 	Logger *slog.Logger
@@ -117,6 +144,12 @@ type Service struct {
 	d   Deps
 	opt Options
 	log *slog.Logger
+	q   *jobs.Queue // runs the imports (resume.go)
+	// identity serialises the match-then-create of records (identity.go)
+	// in this instance, so two documents about one new person applied at
+	// once by two appliers make one patient and one review item, not two
+	// patients.
+	identity sync.Mutex
 
 	bg     context.Context // lives until Close
 	stop   context.CancelFunc
@@ -131,14 +164,23 @@ func New(d Deps, opt Options) (*Service, error) {
 		return nil, errors.New("new import service: DB, Importer, Patients, Providers and Auditor are required")
 	}
 	opt = opt.withDefaults()
+	q := d.Jobs
+	if q == nil {
+		q = jobs.New(d.DB, jobs.Options{Instance: opt.Instance, Lease: opt.LeaseTTL, Logger: opt.Logger})
+	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Service{d: d, opt: opt, log: opt.Logger, bg: bg, stop: stop}, nil
+	s := &Service{d: d, opt: opt, log: opt.Logger, q: q, bg: bg, stop: stop}
+	if err := q.Register(KindProcess, jobs.HandlerFunc(s.work)); err != nil {
+		stop()
+		return nil, fmt.Errorf("new import service: %w", err)
+	}
+	return s, nil
 }
 
 // MaxBytes is the largest document accepted.
 func (s *Service) MaxBytes() int64 { return s.opt.MaxBytes }
 
-// Start resumes interrupted jobs whose lease has expired, and jobs
+// Start resumes interrupted jobs whose queue job is due, and jobs
 // whose files wait for an importer, at once, then every ResumeEvery and
 // whenever the importers in service change (an importer became ready or
 // was enabled), until Close.
@@ -162,7 +204,8 @@ func (s *Service) Start(context.Context) {
 }
 
 // Close stops background work and waits for it: a job being processed
-// stops between two files and is resumed by the next instance or run.
+// stops between two files and is given back to the queue, so the next
+// instance or run resumes it at once.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true

@@ -6,7 +6,6 @@ import (
 	"path"
 	"time"
 
-	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/fault"
 )
 
@@ -115,11 +114,6 @@ func (u *Upload) Submit(ctx context.Context) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	s, a := u.s, actor.From(ctx)
-	s.goBackground(func(bg context.Context) {
-		if err := s.process(actor.With(bg, a), job.ID, nil); err != nil && bg.Err() == nil {
-			s.log.Error("import job stopped", "job", job.ID, "err", err)
-		}
-	})
+	u.s.startNow(ctx, job.ID)
 	return job, nil
 }

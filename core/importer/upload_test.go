@@ -14,8 +14,8 @@ import (
 
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/importer"
-	"github.com/pfinni/pfinni/core/importer/importertest"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
 func zipBytes(t *testing.T, entries map[string][]byte) []byte {

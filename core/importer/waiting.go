@@ -16,10 +16,11 @@ import (
 // service — the plugin is disabled, or still loading while the server
 // starts — is never rejected for that: it stays pending with Waiting set
 // to its format and a Detail saying what it waits for, the rest of the
-// job goes on, and the job stays running with its lease released. When
+// job goes on, and the job stays running while its queue job ends. When
 // the plugins in service change (ImporterWatch.Changed: the importer
 // became ready or an admin enabled it), Start's loop resumes such jobs
-// at once; the periodic resume covers instances that missed the change.
+// at once (a new queue job); the periodic resume covers instances that
+// missed the change.
 
 // ImporterWatch is optionally implemented by Deps.Importer (the plugin
 // registry does): which formats have an importer in service now, and a
@@ -69,6 +70,24 @@ func (s *Service) markWaiting(ctx context.Context, p parsed) error {
 		return fmt.Errorf("mark import file waiting: %w", err)
 	}
 	return nil
+}
+
+// onlyWaiting reports whether every pending file of an import waits for
+// an importer that is still not in service (Resume then leaves it until
+// the importers change). An import with no pending file is not waiting:
+// it needs finishing.
+func (s *Service) onlyWaiting(ctx context.Context, key string) (bool, error) {
+	formats, err := store.Query[[]string](ctx, s.d.DB, `SELECT VALUE waiting FROM import_file WHERE job = $key AND state = 'pending'`,
+		map[string]any{"key": key})
+	if err != nil {
+		return false, fmt.Errorf("find waiting import files: %w", err)
+	}
+	for _, f := range formats {
+		if f == "" || s.importerServes(f) {
+			return false, nil
+		}
+	}
+	return len(formats) > 0, nil
 }
 
 // waitingFiles counts the waiting files of jobs, by job and format.

@@ -44,12 +44,26 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, args any, opt EnqueueO
 // CLI, other packages' tests); wake, when not nil, is called after a new
 // job was stored.
 func Enqueue(ctx context.Context, db *store.DB, kind string, args any, opt EnqueueOptions, wake func()) (Job, error) {
+	j, _, err := enqueue(ctx, db, kind, args, opt, wake, nil)
+	return j, err
+}
+
+// leaseFor creates a job already claimed: running, attempt 1, leased to
+// owner (Queue.Do).
+type leaseFor struct {
+	owner string
+	lease time.Duration
+}
+
+// enqueue stores a job (claimed when held is not nil); created is false
+// when a live job holding opt.UniqueKey was returned instead.
+func enqueue(ctx context.Context, db *store.DB, kind string, args any, opt EnqueueOptions, wake func(), held *leaseFor) (_ Job, created bool, _ error) {
 	if !validKind.MatchString(kind) {
-		return Job{}, fault.Field("kind", "a job kind is lower-case letters, digits and . _ : - (at most 64)")
+		return Job{}, false, fault.Field("kind", "a job kind is lower-case letters, digits and . _ : - (at most 64)")
 	}
 	raw, err := json.Marshal(args)
 	if err != nil {
-		return Job{}, fmt.Errorf("enqueue %s: encode arguments: %w", kind, err)
+		return Job{}, false, fmt.Errorf("enqueue %s: encode arguments: %w", kind, err)
 	}
 	if args == nil {
 		raw = []byte("{}")
@@ -58,11 +72,18 @@ func Enqueue(ctx context.Context, db *store.DB, kind string, args any, opt Enque
 		opt.MaxAttempts = DefaultMaxAttempts
 	}
 	if len(opt.UniqueKey) > 200 {
-		return Job{}, fault.Field("unique_key", "a unique key is at most 200 characters")
+		return Job{}, false, fault.Field("unique_key", "a unique key is at most 200 characters")
 	}
 	vars := map[string]any{"kind": kind, "args": string(raw), "priority": opt.Priority, "max": opt.MaxAttempts}
-	fields := []string{"kind: $kind", "args: $args", "state: 'queued'", "priority: $priority", "attempts: 0",
+	fields := []string{"kind: $kind", "args: $args", "priority: $priority",
 		"max_attempts: $max", "created_at: time::now()", "updated_at: time::now()"}
+	if held == nil {
+		fields = append(fields, "state: 'queued'", "attempts: 0")
+	} else {
+		fields = append(fields, "state: 'running'", "attempts: 1", "lease_owner: $me",
+			"lease_until: time::now() + <duration> $lease")
+		vars["me"], vars["lease"] = held.owner, surrealDuration(held.lease)
+	}
 	if opt.RunAt.IsZero() {
 		fields = append(fields, "run_at: time::now()")
 	} else {
@@ -80,28 +101,28 @@ func Enqueue(ctx context.Context, db *store.DB, kind string, args any, opt Enque
 			if wake != nil {
 				wake()
 			}
-			return rows[0].job(), nil
+			return rows[0].job(), true, nil
 		}
 		if err == nil {
-			return Job{}, fmt.Errorf("enqueue %s: the database returned %d jobs", kind, len(rows))
+			return Job{}, false, fmt.Errorf("enqueue %s: the database returned %d jobs", kind, len(rows))
 		}
 		if opt.UniqueKey == "" || errors.Is(err, store.ErrUnavailable) {
-			return Job{}, fmt.Errorf("enqueue %s: %w", kind, err)
+			return Job{}, false, fmt.Errorf("enqueue %s: %w", kind, err)
 		}
 		// The unique index refused the key, or a concurrent insert of
 		// the same key won the transaction: return the live job that
 		// holds it. It may have finished (and released the key) in
 		// between; then try the insert again.
-		held, herr := store.Query[[]row](ctx, db, "SELECT "+jobFields+" FROM job WHERE unique_key = $key",
+		live, herr := store.Query[[]row](ctx, db, "SELECT "+jobFields+" FROM job WHERE unique_key = $key",
 			map[string]any{"key": opt.UniqueKey})
 		if herr != nil {
-			return Job{}, fmt.Errorf("enqueue %s: find the job holding its unique key: %w", kind, herr)
+			return Job{}, false, fmt.Errorf("enqueue %s: find the job holding its unique key: %w", kind, herr)
 		}
-		if len(held) > 0 {
-			return held[0].job(), nil
+		if len(live) > 0 {
+			return live[0].job(), false, nil
 		}
 		if try >= 5 {
-			return Job{}, fmt.Errorf("enqueue %s: %w", kind, err)
+			return Job{}, false, fmt.Errorf("enqueue %s: %w", kind, err)
 		}
 	}
 }

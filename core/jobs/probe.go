@@ -42,6 +42,29 @@ func probe(ctx context.Context, db *store.DB, instance string, j Job) error {
 	return nil
 }
 
+// ProbeTickKind is the job a probe cron schedule enqueues at each tick;
+// it runs the probe (one recorded attempt, one idempotent effect).
+const ProbeTickKind = "jobs.probe_tick"
+
+// ProbeCronEnv names the environment variable that, when set to a cron
+// spec (e.g. "@every 1s"), makes a serving process take part in the
+// probe schedule. It is a test hook for the multi-process cron proof,
+// deliberately not a configuration key.
+const ProbeCronEnv = "PFINNI_JOBS_PROBE_CRON"
+
+// RegisterProbeCron registers the probe tick handler and schedules it at
+// spec (schedule "jobs-probe-tick"): every instance that does so shares
+// the ticks, and exactly one enqueues each.
+func RegisterProbeCron(q *Queue, spec string) error {
+	err := q.Register(ProbeTickKind, HandlerFunc(func(ctx context.Context, j Job) error {
+		return probe(ctx, q.db, q.opt.Instance, j)
+	}))
+	if err != nil {
+		return err
+	}
+	return q.Schedule("jobs-probe-tick", spec, ProbeTickKind, nil)
+}
+
 // EnqueueProbes stores n probe jobs in batches and returns how many it
 // stored.
 func EnqueueProbes(ctx context.Context, db *store.DB, n int) (int, error) {

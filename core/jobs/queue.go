@@ -48,7 +48,10 @@ type Options struct {
 	// PollInterval is how often an idle instance looks for due jobs
 	// (1s); an Enqueue on the same instance wakes it at once.
 	PollInterval time.Duration
-	// Batch is the most jobs one claim takes (Workers).
+	// Batch is the most jobs one claim takes (Workers). A larger batch
+	// claims ahead of the free workers: fewer round trips per job for
+	// many short jobs, at the cost of holding jobs another idle instance
+	// could have run.
 	Batch int
 	// Backoff is the retry delay policy (DefaultBackoff).
 	Backoff Backoff
@@ -129,6 +132,7 @@ type Queue struct {
 // run is one attempt this instance is running.
 type run struct {
 	job      Job
+	ctx      context.Context // the attempt's, ended by cancel
 	cancel   context.CancelFunc
 	deadline time.Time // local estimate of lease_until
 	lost     bool      // the lease was lost: write nothing
@@ -294,12 +298,8 @@ func (q *Queue) release(ctx context.Context, drained <-chan struct{}) error {
 	}
 	var firstErr error
 	for _, j := range held {
-		_, err := store.Query[[]string](ctx, q.db, `UPDATE $id SET state = 'queued', attempts = attempts - 1,
-			lease_owner = '', lease_until = NONE, run_at = time::now(), updated_at = time::now()
-			WHERE state = 'running' AND lease_owner = $me AND attempts = $attempt RETURN VALUE record::id(id)`,
-			map[string]any{"id": jobID(j.ID), "me": q.opt.Instance, "attempt": j.Attempts})
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("stop job queue: release job %s: %w", j.ID, err)
+		if err := q.giveBack(ctx, j); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("stop job queue: %w", err)
 		}
 	}
 	return firstErr

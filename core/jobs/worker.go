@@ -28,8 +28,12 @@ const claimSQL = `UPDATE array::slice(array::concat(
 		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'queued' AND run_at <= time::now() AND kind IN $kinds LIMIT $k),
 		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'failed' AND run_at <= time::now() AND kind IN $kinds LIMIT $k),
 		(SELECT VALUE id FROM job WITH INDEX job_ready WHERE state = 'running' AND lease_until < time::now() AND attempts < max_attempts
-			AND kind IN $kinds LIMIT $k)), 0, $n)
-	SET last_error = IF state = 'running' THEN 'lease expired: the worker stopped or crashed' ELSE last_error END,
+			AND kind IN $kinds LIMIT $k)), 0, $n) ` + claimSet
+
+// claimSet is the compare-and-swap of every claim: the state check is
+// repeated in the UPDATE's own WHERE, so a job another instance claimed
+// in between is skipped.
+const claimSet = `SET last_error = IF state = 'running' THEN 'lease expired: the worker stopped or crashed' ELSE last_error END,
 		state = 'running', lease_owner = $me, lease_until = time::now() + <duration> $lease,
 		attempts += 1, updated_at = time::now()
 	WHERE kind IN $kinds AND (
@@ -58,7 +62,10 @@ func (q *Queue) fetchLoop(ctx context.Context, kinds []string) {
 			}
 			continue
 		}
-		n := min(free, q.opt.Batch)
+		// Claim a batch even when fewer workers are free: the jobs
+		// beyond them wait here for a worker, their leases extended by
+		// the heartbeat like running ones (fewer round trips per job).
+		n := q.opt.Batch
 		// The lease runs from the database's clock at the claim, which
 		// is after this moment: measured from here, the local estimate
 		// of its end is never late.
@@ -90,20 +97,46 @@ func (q *Queue) fetchLoop(ctx context.Context, kinds []string) {
 			}
 			continue
 		}
-		for _, r := range claimed {
-			slots <- struct{}{}
+		runs := make([]*run, len(claimed))
+		q.mu.Lock()
+		for i, r := range claimed {
 			j := r.job()
 			jctx, cancel := context.WithCancel(ctx)
-			ru := &run{job: j, cancel: cancel, deadline: claimedAt.Add(q.opt.Lease)}
-			q.mu.Lock()
-			q.running[j.ID] = ru
-			q.mu.Unlock()
+			runs[i] = &run{job: j, cancel: cancel, deadline: claimedAt.Add(q.opt.Lease), ctx: jctx}
+			q.running[j.ID] = runs[i]
+		}
+		q.mu.Unlock()
+		for i, ru := range runs {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return // crashed: the leases expire
+			case <-q.stop:
+				q.giveBackUnstarted(ctx, runs[i:])
+				return
+			}
 			q.workers.Add(1)
 			go func() {
 				defer q.workers.Done()
 				defer func() { <-slots; q.wakeLocal() }()
-				q.runJob(ctx, jctx, ru)
+				q.runJob(ctx, ru.ctx, ru)
 			}()
+		}
+	}
+}
+
+// giveBackUnstarted returns claimed jobs that never got a worker (the
+// queue is stopping) so that any instance runs them at once.
+func (q *Queue) giveBackUnstarted(ctx context.Context, runs []*run) {
+	q.mu.Lock()
+	for _, ru := range runs {
+		delete(q.running, ru.job.ID)
+		ru.cancel()
+	}
+	q.mu.Unlock()
+	for _, ru := range runs {
+		if err := q.giveBack(context.WithoutCancel(ctx), ru.job); err != nil {
+			q.log.Warn("give back an unstarted job", "job", ru.job.ID, "err", err)
 		}
 	}
 }
@@ -152,6 +185,19 @@ func (q *Queue) runJob(qctx, jctx context.Context, ru *run) {
 	if err := q.finish(context.WithoutCancel(qctx), j, err); err != nil {
 		q.log.Warn("record job outcome", "job", j.ID, "kind", j.Kind, "err", err)
 	}
+}
+
+// giveBack returns a job this instance holds to the queue (queued, the
+// attempt not counted) so that any instance runs it at once.
+func (q *Queue) giveBack(ctx context.Context, j Job) error {
+	_, err := store.Query[[]string](ctx, q.db, `UPDATE $id SET state = 'queued', attempts = attempts - 1,
+		lease_owner = '', lease_until = NONE, run_at = time::now(), updated_at = time::now()
+		WHERE state = 'running' AND lease_owner = $me AND attempts = $attempt RETURN VALUE record::id(id)`,
+		map[string]any{"id": jobID(j.ID), "me": q.opt.Instance, "attempt": j.Attempts})
+	if err != nil {
+		return fmt.Errorf("give back job %s: %w", j.ID, err)
+	}
+	return nil
 }
 
 // watchLease cancels the attempt one heartbeat interval before its

@@ -81,7 +81,7 @@ func BenchmarkDirectoryQuery(b *testing.B) {
 	}
 	b.Run("stats", func(b *testing.B) {
 		for range b.N {
-			st.stats(testNow, StatsOptions{})
+			st.stats(testNow, StatsOptions{}, scope{})
 		}
 	})
 }

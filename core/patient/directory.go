@@ -123,12 +123,13 @@ type state struct {
 	providers   map[string]*Provider
 	transitions []StatusChange // recent transitions, by time (for Stats)
 	tombstones  map[string]struct{}
+	merged      map[string]*Patient // merged-away records (MergedInto set), by id
 }
 
 func newState() *state {
 	return &state{
 		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(),
-		providers: map[string]*Provider{}, tombstones: map[string]struct{}{},
+		providers: map[string]*Provider{}, tombstones: map[string]struct{}{}, merged: map[string]*Patient{},
 	}
 }
 
@@ -136,6 +137,11 @@ func newState() *state {
 // views once instead of inserting one by one).
 func (st *state) bulkLoad(ps []*Patient) {
 	for _, p := range ps {
+		if p.MergedInto != "" {
+			st.merged[p.ID] = p
+			st.byMRN[p.MRN] = p.ID
+			continue
+		}
 		e := newEntry(p)
 		st.byID[p.ID] = e
 		st.byMRN[p.MRN] = p.ID
@@ -167,8 +173,17 @@ func (st *state) upsert(p *Patient) bool {
 	if old != nil && old.p.Version >= p.Version {
 		return false
 	}
+	if m := st.merged[p.ID]; m != nil && m.Version >= p.Version {
+		return false
+	}
 	if old != nil {
 		st.drop(old)
+	}
+	delete(st.merged, p.ID)
+	if p.MergedInto != "" { // a merge made it a tombstone: out of every list
+		st.merged[p.ID] = p
+		st.byMRN[p.MRN] = p.ID
+		return true
 	}
 	e := newEntry(p)
 	st.byID[p.ID] = e
@@ -185,6 +200,7 @@ func (st *state) upsert(p *Patient) bool {
 // remove deletes the patient id and remembers it is gone.
 func (st *state) remove(id string) bool {
 	st.tombstones[id] = struct{}{}
+	delete(st.merged, id)
 	old := st.byID[id]
 	if old == nil {
 		return false

@@ -44,6 +44,12 @@ type Filter struct {
 	Limit int
 	// Cursor continues a previous page (Page.NextCursor).
 	Cursor string
+	// Panel scopes the list to a provider's panel: PanelDefault,
+	// PanelMine or PanelAll (scope.go). What it means depends on the
+	// caller; the service decides, never the caller.
+	Panel string
+
+	scope scope // set by Service.List from the actor and Panel
 }
 
 // Page is one page of a list.
@@ -67,7 +73,7 @@ var missingKinds = []string{"phone", "email", "insurance", "provider", "address"
 // filterParams are the query parameters ParseFilter knows.
 var filterParams = []string{
 	"q", "status", "provider_id", "birthday_within_days", "created_from", "created_to", "updated_from", "updated_to",
-	"status_changed_from", "status_changed_to", "missing", "tag", "city", "age_min", "age_max", "sort", "limit", "cursor",
+	"status_changed_from", "status_changed_to", "missing", "tag", "city", "age_min", "age_max", "sort", "limit", "cursor", "panel",
 }
 
 // ParseFilter reads a Filter from URL query parameters (the API's list
@@ -137,6 +143,7 @@ func ParseFilter(v url.Values, loc *time.Location) (Filter, error) {
 	f.City = get("city")
 	f.Sort = get("sort")
 	f.Cursor = get("cursor")
+	f.Panel = get("panel")
 	errs = append(errs, f.problems()...)
 	if len(errs) > 0 {
 		errs.Err() // sorts
@@ -189,6 +196,9 @@ func (f *Filter) problems() fault.Fields {
 			errs.Add("sort", "must be one of last_name, first_name, created_at, updated_at, date_of_birth, birthday, status, mrn, relevance, optionally prefixed with -")
 		}
 	}
+	if f.Panel != PanelDefault && f.Panel != PanelMine && f.Panel != PanelAll {
+		errs.Add("panel", fmt.Sprintf("must be %q or %q", PanelMine, PanelAll))
+	}
 	if f.Limit < 0 || f.Limit > MaxLimit {
 		errs.Add("limit", fmt.Sprintf("must be from 1 to %d", MaxLimit))
 	}
@@ -212,6 +222,9 @@ func (f *Filter) validate() error {
 // predicate builds the match function of the filter (everything but Q).
 func (f *Filter) predicate(today time.Time) func(e *entry) bool {
 	var preds []func(e *entry) bool
+	if sc := f.scope; sc.restricted {
+		preds = append(preds, func(e *entry) bool { return sc.admits(e.p) })
+	}
 	if len(f.Statuses) > 0 {
 		sts := f.Statuses
 		preds = append(preds, func(e *entry) bool { return slices.Contains(sts, e.p.Status) })

@@ -3,33 +3,14 @@ package patient
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/pfinni/pfinni/internal/textmatch"
 )
 
 // fold lowercases s and strips diacritics ("José" -> "jose"), so search
-// and sorting ignore case and accents.
-func fold(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
+// and sorting ignore case and accents: textmatch.Fold, the folding the
+// intent plugins use too.
+func fold(s string) string { return textmatch.Fold(s) }
 
 // nameTokens splits folded names into search tokens: words split at
 // spaces and hyphens, apostrophes and dots dropped ("O'Brien-Smith" ->

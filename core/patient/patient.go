@@ -90,9 +90,12 @@ type Patient struct {
 	StatusChangedAt time.Time    `json:"status_changed_at"`
 	Tags            []string     `json:"tags"`
 	Source          string       `json:"source"`
-	Version         int          `json:"version"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	// MergedInto is set on a tombstone: the id of the patient this record
+	// was merged into (see merge.go). The directory never lists a tombstone.
+	MergedInto string    `json:"merged_into,omitempty"`
+	Version    int       `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // clone returns a deep copy of p.

@@ -16,10 +16,10 @@ func (s *Service) Get(ctx context.Context, id string) (*Patient, error) {
 	if err := s.authorize(ctx, action, "patient", id, false); err != nil {
 		return nil, err
 	}
-	p, ok := s.current(id)
+	p, ok := s.open(ctx, id)
 	var err error
 	if !ok {
-		err = fmt.Errorf("get patient: %w", ErrNotFound)
+		err = s.notFoundOrMerged("get patient", id)
 	}
 	if err := s.finish(ctx, action, "patient", id, "", err); err != nil {
 		return nil, err
@@ -30,7 +30,12 @@ func (s *Service) Get(ctx context.Context, id string) (*Patient, error) {
 // GetByMRN returns the patient with this MRN (importers match by MRN).
 func (s *Service) GetByMRN(ctx context.Context, mrn string) (*Patient, error) {
 	id := ""
-	s.dir.read(func(st *state) { id = st.byMRN[mrn] })
+	s.dir.read(func(st *state) {
+		id = st.byMRN[mrn]
+		if m := st.merged[id]; m != nil {
+			id = m.MergedInto // a merged record's MRN finds the person's record
+		}
+	})
 	if id == "" {
 		if err := s.authorize(ctx, "patient.read", "patient", "", false); err != nil {
 			return nil, err
@@ -47,13 +52,8 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	if err := s.authorize(ctx, action, "patient", "", false); err != nil {
 		return Page{}, err
 	}
-	var page Page
-	err := f.validate()
-	if err == nil {
-		today := s.today()
-		s.dir.read(func(st *state) { page, err = st.list(&f, today) })
-	}
-	detail := fmt.Sprintf("results=%d total=%d", len(page.Items), page.Total)
+	page, err := s.scopedList(ctx, &f, false)
+	detail := fmt.Sprintf("results=%d total=%d", len(page.Items), page.Total) + scopeDetail(f.scope)
 	if err := s.finish(ctx, action, "patient", "", detail, err); err != nil {
 		return Page{}, err
 	}
@@ -70,8 +70,12 @@ func (s *Service) Stats(ctx context.Context, opts ...StatsOptions) (Stats, error
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	out := s.cachedStats(s.now(), o)
-	if err := s.finish(ctx, action, "patient", "", "", nil); err != nil {
+	sc, err := s.panelScope(ctx, o.Panel)
+	var out Stats
+	if err == nil {
+		out, err = s.sharedStats(ctx, s.now(), o, sc)
+	}
+	if err := s.finish(ctx, action, "patient", "", strings.TrimSpace(scopeDetail(sc)), err); err != nil {
 		return Stats{}, err
 	}
 	return out, nil
@@ -83,15 +87,16 @@ type statsKey struct {
 	gen    uint64
 	minute int64
 	opts   StatsOptions
+	scope  scope
 }
 
 // cachedStats computes Stats once per directory change and minute: the
 // dashboard asks on every page view, and over 10,000 patients a
 // computation costs milliseconds of CPU.
-func (s *Service) cachedStats(now time.Time, o StatsOptions) Stats {
+func (s *Service) cachedStats(now time.Time, o StatsOptions, sc scope) Stats {
 	var out Stats
 	s.dir.readGen(func(st *state, gen uint64) {
-		k := statsKey{gen: gen, minute: now.Unix() / 60, opts: o}
+		k := statsKey{gen: gen, minute: now.Unix() / 60, opts: o, scope: sc}
 		s.statsMu.Lock()
 		c, ok := s.statsCache[k]
 		s.statsMu.Unlock()
@@ -99,7 +104,7 @@ func (s *Service) cachedStats(now time.Time, o StatsOptions) Stats {
 			out = c
 			return
 		}
-		out = st.stats(now, o)
+		out = st.stats(now, o, sc)
 		s.statsMu.Lock()
 		if len(s.statsCache) > 16 {
 			clear(s.statsCache)
@@ -125,6 +130,11 @@ func (s *Service) History(ctx context.Context, id string) (History, error) {
 }
 
 func (s *Service) history(ctx context.Context, id string) (History, error) {
+	if sc := s.recordScope(ctx); sc.restricted {
+		if _, ok := s.open(ctx, id); !ok {
+			return History{}, fmt.Errorf("patient history: %w", ErrNotFound)
+		}
+	}
 	vars := map[string]any{"id": id}
 	sc, err := store.Query[[]StatusChange](ctx, s.db,
 		"SELECT patient_id, from, to, reason, actor, at FROM status_change WHERE patient_id = $id ORDER BY at DESC", vars)

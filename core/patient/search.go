@@ -3,6 +3,8 @@ package patient
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pfinni/pfinni/internal/textmatch"
 )
 
 // tokenIndex is the dictionary of distinct name tokens of all patients,
@@ -127,42 +129,8 @@ func (ti *tokenIndex) nameMatches(word string) map[string]int {
 }
 
 // damerauLevenshtein returns the optimal-string-alignment distance of a
-// and b (insertions, deletions, substitutions, adjacent transpositions),
-// or max+1 as soon as it must exceed max.
-func damerauLevenshtein(a, b string, max int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > max || -d > max {
-		return max + 1
-	}
-	// Three rolling rows.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-			rowMin = min(rowMin, v)
-		}
-		if rowMin > max {
-			return max + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
-}
+// and b, or max+1 as soon as it must exceed max (textmatch.Distance).
+func damerauLevenshtein(a, b string, max int) int { return textmatch.Distance(a, b, max) }
 
 // query is a parsed free-text search.
 type query struct {

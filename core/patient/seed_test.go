@@ -85,7 +85,7 @@ func TestStats(t *testing.T) {
 		{From: StatusActive, To: StatusChurned, At: testNow.AddDate(0, 0, -8)},
 		{From: StatusActive, To: StatusChurned, At: testNow.AddDate(-1, 0, 0)},
 	}
-	s := st.stats(testNow, StatsOptions{Weeks: 6, Months: 3, BirthdayDays: 7, StuckDays: 14})
+	s := st.stats(testNow, StatsOptions{Weeks: 6, Months: 3, BirthdayDays: 7, StuckDays: 14}, scope{})
 	assert.Equal(t, 6, s.Total)
 	assert.Equal(t, map[Status]int{StatusOnboarding: 2, StatusActive: 2, StatusInactive: 1, StatusChurned: 1}, s.ByStatus)
 	require.Len(t, s.NewPerWeek, 6)
@@ -102,7 +102,7 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, 2, s.UpcomingBirthdays)
 	assert.Equal(t, 2, s.StuckOnboarding, "p_03 and p_06: status changed 30 days ago")
 	assert.Equal(t, map[string]int{"phone": 1, "email": 1, "insurance": 1, "provider": 1, "address": 1}, s.Missing)
-	d := st.stats(testNow, StatsOptions{})
+	d := st.stats(testNow, StatsOptions{}, scope{})
 	assert.Len(t, d.NewPerWeek, 12)
 	assert.Len(t, d.NewPerMonth, 12)
 	assert.Equal(t, 30, d.BirthdayDays)

@@ -37,6 +37,10 @@ type options struct {
 	pageSize int
 	live     bool
 	observer Observer // committed writes (WithObserver)
+	shared   SharedStats // Stats kept for every instance (WithSharedStats)
+	// providersSeeAll: providers may open patients outside their panel
+	// (WithProvidersSeeAll, scope.go).
+	providersSeeAll bool
 }
 
 // WithClock sets the clock (tests).
@@ -148,10 +152,9 @@ func newID(prefix string) string {
 	return prefix + string(b)
 }
 
-// Roles allowed to touch patient data through the service.
-func allowed(r actor.Role) bool {
-	return r == actor.RoleAdmin || r == actor.RoleStaff || r == actor.RoleSystem
-}
+// Roles allowed to touch patient data through the service (a provider
+// within its panel: scope.go).
+func allowed(r actor.Role) bool { return r.ReadsPatients() }
 
 // authorize refuses anonymous callers and auditors (and non-admins for
 // admin-only actions), auditing the refusal.

@@ -51,6 +51,8 @@ type StatsOptions struct {
 	Months       int // months of NewPerMonth (default 12, max 24)
 	BirthdayDays int // window of UpcomingBirthdays (default 30)
 	StuckDays    int // onboarding longer than this is stuck (default 14)
+	// Panel scopes the figures like Filter.Panel (scope.go).
+	Panel string
 }
 
 func (o *StatsOptions) defaults() {
@@ -69,7 +71,7 @@ func (o *StatsOptions) defaults() {
 }
 
 // stats computes the figures; now is in the practice's location.
-func (st *state) stats(now time.Time, o StatsOptions) Stats {
+func (st *state) stats(now time.Time, o StatsOptions, sc scope) Stats {
 	o.defaults()
 	today := dayOf(now)
 	loc := now.Location()
@@ -112,6 +114,9 @@ func (st *state) stats(now time.Time, o StatsOptions) Stats {
 	}
 	for _, e := range st.byID {
 		p := e.p
+		if !sc.admits(p) {
+			continue
+		}
 		s.Total++
 		s.ByStatus[p.Status]++
 		if w := weekOf(p.CreatedAt); w >= 0 {
@@ -134,6 +139,9 @@ func (st *state) stats(now time.Time, o StatsOptions) Stats {
 		}
 	}
 	for _, t := range st.transitions {
+		if e := st.byID[t.PatientID]; sc.restricted && (e == nil || !sc.admits(e.p)) {
+			continue // a panel counts the moves of its current patients
+		}
 		if w := weekOf(t.At); w >= 0 {
 			b := &s.TransitionsPerWeek[w]
 			b.Counts[string(t.From)+"->"+string(t.To)]++

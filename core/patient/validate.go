@@ -87,6 +87,11 @@ func (v validation) check(p *Patient, check func(field string) bool) error {
 	if check("tags") && (len(p.Tags) > maxTags || slices.ContainsFunc(p.Tags, func(s string) bool { return s == "" || len(s) > maxTag })) {
 		f.Add("tags", fmt.Sprintf("at most %d non-empty tags of at most %d characters", maxTags, maxTag))
 	}
+	if check("identifiers") && (len(p.Identifiers) > maxItems || slices.ContainsFunc(p.Identifiers, func(id Identifier) bool {
+		return strings.TrimSpace(id.Value) == "" || len(id.Value) > maxText || len(id.System) > maxText || len(id.Type) > maxTag
+	})) {
+		f.Add("identifiers", fmt.Sprintf("at most %d identifiers, each with a value of at most %d characters and a system (OID or URI) of at most %d", maxItems, maxText, maxText))
+	}
 	if check("status") && !p.Status.Valid() {
 		f.Add("status", "must be one of onboarding, active, inactive, churned")
 	}

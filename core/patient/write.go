@@ -73,6 +73,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*Patient, error) {
 func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 	p := in.patient()
 	s.defaults(p)
+	if err := s.ownPanel(ctx, p); err != nil {
+		return nil, err
+	}
 	if err := s.validation().check(p, func(string) bool { return true }); err != nil {
 		return nil, fmt.Errorf("create patient: %w", err)
 	}
@@ -195,7 +198,7 @@ func (s *Service) update(ctx context.Context, id string, version int, patch Patc
 	if version <= 0 {
 		return nil, nil, fmt.Errorf("%s: %w", op, fault.Field("version", "is required: send the version you read (field version or If-Match header)"))
 	}
-	cur, ok := s.current(id)
+	cur, ok := s.open(ctx, id)
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
@@ -283,7 +286,7 @@ func (s *Service) changeStatus(ctx context.Context, id string, to Status, reason
 	if !to.Valid() {
 		return nil, "", fmt.Errorf("%s: %w", op, fault.Field("to", "must be one of onboarding, active, inactive, churned"))
 	}
-	cur, ok := s.current(id)
+	cur, ok := s.open(ctx, id)
 	if !ok {
 		return nil, "", fmt.Errorf("%s: %w", op, ErrNotFound)
 	}

@@ -113,6 +113,9 @@ func (r *Registry) trip(e *entry, cause error) {
 	e.mu.Unlock()
 	r.logger.Error("plugin taken out of service", "plugin", e.m.Name, "fault", fault.Label(cause)) // the kind only (review M6)
 	r.rebuild()
+	if f := r.opts.OnOutOfService; f != nil {
+		go f(e.m.Name)
+	}
 }
 
 // readmit puts a tripped plugin back on probation: one more fault trips

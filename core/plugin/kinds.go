@@ -9,17 +9,14 @@ import (
 	"sync"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/plugin/intent"
 	"github.com/pfinni/pfinni/core/plugin/manifest"
 	"github.com/pfinni/pfinni/sdk"
 )
 
-// IntentMatch is the best claim on a chat message.
-type IntentMatch struct {
-	Plugin   string         `json:"plugin"`
-	Intent   string         `json:"intent"`
-	Score    float64        `json:"score"`
-	Entities map[string]any `json:"entities,omitempty"`
-}
+// IntentMatch is the best claim on a chat message (defined in the leaf
+// package intent, which core/chat imports instead of this one).
+type IntentMatch = intent.Match
 
 // MatchIntent asks every intent handler in service, concurrently, to
 // score the message, and returns the best match at or above

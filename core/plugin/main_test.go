@@ -28,12 +28,18 @@ func TestMain(m *testing.M) {
 		}
 		artifacts[s] = p
 	}
-	p, err := plugintest.BuildProcess("plugins/stub-insurance")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for name, build := range map[string]func() (string, error){
+		"stub-insurance":  func() (string, error) { return plugintest.BuildProcess("plugins/stub-insurance") },
+		"intent-hello":    func() (string, error) { return plugintest.BuildWASM("examples/intent-hello") },
+		"insurance-hello": func() (string, error) { return plugintest.BuildProcess("examples/insurance-hello") },
+	} {
+		p, err := build()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		artifacts[name] = p
 	}
-	artifacts["stub-insurance"] = p
 	os.Exit(m.Run())
 }
 

@@ -81,6 +81,9 @@ type Options struct {
 	// long on probation (one more fault trips it again). Zero keeps it
 	// out until an admin enables it.
 	BreakerCooldown time.Duration
+	// OnOutOfService, if set, is told (on its own goroutine) the name of
+	// a plugin the breaker has just taken out of service (core/alerts).
+	OnOutOfService func(plugin string)
 	// MinIntentScore is the lowest match score MatchIntent accepts
 	// (default 0.5).
 	MinIntentScore float64

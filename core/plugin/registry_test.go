@@ -231,13 +231,20 @@ func TestFaultIsolation(t *testing.T) {
 
 func TestMatchRejectsUndeclaredIntent(t *testing.T) {
 	path := writeManifest(t, plug{name: "stub-echo", provides: "{intents: [{name: other.intent}]}"})
-	r := start(t, Options{ManifestPath: path, BreakerThreshold: 2})
+	tripped := make(chan string, 1) // the alert hook (core/alerts)
+	r := start(t, Options{ManifestPath: path, BreakerThreshold: 2, OnOutOfService: func(p string) { tripped <- p }})
 	_, ok := r.MatchIntent(staff(), sdk.MatchRequest{Message: "echo hi"})
 	assert.False(t, ok)
 	in, _ := r.Get("stub-echo")
 	assert.Contains(t, in.LastError, `claimed intent "echo.say"`)
 	_, _ = r.MatchIntent(staff(), sdk.MatchRequest{Message: "echo hi"})
 	require.Eventually(t, func() bool { return states(r)["stub-echo"] == StateFaulted }, 5*time.Second, 10*time.Millisecond)
+	select {
+	case p := <-tripped:
+		assert.Equal(t, "stub-echo", p)
+	case <-time.After(time.Minute):
+		t.Fatal("the out-of-service hook was not called")
+	}
 }
 
 func TestBreakerCooldown(t *testing.T) {

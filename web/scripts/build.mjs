@@ -2,7 +2,7 @@
 //   app.js    the script (htmx + src/*.js), bundled and minified by esbuild
 //   app.css   the styles, minified by esbuild
 //   repo.html the project page fragment: README.md's "Repository outline"
-//             section and TASKS.md, rendered at build time with marked
+//             section, TASKS.md and docs/roadmap.md, rendered at build time with marked
 // Run by `make web` (npm run build). Nothing here is committed.
 import { build } from 'esbuild';
 import { marked } from 'marked';
@@ -33,6 +33,7 @@ console.log('web: built app.js, app.css, repo.html into', out);
 async function repoFragment() {
   const readme = await readFile(join(root, 'README.md'), 'utf8').catch(() => '');
   const tasks = await readFile(join(root, 'TASKS.md'), 'utf8').catch(() => '');
+  const roadmap = await readFile(join(root, 'docs', 'roadmap.md'), 'utf8').catch(() => '');
   const outline = section(readme, 'Repository outline');
   const renderer = new marked.Renderer();
   renderer.html = () => '';
@@ -49,8 +50,13 @@ async function repoFragment() {
   }
   html += md(tasks.replace(/^# .*\n/, ''))
     .replace(/<td>(done|partial|todo)<\/td>/gi, (_, s) => `<td><span class="state-${s.toLowerCase()}">${s}</span></td>`);
+  // docs/roadmap.md (its figures computed by scripts/roadmap.sh from
+  // TASKS.md), its own h1 dropped and headings moved one level down.
+  if (roadmap) {
+    html += '<section id="roadmap"><h2>Roadmap</h2>' + md(roadmap.replace(/^# .*\n/, '').replace(/^(#{2,5}) /gm, '#$1 ')) + '</section>';
+  }
   html += '<h2>Repository outline</h2>' + md(outline);
-  html += `<p class="muted small">Built ${new Date().toISOString().slice(0, 10)} from README.md and TASKS.md.</p>`;
+  html += `<p class="muted small">Built ${new Date().toISOString().slice(0, 10)} from README.md, TASKS.md and docs/roadmap.md.</p>`;
   return html;
 }
 

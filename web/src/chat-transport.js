@@ -20,7 +20,10 @@ export class TransportError extends Error {
  * connect opens the socket. handlers: onFrame(frame) for frames that do
  * not answer this tab's messages (other tabs' messages, alerts);
  * onState(state) with 'connecting' | 'online' | 'reconnecting';
- * onReconnect() after a dropped socket is back (reload the history).
+ * onReconnect() after a dropped socket is back (reload the history);
+ * alertsSince() the id of the last alert frame seen, sent as
+ * ?alerts_since= when the socket (re)opens so the server replays the
+ * alerts stored after it.
  */
 export function connect(handlers) {
   let ws = null;
@@ -32,7 +35,9 @@ export function connect(handlers) {
 
   const url = () => {
     const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return proto + '//' + window.location.host + basePath() + '/ws/chat';
+    const since = handlers.alertsSince?.() || '';
+    const q = since ? '?alerts_since=' + encodeURIComponent(since) : '';
+    return proto + '//' + window.location.host + basePath() + '/ws/chat' + q;
   };
 
   function open() {

@@ -13,6 +13,7 @@ import { connect } from './chat-transport.js';
 import { patientCache, patientTable, chart, citations, eligibilityCard } from './chat-render.js';
 import { actionButtons, safeTarget } from './chat-actions.js';
 import { initTour } from './tour.js';
+import { ALERT_EVENT } from './alerts.js';
 
 const OPEN_KEY = 'pfinni.chat.open';
 const DEFAULT_MAX_BYTES = 4000;
@@ -185,16 +186,19 @@ export function initChat() {
       const confirmed = /^\(confirmed: (.+)\)$/.exec(t);
       add(el('li', { class: confirmed ? 'msg msg-note' : 'msg msg-user', text: confirmed ? 'Confirmed: ' + confirmed[1].replace('_', ' ') : t }));
     } else if (m.role === 'alert') {
-      alert(m, false);
+      alert({ title: m.text }, false); // alerts stored in the chat history before the alert store
     } else {
       add(bubble(m, false));
     }
   }
 
-  function alert(m, fresh) {
-    const text = String(m.text || m.message?.text || 'Alert');
-    const item = el('li', { class: 'chat-alert', role: fresh ? 'alert' : null, text });
-    const target = safeTarget(m.data?.link || m.data?.target);
+  // alert shows an alert frame's alert ({id, kind, title, body, link})
+  // as a notice in the panel (the newest five).
+  let lastAlert = '';
+  function alert(a, fresh) {
+    const text = [a.title, a.body].filter(Boolean).map(String).join(': ') || 'Alert';
+    const item = el('li', { class: 'chat-alert', role: fresh ? 'alert' : null, 'data-alert-id': a.id || null, 'data-kind': a.kind || null, text });
+    const target = safeTarget(a.link);
     if (target) item.append(' ', el('a', { href: basePath() + target, text: 'Open' }));
     alerts.prepend(item);
     while (alerts.childElementCount > 5) alerts.lastElementChild.remove();
@@ -214,8 +218,6 @@ export function initChat() {
       if (!res.ok) return;
       const items = res.data?.items || [];
       log.replaceChildren();
-      alerts.replaceChildren();
-      alerts.hidden = true;
       for (const m of items) showStored(m);
       log.dataset.history = String(items.length);
     })();
@@ -224,7 +226,11 @@ export function initChat() {
 
   function onFrame(f) {
     if (f.type === 'alert') {
-      alert(f.message || f, true);
+      const a = f.alert;
+      if (!a || typeof a !== 'object') return;
+      if (a.id) lastAlert = String(a.id);
+      alert(a, true);
+      document.dispatchEvent(new CustomEvent(ALERT_EVENT, { detail: a })); // the bell (alerts.js)
       return;
     }
     if (f.type !== 'message' || !f.message) return;
@@ -247,6 +253,8 @@ export function initChat() {
       conn.textContent = s === 'reconnecting' ? 'Connection lost — reconnecting…' : '';
     },
     onReconnect: () => { if (historyLoaded) loadHistory(); },
+    // A reconnecting socket asks for the alerts it missed.
+    alertsSince: () => lastAlert,
   });
 
   let busy = false;

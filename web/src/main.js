@@ -8,6 +8,7 @@ import { initChat } from './chat.js';
 import { initIdle } from './idle.js';
 import { initViews } from './views.js';
 import { initImports } from './imports.js';
+import { initAlerts } from './alerts.js';
 
 window.htmx = htmx;
 
@@ -85,6 +86,7 @@ function start() {
   initViews();
   initImports();
   if (meta('csrf-token')) {
+    initAlerts();
     initChat();
     initIdle();
   }

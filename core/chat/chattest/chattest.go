@@ -14,7 +14,7 @@ import (
 	"sort"
 
 	"github.com/pfinni/pfinni/core/chat"
-	"github.com/pfinni/pfinni/core/plugin"
+	"github.com/pfinni/pfinni/core/plugin/intent"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -49,12 +49,12 @@ func (p *Plugins) call(ctx context.Context, pl sdk.Plugin, hook string, req, res
 }
 
 // MatchIntent asks every intent plugin and returns the best claim.
-func (p *Plugins) MatchIntent(ctx context.Context, req sdk.MatchRequest) (plugin.IntentMatch, bool) {
+func (p *Plugins) MatchIntent(ctx context.Context, req sdk.MatchRequest) (intent.Match, bool) {
 	min := p.MinScore
 	if min == 0 {
 		min = 0.5
 	}
-	var best plugin.IntentMatch
+	var best intent.Match
 	for _, pl := range p.List {
 		if pl.Intent == nil {
 			continue
@@ -64,14 +64,14 @@ func (p *Plugins) MatchIntent(ctx context.Context, req sdk.MatchRequest) (plugin
 			continue
 		}
 		if m.Score > best.Score {
-			best = plugin.IntentMatch{Plugin: pl.Name, Intent: m.Intent, Score: m.Score, Entities: m.Entities}
+			best = intent.Match{Plugin: pl.Name, Intent: m.Intent, Score: m.Score, Entities: m.Entities}
 		}
 	}
 	return best, best.Score >= min
 }
 
 // HandleIntent asks the plugin that matched.
-func (p *Plugins) HandleIntent(ctx context.Context, m plugin.IntentMatch, req sdk.IntentRequest) (sdk.IntentReply, error) {
+func (p *Plugins) HandleIntent(ctx context.Context, m intent.Match, req sdk.IntentRequest) (sdk.IntentReply, error) {
 	req.Intent, req.Entities = m.Intent, m.Entities
 	for _, pl := range p.List {
 		if pl.Name == m.Plugin {

@@ -73,5 +73,13 @@ func As(ctx context.Context, role actor.Role) context.Context {
 	return actor.With(ctx, actor.Actor{UserID: "u_" + string(role), Role: role, RequestID: "req-" + string(role), IP: "127.0.0.1"})
 }
 
+// AsLinked returns ctx acting as a user of role linked to provider
+// providerID (a provider's panel, or "my panel" for staff and admins).
+func AsLinked(ctx context.Context, role actor.Role, providerID string) context.Context {
+	a := actor.From(As(ctx, role))
+	a.ProviderID = providerID
+	return actor.With(ctx, a)
+}
+
 // IsAuditDown reports whether err came from a failing Auditor.
 func IsAuditDown(err error) bool { return errors.Is(err, ErrAuditDown) }

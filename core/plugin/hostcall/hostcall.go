@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
-	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/audit/auditevent"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -41,7 +41,7 @@ type KBSearcher interface {
 // Auditor stores an audit event before the host op returns its data.
 // core/audit implements it; the actor fields come from core/actor.
 type Auditor interface {
-	Record(ctx context.Context, ev audit.Event) error
+	Record(ctx context.Context, ev auditevent.Event) error
 }
 
 // MaxPatients caps the patients returned by one patients.search.
@@ -112,7 +112,7 @@ func (d *Dispatcher) call(ctx context.Context, c Caller, op string, in []byte) (
 		err := sdk.Errorf(sdk.CodeCapabilityDenied, "plugin %q is not granted %s (needed for %s)", c.Plugin, capName, op)
 		c.denied(err.Message)
 		if op == sdk.OpPatientsSearch {
-			d.audit(ctx, c, audit.OutcomeDenied, "capability patients:read not granted")
+			d.audit(ctx, c, auditevent.OutcomeDenied, "capability patients:read not granted")
 		}
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (d *Dispatcher) searchPatients(ctx context.Context, c Caller, in []byte) (a
 	}
 	a := actor.From(ctx)
 	if a.Anonymous() || a.Role == actor.RoleAuditor {
-		d.audit(ctx, c, audit.OutcomeDenied, "calling user may not read patients")
+		d.audit(ctx, c, auditevent.OutcomeDenied, "calling user may not read patients")
 		return nil, sdk.Errorf(sdk.CodeForbidden, "the calling user may not read patients")
 	}
 	if d.s.Patients == nil || d.s.Audit == nil {
@@ -153,7 +153,7 @@ func (d *Dispatcher) searchPatients(ctx context.Context, c Caller, in []byte) (a
 	}
 	res, err := d.s.Patients.SearchPatients(ctx, q)
 	if err != nil {
-		d.audit(ctx, c, audit.OutcomeError, "search failed")
+		d.audit(ctx, c, auditevent.OutcomeError, "search failed")
 		return nil, sdk.Errorf(sdk.CodeUnavailable, "patient search: %v", err)
 	}
 	if len(res.Patients) > q.Limit {
@@ -170,7 +170,7 @@ func (d *Dispatcher) searchPatients(ctx context.Context, c Caller, in []byte) (a
 		res.Patients = []sdk.PatientSummary{}
 	}
 	detail := searchDetail(c.Plugin, ids, res.Total)
-	if err := d.s.Audit.Record(ctx, d.event(ctx, audit.OutcomeSuccess, detail)); err != nil {
+	if err := d.s.Audit.Record(ctx, d.event(ctx, auditevent.OutcomeSuccess, detail)); err != nil {
 		return nil, sdk.Errorf(sdk.CodeUnavailable, "audit: %v", err)
 	}
 	return res, nil
@@ -209,9 +209,9 @@ func searchDetail(plugin string, ids []string, total int) string {
 	return b.String()
 }
 
-func (d *Dispatcher) event(ctx context.Context, outcome, detail string) audit.Event {
+func (d *Dispatcher) event(ctx context.Context, outcome, detail string) auditevent.Event {
 	a := actor.From(ctx)
-	return audit.Event{
+	return auditevent.Event{
 		Actor:     a.UserID,
 		Role:      string(a.Role),
 		Action:    "plugin.patients.search",

@@ -182,7 +182,7 @@ func (p *Plugin) launch(ctx context.Context) error {
 	defer cancel()
 	res, err := pc.Init(ictx, &pluginv1.InitRequest{Config: p.cfg.InitConfig, SdkVersion: sdk.Version})
 	if err == nil {
-		_, err = decodeResult(res.GetEnvelope())
+		_, err = sdk.DecodeResult(res.GetEnvelope())
 	}
 	if err != nil {
 		client.Kill()
@@ -229,7 +229,7 @@ func (p *Plugin) Call(ctx context.Context, hook string, in []byte) (json.RawMess
 	if err != nil {
 		return nil, p.rpcFault(ctx, cctx, hook, err)
 	}
-	out, err := decodeResult(res.GetEnvelope())
+	out, err := sdk.DecodeResult(res.GetEnvelope())
 	var se *sdk.Error
 	switch {
 	case errors.Is(err, errMalformed):
@@ -252,7 +252,7 @@ func (p *Plugin) Health(ctx context.Context) error {
 	if err != nil {
 		return p.rpcFault(ctx, cctx, "health", err)
 	}
-	_, err = decodeResult(res.GetEnvelope())
+	_, err = sdk.DecodeResult(res.GetEnvelope())
 	return err
 }
 
@@ -378,21 +378,7 @@ func (p *Plugin) kill() {
 	}
 }
 
-var errMalformed = errors.New("malformed output")
-
-func decodeResult(out []byte) (json.RawMessage, error) {
-	var env sdk.Envelope
-	if err := json.Unmarshal(out, &env); err != nil {
-		return nil, fmt.Errorf("%w: %v", errMalformed, err)
-	}
-	if env.Error != nil {
-		return nil, env.Error
-	}
-	if env.OK == nil {
-		return nil, fmt.Errorf("%w: envelope has neither ok nor error", errMalformed)
-	}
-	return env.OK, nil
-}
+var errMalformed = sdk.ErrMalformed // also for guest-memory faults
 
 // hclogger adapts go-plugin's own logging (start, exit, protocol
 // errors) to slog, redacted. The plugin's stderr, which go-plugin would

@@ -3,7 +3,6 @@ package wasmhost
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,7 +19,7 @@ import (
 
 var (
 	errTimeout   = errors.New("call exceeded its time limit")
-	errMalformed = errors.New("malformed output")
+	errMalformed = sdk.ErrMalformed // also for guest-memory faults
 )
 
 // MaxResult bounds the size of one guest result (16 MiB).
@@ -93,7 +92,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		return r[0], nil
 	})
 	if err == nil {
-		_, err = decodeResult(out)
+		_, err = sdk.DecodeResult(out)
 	}
 	if err != nil {
 		_ = mod.Close(context.Background())
@@ -270,21 +269,6 @@ func trapSummary(err error) string {
 		return lines[0] + " (in " + name + ")"
 	}
 	return lines[0]
-}
-
-// decodeResult unwraps a result envelope.
-func decodeResult(out []byte) (json.RawMessage, error) {
-	var env sdk.Envelope
-	if err := json.Unmarshal(out, &env); err != nil {
-		return nil, fmt.Errorf("%w: %v", errMalformed, err)
-	}
-	if env.Error != nil {
-		return nil, env.Error
-	}
-	if env.OK == nil {
-		return nil, fmt.Errorf("%w: envelope has neither ok nor error", errMalformed)
-	}
-	return env.OK, nil
 }
 
 // resultFault says whether a decoded result is a fault.

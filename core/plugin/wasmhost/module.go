@@ -152,7 +152,7 @@ func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMess
 		}
 		return nil, m.fault(hook, callErr, inst)
 	}
-	res, err := decodeResult(out)
+	res, err := sdk.DecodeResult(out)
 	if f := resultFault(err); f != "" {
 		m.discard(inst) // a panicking or malformed guest may be in a bad state
 		return nil, fault.New(m.name, hook, f, err)
@@ -189,7 +189,7 @@ func (m *Module) Health(ctx context.Context) error {
 		return m.fault("health", err, inst)
 	}
 	m.release(inst)
-	_, err = decodeResult(out)
+	_, err = sdk.DecodeResult(out)
 	return err
 }
 

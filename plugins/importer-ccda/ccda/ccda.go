@@ -228,7 +228,9 @@ func (p *parser) identifiers(rec *sdk.PatientRecord, role *xmlsafe.Node) {
 		}
 	}
 	if best < 0 {
-		p.pr.Error(elRole+"/id", "patientRole has no usable id, so there is no MRN to match the patient by")
+		// Not an error: the host sends a record without identifier to
+		// its review queue, where a person decides who it is.
+		p.pr.Warn(elRole+"/id", "patientRole has no usable id, so there is no MRN to match the patient by")
 		return
 	}
 	c := cands[best]

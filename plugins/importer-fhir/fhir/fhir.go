@@ -271,7 +271,9 @@ func (p *parser) identifiers(rec *sdk.PatientRecord, pt *xmlsafe.Node) {
 		}
 	}
 	if best < 0 {
-		p.pr.Error("Patient/identifier", "the Patient has no identifier with a value, so there is no MRN to match the patient by")
+		// Not an error: the host sends a record without identifier to
+		// its review queue, where a person decides who it is.
+		p.pr.Warn("Patient/identifier", "the Patient has no identifier with a value, so there is no MRN to match the patient by")
 		return
 	}
 	rec.MRN = rec.Identifiers[best].Value

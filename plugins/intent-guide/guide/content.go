@@ -112,7 +112,7 @@ func formHelp(topic string, ents map[string]any) sdk.IntentReply {
 			return sdk.IntentReply{Reply: f.help, Suggestions: []string{"which fields are required?", "how does onboarding work?"}}
 		}
 	}
-	if h := nlu.HostFrom(ents); h.Today != "" {
+	if h := sdk.HostContextFrom(ents); h.Today != "" {
 		_ = h
 	}
 	if msg := formErrors(ents); msg != "" {
@@ -257,7 +257,7 @@ var TourSteps = []struct{ Title, Text, Target string }{
 	{"Privacy", "Everything you open is audited, and the chat history keeps no names or identifiers. Share only the minimum necessary.", "/"},
 }
 
-func tour(h nlu.HostContext, ents map[string]any) sdk.IntentReply {
+func tour(h sdk.HostContext, ents map[string]any) sdk.IntentReply {
 	step := 0
 	if host, ok := ents["host"].(map[string]any); ok {
 		if s, ok := host["tour_step"].(float64); ok && int(s) < len(TourSteps) {
@@ -283,7 +283,7 @@ func tour(h nlu.HostContext, ents map[string]any) sdk.IntentReply {
 	}
 }
 
-func suggest(page string, h nlu.HostContext) sdk.IntentReply {
+func suggest(page string, h sdk.HostContext) sdk.IntentReply {
 	var sugg []string
 	switch {
 	case page == sdk.PagePatientForm:

@@ -52,7 +52,7 @@ func (Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply
 	if topic == "" {
 		_, _, topic = classify(m, sdk.ChatPageOf(req.Context.Page))
 	}
-	host := nlu.HostFrom(req.Entities)
+	host := sdk.HostContextFrom(req.Entities)
 	var r sdk.IntentReply
 	switch req.Intent {
 	case IntentDecline:

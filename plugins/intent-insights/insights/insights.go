@@ -5,7 +5,7 @@
 // a small chart.
 //
 // The figures are aggregates the core passes in the host context
-// (nlu.HostContext.Stats, the patient directory's Stats); lists of
+// (sdk.HostContext.Stats, the patient directory's Stats); lists of
 // patients ("who is stuck in onboarding?") are answered with a patient
 // list query the core runs as the user, like intent-patients does. The
 // plugin never sees a patient record.
@@ -13,7 +13,6 @@ package insights
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -34,32 +33,14 @@ const (
 // StuckDays is how long in onboarding counts as stuck.
 const StuckDays = 14
 
-// Stats mirrors the figures the core sends (core/patient.Stats as JSON).
-type Stats struct {
-	Total              int            `json:"total"`
-	ByStatus           map[string]int `json:"by_status"`
-	NewPerWeek         []Bucket       `json:"new_per_week"`
-	NewPerMonth        []Bucket       `json:"new_per_month"`
-	TransitionsPerWeek []Transitions  `json:"transitions_per_week"`
-	UpcomingBirthdays  int            `json:"upcoming_birthdays"`
-	BirthdayDays       int            `json:"birthday_days"`
-	StuckOnboarding    int            `json:"stuck_onboarding"`
-	StuckDays          int            `json:"stuck_days"`
-	Missing            map[string]int `json:"missing"`
-}
+// Stats are the figures the core sends in sdk.HostContext.Stats.
+type Stats = sdk.PatientStats
 
-// Bucket is a count for a period starting on Start.
-type Bucket struct {
-	Start string `json:"start"`
-	Count int    `json:"count"`
-}
-
-// Transitions counts status changes in a week by "from->to".
-type Transitions struct {
-	Start  string         `json:"start"`
-	Counts map[string]int `json:"counts"`
-	Total  int            `json:"total"`
-}
+// Bucket and Transitions are Stats' series (the SDK's types).
+type (
+	Bucket      = sdk.CountBucket
+	Transitions = sdk.TransitionBucket
+)
 
 // Handler is the plugin's sdk.IntentHandler.
 type Handler struct {
@@ -103,13 +84,11 @@ func classify(m nlu.Message) (string, float64) {
 
 // Handle answers an insights question.
 func (h Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
-	host := nlu.HostFrom(req.Entities)
-	today := host.Day(h.now)
+	host := sdk.HostContextFrom(req.Entities)
+	today := nlu.Today(host, h.now)
 	var st Stats
-	if len(host.Stats) > 0 {
-		if err := json.Unmarshal(host.Stats, &st); err != nil {
-			return sdk.IntentReply{}, sdk.Errorf(sdk.CodeInvalidInput, "decode stats: %v", err)
-		}
+	if host.Stats != nil {
+		st = *host.Stats
 	}
 	m := nlu.Parse(req.Message)
 	switch req.Intent {
@@ -226,11 +205,11 @@ func churn(st Stats, m nlu.Message, today time.Time) sdk.IntentReply {
 	text := fmt.Sprintf("{total} %s churned %s. Over the last %d weeks %d patients churned; %d are churned in all (%s of %d patients).",
 		"{patients}", period, len(values), sum, st.ByStatus["churned"], pct(st.ByStatus["churned"], st.Total), st.Total)
 	_ = active
-	q := url.Values{"status": {"churned"}, "status_changed_from": {from.Format(time.DateOnly)}, "status_changed_to": {to.Format(time.DateOnly)}}
+	q := url.Values{sdk.FilterStatus: {"churned"}, sdk.FilterStatusChangedFrom: {from.Format(time.DateOnly)}, sdk.FilterStatusChangedTo: {to.Format(time.DateOnly)}}
 	return sdk.IntentReply{
 		Intent: IntentChurn, Reply: text,
 		Data: map[string]any{
-			"query": q.Encode(), "view": "count",
+			sdk.DataQuery: q.Encode(), "view": "count",
 			"chart": map[string]any{"type": "bar", "title": "Patients churned per week", "labels": labels, "values": values},
 		},
 		Actions:     []sdk.Action{{Type: "navigate", Label: "Show them", Target: "/patients?" + q.Encode()}},
@@ -240,13 +219,13 @@ func churn(st Stats, m nlu.Message, today time.Time) sdk.IntentReply {
 
 func onboarding(st Stats, today time.Time) sdk.IntentReply {
 	before := today.AddDate(0, 0, -(StuckDays + 1))
-	q := url.Values{"status": {"onboarding"}, "status_changed_to": {before.Format(time.DateOnly)}, "sort": {"updated_at"}}
+	q := url.Values{sdk.FilterStatus: {"onboarding"}, sdk.FilterStatusChangedTo: {before.Format(time.DateOnly)}, sdk.FilterSort: {"updated_at"}}
 	text := fmt.Sprintf("{total} %s have been in onboarding for more than %d days, out of %d in onboarding.",
 		"{patients}", StuckDays, st.ByStatus["onboarding"])
 	return sdk.IntentReply{
 		Intent: IntentOnboarding, Reply: text,
 		Data: map[string]any{
-			"query": q.Encode(), "view": "list",
+			sdk.DataQuery: q.Encode(), "view": "list",
 			"chart": map[string]any{"type": "bar", "title": "Onboarding", "labels": []string{"stuck > 14 days", "in onboarding"}, "values": []int{st.StuckOnboarding, st.ByStatus["onboarding"]}},
 		},
 		Actions:     []sdk.Action{{Type: "navigate", Label: "Open the onboarding list", Target: "/patients?" + q.Encode()}},

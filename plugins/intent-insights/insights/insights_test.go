@@ -20,9 +20,9 @@ var plug = sdk.Plugin{Name: "intent-insights", Intent: insights.Handler{Now: fun
 func stats(t *testing.T) json.RawMessage {
 	st := insights.Stats{
 		Total: 100, ByStatus: map[string]int{"active": 60, "onboarding": 15, "inactive": 15, "churned": 10},
-		NewPerWeek:         []insights.Bucket{{"2026-03-02", 4}, {"2026-03-09", 5}, {"2026-03-16", 9}},
-		NewPerMonth:        []insights.Bucket{{"2026-01-01", 20}, {"2026-02-01", 18}, {"2026-03-01", 4}},
-		TransitionsPerWeek: []insights.Transitions{{"2026-03-02", map[string]int{"active->churned": 2, "onboarding->active": 3}, 5}, {"2026-03-09", map[string]int{"inactive->churned": 1}, 1}},
+		NewPerWeek:         []insights.Bucket{{Start: "2026-03-02", Count: 4}, {Start: "2026-03-09", Count: 5}, {Start: "2026-03-16", Count: 9}},
+		NewPerMonth:        []insights.Bucket{{Start: "2026-01-01", Count: 20}, {Start: "2026-02-01", Count: 18}, {Start: "2026-03-01", Count: 4}},
+		TransitionsPerWeek: []insights.Transitions{{Start: "2026-03-02", Counts: map[string]int{"active->churned": 2, "onboarding->active": 3}, Total: 5}, {Start: "2026-03-09", Counts: map[string]int{"inactive->churned": 1}, Total: 1}},
 		UpcomingBirthdays:  7, BirthdayDays: 30, StuckOnboarding: 5, StuckDays: 14, Missing: map[string]int{"insurance": 12},
 	}
 	b, err := json.Marshal(st)

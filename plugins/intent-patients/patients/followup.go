@@ -11,7 +11,7 @@ import (
 
 // answerFollowUp answers a follow-up ("only the active ones", "how many
 // of them are over 65", "show them") by narrowing the previous answer's
-// filter, which the host passes (nlu.HostContext.Previous): what the
+// filter, which the host passes (sdk.HostContext.Previous): what the
 // message names replaces the same filter of the previous answer, missing
 // data adds up. Without a previous answer the message is taken on its
 // own, or the user is asked which patients they mean.
@@ -27,7 +27,7 @@ func answerFollowUp(intent string, q nlu.Query, previous string, today time.Time
 	}
 	v := prev
 	for k, vals := range Values(q) {
-		if k == "missing" {
+		if k == sdk.FilterMissing {
 			v.Set(k, strings.Join(union(strings.Split(prev.Get(k), ","), strings.Split(vals[0], ",")), ","))
 			continue
 		}
@@ -52,7 +52,7 @@ func answerFollowUp(intent string, q nlu.Query, previous string, today time.Time
 // answerValues is the reply skeleton of a list or count answer for the
 // patient-list query v: the query, the view and "Open in patient list".
 func answerValues(intent string, v url.Values, top int) sdk.IntentReply {
-	out := sdk.IntentReply{Intent: intent, Data: map[string]any{"query": v.Encode()}}
+	out := sdk.IntentReply{Intent: intent, Data: map[string]any{sdk.DataQuery: v.Encode()}}
 	target := ListPath
 	if len(v) > 0 {
 		target += "?" + v.Encode()

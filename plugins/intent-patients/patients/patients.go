@@ -60,10 +60,10 @@ func (h Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult
 
 // Handle answers a message Match claimed.
 func (h Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
-	host := nlu.HostFrom(req.Entities)
-	today := host.Day(h.now)
+	host := sdk.HostContextFrom(req.Entities)
+	today := nlu.Today(host, h.now)
 	m := nlu.Parse(req.Message)
-	q := nlu.Extract(m, today, host.Vocabularies())
+	q := nlu.Extract(m, today, nlu.VocabulariesOf(host))
 	switch req.Intent {
 	case IntentList, IntentCount:
 		if IsFollowUp(m) {

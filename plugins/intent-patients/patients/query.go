@@ -19,21 +19,21 @@ const ListPath = "/patients"
 func Values(q nlu.Query) url.Values {
 	v := url.Values{}
 	if len(q.Statuses) > 0 {
-		v.Set("status", strings.Join(q.Statuses, ","))
+		v.Set(sdk.FilterStatus, strings.Join(q.Statuses, ","))
 	}
 	if q.Provider != nil {
-		v.Set("provider_id", q.Provider.Term.ID)
+		v.Set(sdk.FilterProvider, q.Provider.Term.ID)
 	}
 	if q.Name != "" {
-		v.Set("q", q.Name)
+		v.Set(sdk.FilterText, q.Name)
 	}
 	if q.City != nil {
-		v.Set("city", q.City.Term.Name)
+		v.Set(sdk.FilterCity, q.City.Term.Name)
 	} else if q.CityPhrase != "" {
-		v.Set("city", q.CityPhrase)
+		v.Set(sdk.FilterCity, q.CityPhrase)
 	}
 	if q.BirthdayDays > 0 {
-		v.Set("birthday_within_days", strconv.Itoa(q.BirthdayDays))
+		v.Set(sdk.FilterBirthdayWithinDays, strconv.Itoa(q.BirthdayDays))
 	}
 	if q.Date != nil {
 		prefix := map[string]string{nlu.FieldCreated: "created", nlu.FieldUpdated: "updated", nlu.FieldStatusChanged: "status_changed"}[q.DateField]
@@ -47,19 +47,19 @@ func Values(q nlu.Query) url.Values {
 		}
 	}
 	if len(q.Missing) > 0 {
-		v.Set("missing", strings.Join(q.Missing, ","))
+		v.Set(sdk.FilterMissing, strings.Join(q.Missing, ","))
 	}
 	if q.AgeMin != nil {
-		v.Set("age_min", strconv.Itoa(max(*q.AgeMin, 0)))
+		v.Set(sdk.FilterAgeMin, strconv.Itoa(max(*q.AgeMin, 0)))
 	}
 	if q.AgeMax != nil {
-		v.Set("age_max", strconv.Itoa(max(*q.AgeMax, 0)))
+		v.Set(sdk.FilterAgeMax, strconv.Itoa(max(*q.AgeMax, 0)))
 	}
 	if q.Sort != "" {
-		v.Set("sort", q.Sort)
+		v.Set(sdk.FilterSort, q.Sort)
 	}
 	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
+		v.Set(sdk.FilterLimit, strconv.Itoa(q.Limit))
 	}
 	return v
 }
@@ -153,7 +153,7 @@ func joinWith(ss []string, conj string) string {
 func answerQuery(intent string, q nlu.Query, today time.Time) sdk.IntentReply {
 	v := Values(q)
 	desc := Describe(q)
-	out := sdk.IntentReply{Intent: intent, Data: map[string]any{"query": v.Encode()}}
+	out := sdk.IntentReply{Intent: intent, Data: map[string]any{sdk.DataQuery: v.Encode()}}
 	params := map[string]any{}
 	for k := range v {
 		params[k] = v.Get(k)

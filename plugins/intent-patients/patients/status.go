@@ -37,7 +37,7 @@ func setStatus(ctx context.Context, req sdk.IntentRequest, m nlu.Message, q nlu.
 	}
 	// Ticked rows: "move these to inactive" changes exactly those. The
 	// host knows which (context.selection) and composes the offer.
-	host := nlu.HostFrom(req.Entities)
+	host := sdk.HostContextFrom(req.Entities)
 	if host.Selection > 0 && (m.Has("these", "those", "them", "selected", "ticked", "checked", "all") || q.Name == "" && req.Context.PatientID == "") {
 		out.Reply = fmt.Sprintf("Change the %d selected patients to %s? Please confirm.", host.Selection, to)
 		out.Actions = []sdk.Action{{Type: "set_status", Label: "Set status to " + to, Target: TargetSelection, Params: map[string]any{"to": to}, Confirm: true}}

@@ -6,7 +6,7 @@
 // match. The score is the weighted share of the query's content words
 // found, in [0, 1].
 //
-// Standard library and nlu only (it compiles into WASM). Only plugins may
+// Standard library, textmatch and nlu only (it compiles into WASM). Only plugins may
 // import it.
 package kb
 
@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pfinni/pfinni/internal/textmatch"
 	"github.com/pfinni/pfinni/plugins/internal/nlu"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -70,7 +71,7 @@ func New(articles []sdk.Article, keywords map[string][]string) *Module {
 			}
 		}
 		for _, t := range a.Topics {
-			d.keys[nlu.Fold(t)] = true
+			d.keys[textmatch.Fold(t)] = true
 		}
 		m.index = append(m.index, d)
 	}
@@ -103,7 +104,7 @@ func hit(m map[string]bool, w string) bool {
 				continue
 			}
 			// a shared stem ("breach"/"breaches") or one typo
-			if d := len(k) - len(w); (d > 0 && d <= 3 && strings.HasPrefix(k, w)) || (d < 0 && d >= -3 && strings.HasPrefix(w, k)) || nlu.Distance(w, k, 1) <= 1 {
+			if d := len(k) - len(w); (d > 0 && d <= 3 && strings.HasPrefix(k, w)) || (d < 0 && d >= -3 && strings.HasPrefix(w, k)) || textmatch.Distance(w, k, 1) <= 1 {
 				return true
 			}
 		}

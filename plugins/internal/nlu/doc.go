@@ -7,7 +7,9 @@
 // missing data, sort orders, and names, providers and cities matched with
 // typo tolerance against vocabularies the host provides.
 //
-// It uses the standard library only, so it compiles into WASM guests.
+// It uses the standard library, internal/textmatch (folding and typo
+// distance, shared with the core) and the SDK's contract types only, so
+// it compiles into WASM guests.
 // Everything is a pure function of its inputs (the practice's "today" is
 // passed in, never read from a clock), so plugins stay deterministic.
 //

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pfinni/pfinni/internal/textmatch"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Date fields a date expression may constrain.
@@ -14,13 +17,13 @@ const (
 	FieldBirthday      = "birthday"
 )
 
-// Missing-data kinds (the patient list's "missing" filter).
+// Missing-data kinds (the values of sdk.FilterMissing), by the words that name them.
 var missingKinds = map[string]string{
-	"phone": "phone", "telephone": "phone", "number": "phone", "cell": "phone", "mobile": "phone",
-	"email": "email", "mail": "email",
-	"insurance": "insurance", "coverage": "insurance", "insurer": "insurance", "payer": "insurance",
-	"address": "address", "addresses": "address",
-	"provider": "provider", "doctor": "provider", "physician": "provider", "clinician": "provider",
+	"phone": sdk.MissingPhone, "telephone": sdk.MissingPhone, "number": sdk.MissingPhone, "cell": sdk.MissingPhone, "mobile": sdk.MissingPhone,
+	"email": sdk.MissingEmail, "mail": sdk.MissingEmail,
+	"insurance": sdk.MissingInsurance, "coverage": sdk.MissingInsurance, "insurer": sdk.MissingInsurance, "payer": sdk.MissingInsurance,
+	"address": sdk.MissingAddress, "addresses": sdk.MissingAddress,
+	"provider": sdk.MissingProvider, "doctor": sdk.MissingProvider, "physician": sdk.MissingProvider, "clinician": sdk.MissingProvider,
 }
 
 // Vocabularies are the host-provided lists entity matching uses.
@@ -196,7 +199,7 @@ func findCode(m Message) (string, int, int) {
 	prev := ""
 	for _, t := range toks {
 		t = strings.Trim(t, ".,;:!?()\"'")
-		low := Fold(t)
+		low := textmatch.Fold(t)
 		code := ""
 		switch {
 		case looksLikeMRN(strings.ReplaceAll(low, "-", "")) && strings.Count(low, "-") <= 1:
@@ -392,7 +395,7 @@ func extractMissing(m Message, q *Query, mark func(i, n int)) {
 		w := ws[i]
 		switch w {
 		case "uninsured":
-			q.Missing = appendUnique(q.Missing, "insurance")
+			q.Missing = appendUnique(q.Missing, sdk.MissingInsurance)
 			mark(i, 1)
 			continue
 		case "unassigned":

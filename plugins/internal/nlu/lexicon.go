@@ -1,6 +1,10 @@
 package nlu
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pfinni/pfinni/internal/textmatch"
+)
 
 // keywords are the words the intent plugins understand; a typed word
 // within typo distance of exactly one of them is read as that keyword.
@@ -71,11 +75,11 @@ func correct(w string) string {
 		return w
 	}
 	n := len([]rune(w))
-	tol := Tolerance(n)
+	tol := textmatch.Tolerance(n)
 	found, best, ties := w, tol+1, 0
 	for l := n - tol; l <= n+tol; l++ {
 		for _, k := range byLength[l] {
-			d := Distance(w, k, tol)
+			d := textmatch.Distance(w, k, tol)
 			switch {
 			case d < best:
 				found, best, ties = k, d, 1

@@ -3,44 +3,18 @@ package nlu
 import (
 	"strings"
 	"unicode"
+
+	"github.com/pfinni/pfinni/internal/textmatch"
 )
 
-// foldTable maps accented Latin letters to their base letter, so "José"
-// and "jose" compare equal without golang.org/x/text.
-var foldTable = map[rune]string{
-	'à': "a", 'á': "a", 'â': "a", 'ã': "a", 'ä': "a", 'å': "a", 'ā': "a", 'ă': "a", 'ą': "a",
-	'ç': "c", 'ć': "c", 'č': "c", 'ď': "d", 'đ': "d",
-	'è': "e", 'é': "e", 'ê': "e", 'ë': "e", 'ē': "e", 'ę': "e", 'ě': "e",
-	'ì': "i", 'í': "i", 'î': "i", 'ï': "i", 'ī': "i",
-	'ñ': "n", 'ń': "n", 'ň': "n",
-	'ò': "o", 'ó': "o", 'ô': "o", 'õ': "o", 'ö': "o", 'ø': "o", 'ō': "o", 'ő': "o",
-	'ù': "u", 'ú': "u", 'û': "u", 'ü': "u", 'ū': "u", 'ů': "u", 'ű': "u",
-	'ý': "y", 'ÿ': "y", 'ž': "z", 'ź': "z", 'ż': "z", 'š': "s", 'ś': "s", 'ř': "r", 'ł': "l",
-	'ß': "ss", 'æ': "ae", 'œ': "oe",
-}
-
-// Fold lowercases s and strips the accents of Latin letters.
-func Fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		r = unicode.ToLower(r)
-		if f, ok := foldTable[r]; ok {
-			b.WriteString(f)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// Words splits a message into folded words. Letters and digits make up
+// Words splits a message into folded words (textmatch.Fold, the folding
+// the core uses too). Letters and digits make up
 // words; an apostrophe inside a word is dropped together with a
 // possessive "s" ("smith's" -> "smith", "o'brien" -> "obrien"); a hyphen
 // or slash between digits is kept ("2025-03-01", "3/14"); everything else
 // separates words.
 func Words(s string) []string {
-	rs := []rune(Fold(s))
+	rs := []rune(textmatch.Fold(s))
 	var out []string
 	var cur []rune
 	flush := func() {

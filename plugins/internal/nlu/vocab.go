@@ -1,6 +1,10 @@
 package nlu
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pfinni/pfinni/internal/textmatch"
+)
 
 // Term is one entry of a vocabulary the host provides: a provider (ID is
 // its record id), a city (ID may equal Name), ...
@@ -91,7 +95,7 @@ func scoreWords(typed, name, toks []string) float64 {
 			continue
 		}
 		for j, t := range toks {
-			if !usedTok[j] && len(w) >= 4 && Similar(w, t) {
+			if !usedTok[j] && len(w) >= 4 && textmatch.Similar(w, t) {
 				usedTok[j], found = true, true
 				fuzzy++
 				break

@@ -21,6 +21,7 @@ import (
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/manifest"
 	"github.com/pfinni/pfinni/core/plugin/plugintest"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/plugins/importer-ccda/ccda"
 	"github.com/pfinni/pfinni/plugins/importer-fhir/fhir"
@@ -85,6 +86,7 @@ type Env struct {
 	Patients *patient.Service
 	Registry *plugin.Registry
 	Imports  *importer.Service
+	Review   *review.Service // the identity review queue the imports fill
 }
 
 // Recorder is the in-memory auditor Env uses when none is given.
@@ -141,7 +143,8 @@ func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer
 	if imp == nil {
 		imp = reg
 	}
-	svc, err := importer.New(importer.Deps{DB: db, Importer: imp, Patients: pats, Providers: pats, Auditor: aud}, opts)
+	queue := review.NewQueue(db, aud)
+	svc, err := importer.New(importer.Deps{DB: db, Importer: imp, Patients: pats, Providers: pats, Auditor: aud, Review: queue}, opts)
 	if err != nil {
 		tb.Fatalf("import service: %v", err)
 	}
@@ -150,7 +153,7 @@ func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer
 		defer cancel()
 		_ = svc.Close(ctx)
 	})
-	return &Env{DB: db, Audit: aud, Patients: pats, Registry: reg, Imports: svc}
+	return &Env{DB: db, Audit: aud, Patients: pats, Registry: reg, Imports: svc, Review: review.New(queue, pats, svc)}
 }
 
 // SamplesDir returns ../shared/testdata relative to the repository root

@@ -1,4 +1,4 @@
-package nlu
+package textmatch
 
 import "unicode/utf8"
 
@@ -7,7 +7,7 @@ import "unicode/utf8"
 // substitutions and transpositions of adjacent letters. It stops early
 // and returns max+1 once the distance must exceed max.
 func Distance(a, b string, max int) int {
-	if len(a) < 32 && len(b) < 32 && ascii(a) && ascii(b) {
+	if len(a) < 32 && len(b) < 32 && isASCII(a) && isASCII(b) {
 		return distanceASCII(a, b, max)
 	}
 	ra, rb := []rune(a), []rune(b)
@@ -43,39 +43,8 @@ func Distance(a, b string, max int) int {
 	return min(prev[len(rb)], max+1)
 }
 
-// Tolerance is how many typos a word of n letters may carry and still
-// match: none up to 3 letters, one up to 5, two from 6.
-func Tolerance(n int) int {
-	switch {
-	case n <= 3:
-		return 0
-	case n <= 5:
-		return 1
-	default:
-		return 2
-	}
-}
-
-// Similar reports whether typed is within typo tolerance of want.
-func Similar(typed, want string) bool {
-	if typed == want {
-		return true
-	}
-	n := min(utf8.RuneCountInString(typed), utf8.RuneCountInString(want))
-	return Distance(typed, want, Tolerance(n)) <= Tolerance(n)
-}
-
-func ascii(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 // distanceASCII is Distance for short ASCII words, without allocating
-// (it runs for every unknown word against the keyword list, in WASM too).
+// (it runs for every unknown word against a keyword list, in WASM too).
 func distanceASCII(a, b string, max int) int {
 	if d := len(a) - len(b); d > max || -d > max {
 		return max + 1
@@ -106,4 +75,35 @@ func distanceASCII(a, b string, max int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return min(prev[len(b)], max+1)
+}
+
+// Tolerance is how many typos a word of n letters may carry and still
+// match: none up to 3 letters, one up to 5, two from 6.
+func Tolerance(n int) int {
+	switch {
+	case n <= 3:
+		return 0
+	case n <= 5:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Similar reports whether typed is within typo tolerance of want.
+func Similar(typed, want string) bool {
+	if typed == want {
+		return true
+	}
+	n := min(utf8.RuneCountInString(typed), utf8.RuneCountInString(want))
+	return Distance(typed, want, Tolerance(n)) <= Tolerance(n)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
