@@ -1,11 +1,11 @@
 # Plugins (docs/plugins.md). Included by the top Makefile.
 #
 #   make plugins        build every plugin in plugin-manifest.yaml into its artifact path and refresh its sha256
-#   make plugins-check  validate the manifest and verify every checksum
+#   make plugins-check  validate the manifest, verify every checksum, check each WASM module as the host will
 #   make proto          regenerate the process-plugin gRPC code (sdk/proto/pluginv1)
 #   make bench-plugins  plugin host benchmarks (WASM / process round trip, compile, pool)
 
-PLUGINS_TOOL := $(GO) run ./core/plugin/cmd/pfinni-plugins
+PLUGINS_TOOL := $(GO) run ./cmd/pfinni-plugins
 
 .PHONY: plugins plugins-check proto bench-plugins
 

@@ -20,6 +20,7 @@ import (
 	"github.com/pfinni/pfinni/core/chat/chattest"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store/storetest"
+	"github.com/pfinni/pfinni/core/views"
 	"github.com/pfinni/pfinni/plugins/intent-guide/guide"
 	"github.com/pfinni/pfinni/plugins/intent-patients/patients"
 	"github.com/pfinni/pfinni/plugins/kb-hipaa/hipaa"
@@ -43,14 +44,15 @@ func newChatEnv(t *testing.T) (*patientEnv, *chat.Service) {
 		{Name: "intent-guide", Intent: guide.Handler{}},
 		{Name: "kb-hipaa", Knowledge: hipaa.Module()},
 	}, Host: chattest.Host{Patients: svc}}
-	cs, err := chat.New(ctx, chat.Deps{DB: db, Patients: svc, Intents: plugs, Knowledge: plugs, Audit: log}, chat.Options{})
+	saved := views.New(db, log, views.WithLocation(svc.Location()))
+	cs, err := chat.New(ctx, chat.Deps{DB: db, Patients: svc, Intents: plugs, Knowledge: plugs, Audit: log, Views: saved}, chat.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cs.Close() })
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}, LoginsPerIPPerMinute: 10_000})
 	cfg := testConfig(t)
 	cfg.APIRateLimit = 1 << 30
 	env := &patientEnv{db: db, svc: svc, log: log, tokens: map[actor.Role]string{}}
-	env.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: svc, Chat: cs}})
+	env.srv = New(Deps{Logger: quiet, Config: cfg, DB: db, Services: Services{Auth: au, Audit: log, Patients: svc, Chat: cs, Views: saved}})
 	for _, r := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
 		_, err := au.CreateUser(actor.System(ctx), auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: apiTestPassword})
 		require.NoError(t, err)

@@ -87,9 +87,12 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 	return err
 }
 
-// traceMiddleware opens a server span per request, named by route.
+// traceMiddleware opens a server span per request, named by route, in
+// the caller's trace when the request carries a traceparent, and counts
+// the request in the duration histogram (telemetry.go).
 func (s *Server) traceMiddleware(c *fiber.Ctx) error {
-	ctx, span := s.tracer.Start(c.UserContext(), c.Method()+" "+c.Path(), trace.WithSpanKind(trace.SpanKindServer))
+	start := time.Now()
+	ctx, span := s.tracer.Start(inboundTrace(c.UserContext(), c), c.Method()+" "+c.Path(), trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
 	c.SetUserContext(ctx)
 	err := c.Next()
@@ -104,6 +107,7 @@ func (s *Server) traceMiddleware(c *fiber.Ctx) error {
 	if status >= 500 {
 		span.SetStatus(codes.Error, fmt.Sprintf("status %d", status))
 	}
+	s.recordRequest(ctx, time.Since(start).Seconds(), c.Method(), route, status)
 	return err
 }
 

@@ -16,7 +16,9 @@ import (
 // as the actor in the context.
 type PluginAdmin interface {
 	List() []plugin.Info
+	Refused() []plugin.Info
 	Problems() []error
+	ManifestNotice() string
 	Enable(ctx context.Context, name string) (plugin.Info, error)
 	Disable(ctx context.Context, name string) (plugin.Info, error)
 }
@@ -39,11 +41,18 @@ type pluginList struct {
 	// Problems are manifest entries refused at start, each naming the
 	// plugin and the field.
 	Problems []string `json:"problems"`
+	// Refused are those entries as plugins (name, state "refused",
+	// reason): enabling one answers 409 with the reason.
+	Refused []plugin.Info `json:"refused"`
+	// RestartNeeded says that plugin-manifest.yaml changed since start
+	// and that the change takes effect at the next restart.
+	RestartNeeded string `json:"restart_needed,omitempty"`
 }
 
 func (s *Server) listPlugins(c *fiber.Ctx) error {
 	items := s.deps.Plugins.List()
-	out := pluginList{Items: items, Total: len(items), Problems: []string{}}
+	out := pluginList{Items: items, Total: len(items), Problems: []string{}, Refused: s.deps.Plugins.Refused(),
+		RestartNeeded: s.deps.Plugins.ManifestNotice()}
 	for _, p := range s.deps.Plugins.Problems() {
 		out.Problems = append(out.Problems, p.Error())
 	}
@@ -68,8 +77,11 @@ func (s *Server) disablePlugin(c *fiber.Ctx) error {
 
 // pluginError gives registry errors their API kind.
 func pluginError(err error) error {
-	if errors.Is(err, plugin.ErrNotFound) {
+	switch {
+	case errors.Is(err, plugin.ErrNotFound):
 		return fault.New(fault.ErrNotFound, err.Error())
+	case errors.Is(err, plugin.ErrRefused):
+		return fault.New(fault.ErrConflict, err.Error())
 	}
 	return err
 }

@@ -124,3 +124,29 @@ func TestPluginsAPI(t *testing.T) {
 	}
 	assert.Equal(t, []string{"plugin.disable stub-echo admin success", "plugin.enable stub-echo admin success", "plugin.enable nope admin failure"}, got)
 }
+
+// A manifest entry refused at start is listed with its reason, and
+// enabling it answers 409 naming the reason rather than 404.
+func TestPluginsAPIRefusedEntry(t *testing.T) {
+	srv, tokens, _ := newPluginsEnv(t)
+	app := srv.App()
+
+	res, body := do(t, app, "GET", "/api/v1/plugins", "", tokens[actor.RoleAdmin]...)
+	require.Equal(t, 200, res.StatusCode, string(body))
+	var l struct {
+		Refused       []map[string]any `json:"refused"`
+		RestartNeeded string           `json:"restart_needed"`
+	}
+	require.NoError(t, json.Unmarshal(body, &l))
+	require.Len(t, l.Refused, 1)
+	assert.Equal(t, "broken", l.Refused[0]["name"])
+	assert.Equal(t, "refused", l.Refused[0]["state"])
+	assert.Contains(t, l.Refused[0]["reason"], "field colour")
+	assert.Empty(t, l.RestartNeeded)
+
+	res, body = do(t, app, "POST", "/api/v1/plugins/broken/enable", "", tokens[actor.RoleAdmin]...)
+	require.Equal(t, 409, res.StatusCode, string(body))
+	p := problemOfBody(t, body)
+	assert.Contains(t, p.Detail, "field colour")
+	assert.Contains(t, p.Detail, "restart pfinni")
+}

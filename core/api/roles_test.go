@@ -238,7 +238,7 @@ func TestRouteRoleTable(t *testing.T) {
 		assert.True(t, bound[key], "table row %s is not bound by the server", key)
 	}
 
-	// (c) Each route x {anonymous, admin, staff, auditor}: 401 for
+	// (c) Each route x {anonymous, admin, staff, provider, auditor}: 401 for
 	// anonymous, 403 for a role the table does not name, and neither for
 	// a role it does. Every call uses a fresh session (bearer, so no CSRF
 	// token is needed) so that logging out does not spoil the next one.

@@ -67,6 +67,9 @@ type Server struct {
 	// pageErrors renders errors of non-API routes (the dashboard) as
 	// pages; nil means problem+json everywhere.
 	pageErrors func(c *fiber.Ctx, err error, status int) error
+
+	// requests is the request duration histogram (telemetry.go).
+	requests metric.Float64Histogram
 }
 
 // New builds the server and binds every route.
@@ -89,6 +92,7 @@ func New(d Deps) *Server {
 		uploads: make(chan struct{}, uploadsAtOnce),
 		login:   newLoginLayer(d),
 	}
+	s.requests = requestMetric(d.Meter)
 	if s.limits == nil {
 		s.limits = ratelimit.New(nil, ratelimit.Options{Limit: d.Config.APIRateLimit, Logger: d.Logger})
 	}

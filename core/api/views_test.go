@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/views"
 )
 
@@ -78,4 +79,36 @@ func TestViewsAPI(t *testing.T) {
 	require.Equal(t, 204, env.call(t, actor.RoleAdmin, "DELETE", "/api/v1/views/"+shared.ID, "", nil))
 	require.Equal(t, 200, env.call(t, actor.RoleStaff, "GET", "/api/v1/views", "", &list))
 	assert.Len(t, list.Items, 1)
+}
+
+// TestChatShowsSavedView: "show my view Overdue onboarding" through the
+// real chat path answers with the view's query and the same total as
+// the patient list for that query; an unknown name is said so.
+func TestChatShowsSavedView(t *testing.T) {
+	env, _ := newChatEnv(t)
+	var v views.View
+	require.Equal(t, 201, env.call(t, actor.RoleStaff, "POST", "/api/v1/views",
+		`{"name":"Overdue onboarding","query":"status=onboarding&created_to=2030-01-01&sort=-created_at"}`, &v))
+	var list struct {
+		Total int `json:"total"`
+	}
+	require.Equal(t, 200, env.call(t, actor.RoleStaff, "GET", "/api/v1/patients?"+v.Query, "", &list))
+	require.Positive(t, list.Total, "the seeded practice has patients in onboarding")
+
+	for _, msg := range []string{"show my view Overdue onboarding", "Open the saved view “overdue ONBOARDING”?"} {
+		var r chat.Reply
+		require.Equal(t, 200, env.call(t, actor.RoleStaff, "POST", "/api/v1/chat", `{"message":"`+msg+`","context":{"page":"/dashboard"}}`, &r))
+		assert.Equal(t, chat.IntentSavedView, r.Intent, msg)
+		assert.Equal(t, v.Query, r.Data["query"])
+		assert.EqualValues(t, list.Total, r.Data["total"], "the same total as the list")
+		assert.Contains(t, r.Reply, "Overdue onboarding")
+		require.NotEmpty(t, r.Actions)
+		assert.Equal(t, "/patients?"+v.Query, r.Actions[0].Target)
+	}
+
+	var r chat.Reply
+	require.Equal(t, 200, env.call(t, actor.RoleAdmin, "POST", "/api/v1/chat", `{"message":"show my view Overdue onboarding"}`, &r))
+	assert.Equal(t, chat.IntentSavedView, r.Intent)
+	assert.Contains(t, r.Reply, "no saved view", "staff's personal view is not the admin's")
+	assert.Nil(t, r.Data["total"])
 }

@@ -6,25 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/pfinni/pfinni/core/chat"
 	"github.com/pfinni/pfinni/core/patient"
-	"github.com/pfinni/pfinni/core/plugin/hostcall"
-	"github.com/pfinni/pfinni/sdk"
 )
-
-// patientReader is the patient directory behind the plugins'
-// patients:read. Plugins start before the patient service is built, so
-// the service is looked up at call time.
-func (a *App) patientReader() hostcall.PatientReader { return directoryReader{a: a} }
-
-type directoryReader struct{ a *App }
-
-func (d directoryReader) SearchPatients(ctx context.Context, q sdk.PatientQuery) (sdk.PatientList, error) {
-	if d.a.Patients == nil {
-		return sdk.PatientList{}, sdk.Errorf(sdk.CodeUnavailable, "the patient directory is still loading")
-	}
-	return chat.HostPatients{Patients: d.a.Patients}.SearchPatients(ctx, q)
-}
 
 // seedDemo seeds the deterministic demo patients into an empty embedded
 // database.

@@ -20,6 +20,12 @@ import (
 // patientGeneration is the change generation of the patient directory.
 const patientGeneration = "patients"
 
+// statsTTL bounds how long shared figures are kept. An instance whose
+// directory has not yet received another instance's write through the
+// live query (usually milliseconds) may compute the figures of the new
+// generation without it; they are replaced after this time at most.
+const statsTTL = 15 * time.Second
+
 // sharedStats is patient.SharedStats on the app's cache.
 type sharedStats struct {
 	app *App // its Cache is built after the patient service
@@ -30,8 +36,8 @@ var _ patient.SharedStats = sharedStats{}
 
 // Stats returns the figures of key at the current generation, computing
 // them here when no instance has; they are kept until the minute ends
-// (they count days from now). Without the database (or the cache) they
-// are computed here.
+// (they count days from now), and at most statsTTL. Without the
+// database (or the cache) they are computed here.
 func (s sharedStats) Stats(ctx context.Context, key string, compute func(context.Context) (patient.Stats, error)) (patient.Stats, error) {
 	if s.app.Cache == nil {
 		return compute(ctx)
@@ -41,7 +47,7 @@ func (s sharedStats) Stats(ctx context.Context, key string, compute func(context
 		return compute(ctx)
 	}
 	now := time.Now()
-	ttl := max(now.Truncate(time.Minute).Add(time.Minute).Sub(now), time.Second)
+	ttl := min(max(now.Truncate(time.Minute).Add(time.Minute).Sub(now), time.Second), statsTTL)
 	return cache.Fetch(ctx, s.app.Cache, key, gen, ttl, compute)
 }
 
@@ -62,4 +68,42 @@ func (b bumpOnChange) PatientChanged(ctx context.Context, c patient.Committed) {
 		b.log.Warn("raise the patient change generation", "patient", c.PatientID, "err", err)
 	}
 	cancel()
+}
+
+// vocabularyKey is the assistant's vocabulary in the shared cache.
+const vocabularyKey = "chat.vocabulary:v1"
+
+// vocabularyTTL bounds how long a vocabulary is kept: provider changes
+// do not raise the patient generation, so a new provider's name reaches
+// the assistant within this time.
+const vocabularyTTL = time.Minute
+
+// sharedVocabulary is the patient service as the assistant's Directory
+// (core/chat), with the vocabulary computed once per change across all
+// instances. Its Generation is the database-wide one.
+type sharedVocabulary struct {
+	*patient.Service
+	app *App
+	gen *cache.Generation
+}
+
+// Vocabulary returns the vocabulary at the current generation; fresh is
+// false when known is that generation already. Without the database it
+// is built here, as generation 0 (never mistaken for a shared one).
+func (v sharedVocabulary) Vocabulary(ctx context.Context, known uint64) (patient.Vocabulary, bool, error) {
+	gen, err := v.gen.Current(ctx)
+	if err != nil || v.app.Cache == nil {
+		out, _, err := v.Service.Vocabulary(ctx, 0)
+		out.Generation = 0
+		return out, true, err
+	}
+	if known != 0 && uint64(gen) == known {
+		return patient.Vocabulary{Generation: known}, false, nil
+	}
+	out, err := cache.Fetch(ctx, v.app.Cache, vocabularyKey, gen, vocabularyTTL, func(ctx context.Context) (patient.Vocabulary, error) {
+		out, _, err := v.Service.Vocabulary(ctx, 0)
+		return out, err
+	})
+	out.Generation = uint64(gen)
+	return out, true, err
 }

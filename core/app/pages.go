@@ -36,6 +36,12 @@ func (a *App) wirePages() {
 	if a.Eligibility != nil {
 		d.Eligibility = a.Eligibility
 	}
+	if a.Views != nil {
+		d.Views = a.Views
+	}
+	if a.Review != nil {
+		d.Review = a.Review
+	}
 	if a.Webhooks != nil {
 		d.Webhooks = a.Webhooks
 	}

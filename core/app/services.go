@@ -31,8 +31,8 @@ import (
 	"github.com/pfinni/pfinni/core/plugin"
 	"github.com/pfinni/pfinni/core/plugin/hostcall"
 	"github.com/pfinni/pfinni/core/plugin/pluginstate"
-	"github.com/pfinni/pfinni/core/views"
 	"github.com/pfinni/pfinni/core/review"
+	"github.com/pfinni/pfinni/core/views"
 	"github.com/pfinni/pfinni/core/webhooks"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -88,18 +88,20 @@ func (a *App) wireServices(ctx context.Context) error {
 		LockoutKey: lockoutKey,
 	})
 
-	if err := a.wirePlugins(ctx); err != nil {
+	readers := &pluginPatients{} // bound below, once the directory has loaded
+	if err := a.wirePlugins(ctx, readers); err != nil {
 		return err
 	}
 
 	gen := cache.NewGeneration(a.DB, patientGeneration) // figures.go
 	patients, err := patient.New(ctx, a.DB, a.Audit, patient.WithLogger(a.Log),
 		patient.WithObserver(patientObservers{bumpOnChange{gen: gen, log: a.Log}, a.hooks(), a.alerting()}),
-		patient.WithSharedStats(sharedStats{app: a, gen: gen}))
+		patient.WithSharedStats(sharedStats{app: a, gen: gen}), patient.WithProvidersSeeAll(cfg.ProvidersSeeAll))
 	if err != nil {
 		return fmt.Errorf("load patient directory: %w", err)
 	}
 	a.Patients = patients
+	readers.bind(patients)
 	a.closers = append(a.closers, func(context.Context) error { return patients.Close() })
 	a.Views = views.New(a.DB, a.Audit, views.WithLocation(patients.Location()))
 
@@ -120,8 +122,9 @@ func (a *App) wireServices(ctx context.Context) error {
 	a.Review = review.New(reviewQueue, patients, a.Imports)
 
 	host, _ := os.Hostname()
-	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log, Eligibility: chatEligibility{a}, Alerts: a.alerting(),
-		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
+	cd := chat.Deps{DB: a.DB, Patients: patients, Audit: a.Audit, Logger: a.Log, Eligibility: chatEligibility{a}, Views: a.Views, Alerts: a.alerting(),
+		Location: patients.Location(), Instance: fmt.Sprintf("%s-%d", host, os.Getpid()),
+		Directory: sharedVocabulary{Service: patients, app: a, gen: gen}} // figures.go
 	if a.Plugins != nil {
 		cd.Intents, cd.Knowledge = a.Plugins, a.Plugins
 		if cfg.LLMURL != "" {
@@ -159,7 +162,7 @@ func (a *App) wireServices(ctx context.Context) error {
 // (config.WASMCacheDir), which makes a later start of the same
 // installation take well under a second per plugin; a start that has to
 // compile prints its progress to the start-up output.
-func (a *App) wirePlugins(ctx context.Context) error {
+func (a *App) wirePlugins(ctx context.Context, patients hostcall.PatientReader) error {
 	path, err := filepath.Abs(a.Config.PluginsManifest)
 	if err != nil {
 		return fmt.Errorf("plugins manifest path: %w", err)
@@ -172,7 +175,7 @@ func (a *App) wirePlugins(ctx context.Context) error {
 	reg, err := plugin.New(plugin.Options{
 		ManifestPath: path,
 		CacheDir:     cacheDir,
-		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: a.patientReader()},
+		Services:     hostcall.Services{Audit: a.Audit, Logger: a.Log, Patients: patients},
 		State:        pluginstate.New(a.DB),
 		Config:       insuranceConfig(a.Config, pluginConfig(a.Config)),
 		AllowedHosts: insuranceHosts(a.Config, pluginHosts(a.Config)),

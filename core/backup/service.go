@@ -164,7 +164,7 @@ func records(m Manifest) int {
 }
 
 func info(name string, size int64, m Manifest) Info {
-	keys := true
+	keys := m.Encrypted
 	for _, k := range m.KeyFiles {
 		keys = keys && k.Included
 	}
@@ -202,6 +202,9 @@ func (s *Service) List(ctx context.Context) ([]Info, error) {
 		out = append(out, info(e.Name(), fi.Size(), m))
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Error == "") != (out[j].Error == "") {
+			return out[i].Error == "" // damaged files last
+		}
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
 			return out[i].CreatedAt.After(out[j].CreatedAt)
 		}

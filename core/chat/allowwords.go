@@ -39,6 +39,7 @@ top bottom first last next previous past recent recently latest newest oldest yo
 older younger aged age ages over under above below between exactly around about approximately
 patient patients pts pt people person persons folks client clients record records chart charts file
 files entry entries profile profiles everyone member members
+alert alerts notification notifications unread bell
 status statuses active inactive onboarding churned churn churning current currently enrolled dormant
 paused hold pending intake left lost former dropped discharged gone quit leaving departed inactivated
 activate activated reactivate reactivated deactivate deactivated except excluding exclude without but

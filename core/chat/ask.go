@@ -112,6 +112,9 @@ func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply 
 	if r, ok := s.answerAlerts(ctx, req.Message); ok {
 		return r
 	}
+	if r, ok := s.answerSavedView(ctx, req.Message); ok {
+		return r
+	}
 	if s.d.Intents != nil {
 		// While the server starts, the plugins may still be loading: wait
 		// for them (bounded by the registry) before the step's deadline.

@@ -45,9 +45,12 @@ type PageContext struct {
 
 // Reply is the assistant's answer; the JSON shape of design.md.
 type Reply struct {
-	ID          string         `json:"id,omitempty"`
-	Reply       string         `json:"reply"`
-	Intent      string         `json:"intent"`
+	ID     string `json:"id,omitempty"`
+	Reply  string `json:"reply"`
+	Intent string `json:"intent"`
+	// Plugin names the intent plugin that answered; empty for the
+	// assistant's own answers (fallbacks, confirmations, refusals).
+	Plugin      string         `json:"plugin,omitempty"`
 	Data        map[string]any `json:"data,omitempty"`
 	Actions     []Action       `json:"actions,omitempty"`
 	Suggestions []string       `json:"suggestions,omitempty"`
@@ -115,6 +118,9 @@ type Deps struct {
 	// Eligibility runs the insurance checks a check_eligibility action
 	// asks for (core/eligibility); without it none is offered.
 	Eligibility Eligibility
+	// Views finds the user's saved views for "show my view …"
+	// (core/views); without it the assistant does not know them.
+	Views SavedViews
 	// Alerts answers "any alerts?" (core/alerts); without it the
 	// question goes to the plugins like any other.
 	Alerts AlertCounter

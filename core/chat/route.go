@@ -32,7 +32,7 @@ func (s *Service) handle(ctx context.Context, a actor.Actor, req Request, page s
 	if err != nil {
 		return s.failure(ctx, m.Intent, err)
 	}
-	out := Reply{Reply: r.Reply, Intent: r.Intent, Data: r.Data, Suggestions: r.Suggestions}
+	out := Reply{Reply: r.Reply, Intent: r.Intent, Plugin: m.Plugin, Data: r.Data, Suggestions: r.Suggestions}
 	if out.Intent == "" {
 		out.Intent = m.Intent
 	}

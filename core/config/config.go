@@ -59,7 +59,7 @@ type Config struct {
 	SessionMaxLifetime time.Duration `koanf:"session_max_lifetime"`
 	LoginMaxFailures   int           `koanf:"login_max_failures"`
 	LockoutDuration    time.Duration `koanf:"lockout_duration"`
-	APIRateLimit       int           `koanf:"api_rate_limit"` // requests per minute per client
+	APIRateLimit       int           `koanf:"api_rate_limit"` // requests per minute per client, across all instances
 	SecureCookies      string        `koanf:"secure_cookies"` // auto | always | never
 	BodyLimitBytes     int           `koanf:"body_limit_bytes"`
 
@@ -223,7 +223,7 @@ var Help = map[string]string{
 	"session_max_lifetime":   "absolute session lifetime",
 	"login_max_failures":     "failed logins before a temporary lockout",
 	"lockout_duration":       "how long a locked account stays locked",
-	"api_rate_limit":         "API requests per minute per client",
+	"api_rate_limit":         "API requests per minute per client (user, else address), across all instances",
 	"secure_cookies":         "Secure cookie flag: auto (when behind TLS), always or never",
 	"body_limit_bytes":       "largest request body accepted (every route but the import upload)",
 	"public_url":             "the URL users reach pfinni at (https://host/base); WebSocket Origins must match it; empty = the request's own scheme and host",

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -155,15 +156,20 @@ func (db *Dashboard) userUpdate(c *fiber.Ctx) error {
 
 // pluginsView is the plugins page.
 type pluginsView struct {
-	Plugins []plugin.Info
+	Plugins []plugin.Info // installed, then the manifest entries refused at start
 	Error   string
+	Notice  string // the manifest changed since start: restart to apply
+}
+
+func (db *Dashboard) pluginsView(errMsg string) pluginsView {
+	return pluginsView{Plugins: append(db.d.Plugins.List(), db.d.Plugins.Refused()...), Error: errMsg, Notice: db.d.Plugins.ManifestNotice()}
 }
 
 func (db *Dashboard) plugins(c *fiber.Ctx) error {
 	if db.d.Plugins == nil {
 		return unavailable("plugin")
 	}
-	return db.render(c, fiber.StatusOK, "plugins", db.view(c, "Plugins", "plugins", pluginsView{Plugins: db.d.Plugins.List()}))
+	return db.render(c, fiber.StatusOK, "plugins", db.view(c, "Plugins", "plugins", db.pluginsView("")))
 }
 
 // pluginToggle enables or disables a plugin at runtime.
@@ -185,8 +191,11 @@ func (db *Dashboard) pluginToggle(c *fiber.Ctx) error {
 		if errors.Is(err, plugin.ErrNotFound) {
 			return fault.New(fault.ErrNotFound, "no such plugin")
 		}
-		return db.render(c, fiber.StatusUnprocessableEntity, "plugins", db.view(c, "Plugins", "plugins",
-			pluginsView{Plugins: db.d.Plugins.List(), Error: messageOf(err)}))
+		status := fiber.StatusUnprocessableEntity
+		if errors.Is(err, plugin.ErrRefused) {
+			status = fiber.StatusConflict
+		}
+		return db.render(c, status, "plugins", db.view(c, "Plugins", "plugins", db.pluginsView(messageOf(err))))
 	}
 	return c.Redirect(db.base+"/admin/plugins?notice=plugin#plugin-"+url.PathEscape(name), fiber.StatusSeeOther)
 }
@@ -222,6 +231,7 @@ func (db *Dashboard) settings(c *fiber.Ctx) error {
 		{"secure_cookies", cfg.SecureCookies, "Secure flag on the session cookie"},
 		{"plugins_manifest", cfg.PluginsManifest, "installed plugins"},
 		{"import_max_bytes", formatInt(cfg.ImportMaxBytes), "largest import document"},
+		{"providers_see_all", strconv.FormatBool(cfg.ProvidersSeeAll), "providers may open patients outside their own panel (off: 404)"},
 		{"llm_url", or(cfg.LLMURL, "(off)"), "optional LLM endpoint for the assistant (never receives PHI)"},
 		{"llm_key", mask(cfg.LLMKey), "LLM API key"},
 		{"resend_api_key", mask(cfg.ResendAPIKey), "Resend API key; e-mail is off when not set"},

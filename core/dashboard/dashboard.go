@@ -57,6 +57,7 @@ type Patients interface {
 	List(ctx context.Context, f patient.Filter) (patient.Page, error)
 	Get(ctx context.Context, id string) (*patient.Patient, error)
 	Create(ctx context.Context, in patient.Input) (*patient.Patient, error)
+	CreateChecked(ctx context.Context, in patient.Input, confirmDuplicate bool) (*patient.Patient, error)
 	Update(ctx context.Context, id string, version int, p patient.Patch) (*patient.Patient, error)
 	ChangeStatus(ctx context.Context, id string, to patient.Status, reason string, version int) (*patient.Patient, error)
 	History(ctx context.Context, id string) (patient.History, error)
@@ -76,6 +77,8 @@ type AuditTrail interface {
 // *plugin.Registry implements it.
 type Plugins interface {
 	List() []plugin.Info
+	Refused() []plugin.Info
+	ManifestNotice() string
 	Enable(ctx context.Context, name string) (plugin.Info, error)
 	Disable(ctx context.Context, name string) (plugin.Info, error)
 }
@@ -94,12 +97,17 @@ type Deps struct {
 	Plugins   Plugins
 	// Eligibility, when set, adds the insurance check to the patient page.
 	Eligibility Eligibility
+	// Views, when set, shows the user's pinned saved views as counts on
+	// the dashboard (pins.go).
+	Views SavedViews
 	// Jobs is the job queue's admin side (the Jobs page under Admin).
 	Jobs JobsAdmin
 	// Webhooks manages outgoing webhooks (the Webhooks page under Admin).
 	Webhooks Webhooks
 	// Backups makes and lists backups (the Backups page under Admin).
 	Backups Backups
+	// Review is the identity review queue (the Review page, review.go).
+	Review Reviews
 	// OpenAPI is the API's OpenAPI document, shown as the API reference
 	// under Help (/help/api).
 	OpenAPI []byte
@@ -165,6 +173,7 @@ func (db *Dashboard) Mount(r fiber.Router) {
 	db.bindEligibility(r)
 	db.bindProviders(r)
 	db.bindImports(r)
+	db.bindReview(r)
 	db.bindAudit(r)
 	db.bindAdmin(r)
 	db.bindJobs(r)

@@ -27,6 +27,11 @@ func (f *fakePlugins) List() []plugin.Info {
 	return append([]plugin.Info(nil), f.ps...)
 }
 
+// Refused and ManifestNotice: the fake's manifest has no refused entry
+// and never changes (the real registry's are tested in core/plugin).
+func (f *fakePlugins) Refused() []plugin.Info { return nil }
+func (f *fakePlugins) ManifestNotice() string { return "" }
+
 func (f *fakePlugins) set(name string, on bool) (plugin.Info, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -27,7 +27,8 @@ type homeView struct {
 	Stuck        []*patient.Patient
 	StuckLink    string
 	Recent       []*patient.Patient
-	ShowActivity bool // admins: recent activity, loaded after the page
+	Pinned       []pinnedCount // the user's pinned saved views (pins.go)
+	ShowActivity bool          // admins: recent activity, loaded after the page
 	Alerts       []alert
 }
 
@@ -104,8 +105,13 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 	var (
 		st                     patient.Stats
 		birthdays, stuck, last patient.Page
+		pinned                 []pinnedCount
 	)
 	err := parallel(
+		func() (err error) {
+			pinned, err = db.pinnedCounts(ctx)
+			return err
+		},
 		func() (err error) {
 			st, err = db.d.Patients.Stats(ctx, patient.StatsOptions{StuckDays: stuckDays})
 			return err
@@ -127,7 +133,7 @@ func (db *Dashboard) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	hv := homeView{Stats: st}
+	hv := homeView{Stats: st, Pinned: pinned}
 	for _, status := range patient.Statuses() {
 		hv.Statuses = append(hv.Statuses, statusCount{Status: status, Count: st.ByStatus[status], Link: "/patients?status=" + string(status)})
 	}

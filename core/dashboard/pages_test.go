@@ -19,25 +19,28 @@ import (
 // navigation showed.
 func TestPageRoles(t *testing.T) {
 	f := newFixture(t, fixtureOpts{base: "/pfinni", patients: 30})
-	page, err := f.patients.List(staffCtx(f), patient.Filter{Limit: 1})
-	require.NoError(t, err)
-	pid := page.Items[0].ID
 	provs, err := f.patients.ListProviders(staffCtx(f))
 	require.NoError(t, err)
+	// The patient is in the provider user's panel (another panel's is a 404: panel_test.go).
+	page, err := f.patients.List(staffCtx(f), patient.Filter{Limit: 1, ProviderID: provs[0].ID})
+	require.NoError(t, err)
+	pid := page.Items[0].ID
+	f.providerUser(provs[0].ID)
 	clients := map[string]*client{
 		"admin": f.client().login(adminEmail), "staff": f.client().login(staffEmail), "auditor": f.client().login(auditorEmail),
+		"provider": f.client().login(providerEmail),
 	}
 	anon := f.client()
 	cases := []struct {
 		path    string
 		allowed []string
 	}{
-		{"/", []string{"admin", "staff"}},
-		{"/patients", []string{"admin", "staff"}},
-		{"/patients?status=active&sort=-created_at", []string{"admin", "staff"}},
-		{"/patients/new", []string{"admin", "staff"}},
-		{"/patients/" + pid, []string{"admin", "staff"}},
-		{"/patients/" + pid + "/edit", []string{"admin", "staff"}},
+		{"/", []string{"admin", "staff", "provider"}},
+		{"/patients", []string{"admin", "staff", "provider"}},
+		{"/patients?status=active&sort=-created_at", []string{"admin", "staff", "provider"}},
+		{"/patients/new", []string{"admin", "staff", "provider"}},
+		{"/patients/" + pid, []string{"admin", "staff", "provider"}},
+		{"/patients/" + pid + "/edit", []string{"admin", "staff", "provider"}},
 		{"/providers", []string{"admin", "staff"}},
 		{"/providers/" + provs[0].ID, []string{"admin", "staff"}},
 		{"/imports", []string{"admin", "staff"}},
@@ -46,7 +49,7 @@ func TestPageRoles(t *testing.T) {
 		{"/admin/users", []string{"admin"}},
 		{"/admin/plugins", []string{"admin"}},
 		{"/admin/settings", []string{"admin"}},
-		{"/help", []string{"admin", "staff", "auditor"}},
+		{"/help", []string{"admin", "staff", "provider", "auditor"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {

@@ -25,6 +25,15 @@ type formView struct {
 	Providers []patient.Provider
 	Sexes     []string
 	Statuses  []patient.Status
+	// Duplicates are the registered patients a new one looks like; the
+	// form lists them with links and offers "create anyway".
+	Duplicates []duplicateView
+}
+
+// duplicateView is one candidate of the duplicate warning.
+type duplicateView struct {
+	patient.Candidate
+	Name, MRN, DateOfBirth string
 }
 
 // formFields lists the form's fields in page order; the first one with
@@ -122,11 +131,24 @@ func (db *Dashboard) patientCreate(c *fiber.Ctx) error {
 	if in.Status == "" {
 		in.Status = patient.StatusOnboarding
 	}
-	p, err := db.d.Patients.Create(c.UserContext(), in)
+	p, err := db.d.Patients.CreateChecked(c.UserContext(), in, c.FormValue("confirm_duplicate") == "1")
 	if err == nil {
 		return c.Redirect(db.base+"/patients/"+url.PathEscape(p.ID)+"?notice=created", fiber.StatusSeeOther)
 	}
 	fv := formView{In: in, Tags: tags}
+	var dup *patient.DuplicateError
+	if errors.As(err, &dup) {
+		for _, cand := range dup.Candidates {
+			other, gerr := db.d.Patients.Get(c.UserContext(), cand.ID)
+			if gerr != nil {
+				continue // gone meanwhile
+			}
+			fv.Duplicates = append(fv.Duplicates, duplicateView{Candidate: cand,
+				Name: other.FirstName + " " + other.LastName, MRN: other.MRN, DateOfBirth: other.DateOfBirth})
+		}
+		fv.Error = "This looks like a patient who is already registered. Open the candidates below, or create the patient anyway."
+		return db.renderForm(c, fiber.StatusConflict, fv)
+	}
 	status, err := formError(&fv, err)
 	if err != nil {
 		return err

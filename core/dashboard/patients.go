@@ -194,6 +194,10 @@ func (db *Dashboard) patientDetail(c *fiber.Ctx) error {
 		return unavailable("patients")
 	}
 	dv, err := db.detail(c, c.Params("id"))
+	if into, merged := patient.IsMerged(err); merged {
+		// A merged-away record's page leads to the person's record.
+		return c.Redirect(db.base+"/patients/"+into+"?merged_from="+url.QueryEscape(c.Params("id")), fiber.StatusFound)
+	}
 	if err != nil {
 		return err
 	}

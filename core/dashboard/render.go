@@ -94,6 +94,7 @@ var notices = map[string]string{
 	"job":      "Job queued again.",
 	"webhook":  "Webhook endpoint updated.",
 	"replay":   "Delivery queued again.",
+	"reviewed": "Review decision recorded.",
 }
 
 // render writes page name with v. An htmx request for a fragment

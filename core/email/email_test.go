@@ -44,7 +44,7 @@ type env struct {
 
 // newEnv runs the e-mail service on a real database and job queue,
 // sending through the Resend adapter to the stub.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*email.Options)) *env {
 	t.Helper()
 	db := storetest.New(t)
 	log := audit.New(db, audit.Options{})
@@ -57,7 +57,11 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	q := jobs.New(db, jobs.Options{Instance: "email-test", Workers: 2, Lease: 5 * time.Second, PollInterval: 50 * time.Millisecond,
 		Backoff: jobs.ExponentialBackoff(20*time.Millisecond, 200*time.Millisecond), Logger: quiet})
-	svc := email.New(db, q, sender, au, log, email.Options{BaseURL: "https://pfinni.practice.example/app", Logger: quiet})
+	o := email.Options{BaseURL: "https://pfinni.practice.example/app", Logger: quiet}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc := email.New(db, q, sender, au, log, o)
 	require.NoError(t, svc.Register(q))
 	require.NoError(t, q.Start(context.Background()))
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
@@ -275,7 +279,8 @@ func TestResetOfAnUnknownAddressSendsNothingAndIsRateLimited(t *testing.T) {
 // No patient name, birth date, phone or e-mail of a seeded patient
 // appears in any e-mail the service sent (invitations, resets, digests).
 func TestDigestAndEveryEmailCarryNoPatientData(t *testing.T) {
-	e := newEnv(t)
+	unread := unreadAlerts{}
+	e := newEnv(t, func(o *email.Options) { o.Alerts = unread })
 	patients, err := patient.New(context.Background(), e.db, e.audit, patient.WithLogger(quiet))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = patients.Close() })
@@ -283,6 +288,7 @@ func TestDigestAndEveryEmailCarryNoPatientData(t *testing.T) {
 
 	admin := e.user(t, "boss@practice.example", actor.RoleAdmin)
 	staff := e.user(t, "desk@practice.example", actor.RoleStaff)
+	unread[admin.ID], unread[staff.ID] = 7, 2 // each recipient's own unread alerts (core/alerts)
 	auditor := e.user(t, "hipaa@practice.example", actor.RoleAuditor)
 	off := e.user(t, "quiet@practice.example", actor.RoleStaff)
 	as := func(u auth.User) context.Context {
@@ -315,6 +321,9 @@ func TestDigestAndEveryEmailCarryNoPatientData(t *testing.T) {
 	var to []string
 	for _, m := range msgs {
 		to = append(to, m.To[0])
+		n := map[string]int{"boss@practice.example": 7, "desk@practice.example": 2}[m.To[0]]
+		assert.Contains(t, m.Text, strconv.Itoa(n)+" unread alerts")
+		assert.Contains(t, m.HTML, strconv.Itoa(n)+" unread alerts")
 		assert.Contains(t, m.Text, "pfinni summary for 2026-12-03")
 		assert.Contains(t, m.Text, strconv.Itoa(want.Onboarding)+" patients in onboarding")
 		assert.Contains(t, m.Text, "https://pfinni.practice.example/app/")
@@ -345,3 +354,9 @@ func TestDigestAndEveryEmailCarryNoPatientData(t *testing.T) {
 		}
 	}
 }
+
+// unreadAlerts counts unread alerts by user id (core/alerts is tested
+// against the database in its own package).
+type unreadAlerts map[string]int
+
+func (u unreadAlerts) UnreadFor(_ context.Context, user string) (int, error) { return u[user], nil }

@@ -321,13 +321,8 @@ func diff(p *patient.Patient, in patient.Input) (patient.Patch, bool) {
 		pt.Insurance = &patient.InsurancePatch{Payer: &i.Payer, MemberID: &i.MemberID, Group: &i.Group}
 		changed = true
 	}
-	ids := slices.Clone(p.Identifiers)
-	for _, id := range in.Identifiers {
-		if !slices.ContainsFunc(ids, func(h patient.Identifier) bool { return h.System == id.System && h.Value == id.Value }) {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) != len(p.Identifiers) {
+	// Identifiers compare by (system, value) as IdentifierKey does.
+	if ids, added := patient.AddIdentifiers(p.Identifiers, in.Identifiers); added {
 		pt.Identifiers = &ids
 		changed = true
 	}

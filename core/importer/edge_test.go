@@ -16,7 +16,7 @@ import (
 )
 
 const bundle = `<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>
-<entry><fullUrl value="urn:uuid:1"/><resource><Patient><identifier><type><coding><code value="MR"/></coding></type><value value="BUN-1"/></identifier>
+<entry><fullUrl value="urn:uuid:1"/><resource><Patient><identifier><type><coding><code value="MR"/></coding></type><system value="urn:oid:1.2.3.4"/><value value="BUN-1"/></identifier>
   <name><family value="One"/><given value="Una"/></name><gender value="female"/><birthDate value="1800-01-01"/>
   <telecom><system value="email"/><value value="not-an-email"/></telecom>
   <generalPractitioner><display value="` + "%s" + `"/></generalPractitioner></Patient></resource></entry>
@@ -24,7 +24,7 @@ const bundle = `<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>
 </Bundle>`
 
 // TestBundleWithSeveralRecords: each record gets its own outcome; a
-// record that cannot be imported keeps the file in the quarantine, and
+// record without identifier waits for review, and
 // fields the patient service refuses are dropped with a warning.
 func TestBundleWithSeveralRecords(t *testing.T) {
 	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
@@ -33,8 +33,8 @@ func TestBundleWithSeveralRecords(t *testing.T) {
 	f := job.Files[0]
 	assert.Equal(t, importer.ResultCreated, f.Result)
 	assert.Equal(t, 2, f.Records)
-	assert.True(t, f.Quarantined)
-	assert.Contains(t, f.Detail, "1 of 2 records could not be imported")
+	assert.False(t, f.Quarantined, "the record without identifier waits for review, it is not rejected")
+	assert.Contains(t, f.Detail, "1 of 2 records wait for review")
 	var records, elements []string
 	for _, p := range f.Problems {
 		records = append(records, p.Record)

@@ -77,10 +77,10 @@ type task struct {
 }
 
 // process works through the pending files of a job whose queue job this
-// instance holds (resume.go; ctx ends when that lease is lost): documents are parsed by Workers goroutines and applied
-// one by one in file order (so results are the same as a sequential
-// run), each file's result is committed in one transaction with the
-// job's counters. It returns when the job is done or ctx ends, or when
+// instance holds (resume.go; ctx ends when that lease is lost): documents
+// are parsed by Workers goroutines and applied one by one in file order
+// (so results are the same as a sequential run), each file's result is
+// committed in one transaction with the job's counters. It returns when the job is done or ctx ends, or when
 // only files waiting for an importer are left (the job then stays
 // running, its queue job done, and is resumed when the importers change).
 func (s *Service) process(ctx context.Context, key string, progress ProgressFunc) error {

@@ -20,7 +20,7 @@ import (
 func people(n int) []importer.Input {
 	ins := make([]importer.Input, n)
 	for i := range ins {
-		ins[i] = importer.Input{Name: fmt.Sprintf("p%02d.xml", i), Data: fhirPatient(fmt.Sprintf("R-%d", i), "Pat", fmt.Sprintf("Number%d", i), "1970-01-01", "female", "")}
+		ins[i] = importer.Input{Name: fmt.Sprintf("p%02d.xml", i), Data: fhirPatient(fmt.Sprintf("R-%d", i), "Pat", fmt.Sprintf("Number%d", i), fmt.Sprintf("19%02d-01-01", 40+i), "female", "")}
 	}
 	return ins
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/core/store/storetest"
 	"github.com/pfinni/pfinni/internal/testkit/importertest"
@@ -92,30 +93,36 @@ func TestMatchingByMRN(t *testing.T) {
 	assert.Equal(t, "update", h.Changes[0].Action)
 	assert.ElementsMatch(t, []string{"last_name", "phone"}, h.Changes[0].Fields)
 
-	// Another person under the same MRN: reported, not applied.
+	// Another person under the same identifier: not applied, but sent
+	// to review (not the quarantine), with the reason in plain words.
 	job = run(t, env, importer.Input{Name: "other.xml", Data: fhirPatient("M-100", "Bob", "Builder", "1960-01-01", "male", "555-0100")})
 	c := job.Files[0]
-	assert.Equal(t, importer.ResultRejected, c.Result)
-	assert.True(t, c.Quarantined)
-	require.NotEmpty(t, c.Problems)
-	last := c.Problems[len(c.Problems)-1]
-	assert.Equal(t, "Patient/identifier", last.Element)
-	assert.Contains(t, last.Message, "date of birth, first name, last name and sex differ")
-	assert.NotContains(t, last.Message, "Bob", "problems never carry values")
+	assert.Equal(t, importer.ResultNeedsReview, c.Result)
+	assert.False(t, c.Quarantined)
+	assert.Empty(t, c.PatientIDs)
+	assert.Contains(t, c.Detail, "date of birth, first name, last name and sex differ")
+	assert.NotContains(t, c.Detail, "Bob", "details never carry values")
 	after, err := env.Patients.Get(staff(), p.ID)
 	require.NoError(t, err)
 	assert.Equal(t, upd.Version, after.Version)
 	assert.Equal(t, 1, count(t, env.DB, "patient"))
 	assert.Equal(t, 1, count(t, env.DB, "provider"))
+	items, err := env.Review.List(staff(), 0)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, review.ReasonIdentifierCollision, items[0].Reason)
+	assert.Equal(t, []string{p.ID}, items[0].PatientIDs)
+	assert.Equal(t, "Builder", items[0].Document.LastName)
 
-	// Only a date of birth that differs is enough for a conflict.
+	// Only a date of birth that differs is enough for a collision.
 	job = run(t, env, importer.Input{Name: "dob.xml", Data: fhirPatient("M-100", "Ada", "King", "1916-12-10", "female", "555-0199")})
-	assert.Equal(t, importer.ResultRejected, job.Files[0].Result)
+	assert.Equal(t, importer.ResultNeedsReview, job.Files[0].Result)
 	assert.Contains(t, job.Files[0].Detail, "date of birth differs")
 }
 
 func TestQuarantineAndRetry(t *testing.T) {
-	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	// Without a review queue, an identifier collision is rejected.
+	env := importertest.NewWithoutReview(t, storetest.New(t), nil, importer.Options{})
 	run(t, env, importer.Input{Name: "ada.xml", Data: fhirPatient("M-1", "Ada", "Lovelace", "1915-12-10", "female", "")})
 	job := run(t, env, importer.Input{Name: "imposter.xml", Data: fhirPatient("M-1", "Eve", "Mallory", "1990-01-01", "female", "")},
 		importer.Input{Name: "notes.txt", Data: []byte("not xml at all")})
@@ -142,7 +149,8 @@ func TestQuarantineAndRetry(t *testing.T) {
 	_, err = env.Imports.Retry(staff(), imposter.ID)
 	assert.ErrorIs(t, err, importer.ErrNotQuarantined)
 
-	// Staff fix the MRN of the existing patient, then retry: created.
+	// Staff fix the MRN and identifier of the existing patient, then
+	// retry: created.
 	p, err := env.Patients.GetByMRN(staff(), "M-1")
 	require.NoError(t, err)
 	mrn := "M-1-OLD"
@@ -250,4 +258,6 @@ func TestHostileFiles(t *testing.T) {
 	assert.NotContains(t, docs, "evil.xml")
 }
 
-func patchMRN(mrn string) patient.Patch { return patient.Patch{MRN: &mrn} }
+func patchMRN(mrn string) patient.Patch {
+	return patient.Patch{MRN: &mrn, Identifiers: &[]patient.Identifier{{System: "urn:oid:9.9", Value: mrn}}}
+}

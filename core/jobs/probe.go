@@ -49,8 +49,9 @@ const ProbeTickKind = "jobs.probe_tick"
 // ProbeCronEnv names the environment variable that, when set to a cron
 // spec (e.g. "@every 1s"), makes a serving process take part in the
 // probe schedule. It is a test hook for the multi-process cron proof,
-// deliberately not a configuration key.
-const ProbeCronEnv = "PFINNI_JOBS_PROBE_CRON"
+// deliberately not a configuration key (nor PFINNI_*, which the
+// configuration checks against its keys).
+const ProbeCronEnv = "PFINNITEST_JOBS_PROBE_CRON"
 
 // RegisterProbeCron registers the probe tick handler and schedules it at
 // spec (schedule "jobs-probe-tick"): every instance that does so shares

@@ -212,7 +212,9 @@ func TestPanelScopesFigures(t *testing.T) {
 			assert.Equal(t, tt.transitions, last.Counts["onboarding->active"])
 		})
 	}
-	_, err := f.svc.Stats(f.ctx, StatsOptions{Panel: PanelMine})
+	_, err := f.svc.Stats(f.ctx, StatsOptions{Panel: "theirs"})
+	require.ErrorIs(t, err, fault.ErrInvalid)
+	_, err = f.svc.Stats(f.ctx, StatsOptions{Panel: PanelMine})
 	require.ErrorIs(t, err, fault.ErrInvalid)
 	e, ok := f.aud.Last("patient.stats")
 	require.True(t, ok)

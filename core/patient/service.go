@@ -36,7 +36,7 @@ type options struct {
 	log      *slog.Logger
 	pageSize int
 	live     bool
-	observer Observer // committed writes (WithObserver)
+	observer Observer    // committed writes (WithObserver)
 	shared   SharedStats // Stats kept for every instance (WithSharedStats)
 	// providersSeeAll: providers may open patients outside their panel
 	// (WithProvidersSeeAll, scope.go).

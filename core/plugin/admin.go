@@ -145,6 +145,10 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 	}
 	e := r.find(name)
 	if e == nil {
+		if reason := r.refusal(name); reason != "" {
+			_ = r.auditAdmin(ctx, action, name, audit.OutcomeFailure, "manifest entry refused")
+			return Info{}, fmt.Errorf("%s %q: %w: %s; fix plugin-manifest.yaml and restart pfinni", action, name, ErrRefused, reason)
+		}
 		_ = r.auditAdmin(ctx, action, name, audit.OutcomeFailure, "no such plugin")
 		return Info{}, fmt.Errorf("%s %q: %w", action, name, ErrNotFound)
 	}
@@ -201,6 +205,10 @@ func (r *Registry) setEnabled(ctx context.Context, name string, on bool) (Info, 
 	}
 	return r.infoOf(e), nil
 }
+
+// ErrRefused means the plugin's manifest entry was refused at start: it
+// cannot be enabled until the manifest is fixed.
+var ErrRefused = errors.New("its manifest entry was refused")
 
 // ErrAudit means an enable or disable was refused because its audit
 // event could not be stored.

@@ -26,6 +26,7 @@ const (
 	StateDisabled State = "disabled" // turned off by the admin (or the manifest)
 	StateFaulted  State = "faulted"  // taken out of service by the circuit breaker
 	StateFailed   State = "failed"   // could not be verified or loaded
+	StateRefused  State = "refused"  // its manifest entry is invalid (Registry.Refused)
 )
 
 // runtime is a loaded plugin of either kind.

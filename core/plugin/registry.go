@@ -18,6 +18,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,7 +117,11 @@ type Registry struct {
 	host     *hostcall.Dispatcher
 	state    StateStore
 	problems []error
-	tracer   trace.Tracer
+	refused  []*manifest.EntryError // the entries behind problems, by name
+	// manifestSum is the manifest's checksum as read by Open; the
+	// registry does not reload it (ManifestNotice).
+	manifestSum []byte
+	tracer      trace.Tracer
 
 	mu      sync.Mutex // guards entries, closed, opened, changed and route rebuilds; never held across a load
 	entries []*entry   // manifest order
@@ -200,15 +206,18 @@ func (r *Registry) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("start plugins: %w", err)
 	}
+	sum, _ := manifest.FileSHA256(r.opts.ManifestPath) // Load has just read it
 	saved, err := r.state.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("start plugins: load state: %w", err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.manifestSum = sum
 	for _, e := range entryErrs {
 		r.logger.Error("plugin manifest entry refused", "err", e)
 		r.problems = append(r.problems, e)
+		r.refused = append(r.refused, e)
 	}
 	for _, me := range m.Plugins {
 		e := newEntry(me, r.opts.BreakerThreshold)
@@ -229,6 +238,58 @@ func (r *Registry) Problems() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]error(nil), r.problems...)
+}
+
+// Refused lists the manifest entries refused at Start as plugins in state
+// "refused", each with the reason (the manifest line and field), so that
+// the admin API and page show them beside the installed plugins.
+func (r *Registry) Refused() []Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Info, 0, len(r.refused))
+	for _, e := range r.refused {
+		out = append(out, Info{Name: refusedName(e), State: StateRefused, Reason: e.Error(), Capabilities: []string{}})
+	}
+	return out
+}
+
+// ManifestNotice says, when plugin-manifest.yaml has changed since start,
+// that the change takes effect at the next restart (the registry reads the
+// manifest once; Enable and Disable switch the plugins it lists). It is ""
+// when the file is as it was read.
+func (r *Registry) ManifestNotice() string {
+	r.mu.Lock()
+	was := r.manifestSum
+	r.mu.Unlock()
+	if was == nil {
+		return ""
+	}
+	now, err := manifest.FileSHA256(r.opts.ManifestPath)
+	if err == nil && bytes.Equal(now, was) {
+		return ""
+	}
+	return filepath.Base(r.opts.ManifestPath) + " has changed since pfinni started: restart pfinni to load the change (enable and disable work without a restart)"
+}
+
+// refusal returns why the manifest entry name was refused, or "".
+func (r *Registry) refusal(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.refused {
+		if refusedName(e) == name {
+			return e.Error()
+		}
+	}
+	return ""
+}
+
+// refusedName is the plugin name of a refused entry (EntryError quotes
+// it, or numbers the entry when it has no usable name).
+func refusedName(e *manifest.EntryError) string {
+	if n, err := strconv.Unquote(e.Plugin); err == nil {
+		return n
+	}
+	return e.Plugin
 }
 
 // Close stops every plugin in reverse order of start and releases the

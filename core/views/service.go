@@ -50,9 +50,6 @@ type Option func(*Service)
 // query are read in (default time.Local).
 func WithLocation(loc *time.Location) Option { return func(s *Service) { s.loc = loc } }
 
-// WithClock sets the clock (tests).
-func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
-
 // New builds the service on db; aud records creates, changes and deletes.
 func New(db *store.DB, aud Auditor, opts ...Option) *Service {
 	s := &Service{db: db, aud: aud, loc: time.Local, now: time.Now}

@@ -25,7 +25,6 @@
 package views
 
 import (
-	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -121,7 +120,7 @@ func CleanQuery(q string, loc *time.Location) (string, error) {
 		}
 	}
 	if _, err := patient.ParseFilter(vals, loc); err != nil {
-		return "", queryErr(err)
+		return "", fault.Field("query", err.Error())
 	}
 	return vals.Encode(), nil
 }
@@ -133,17 +132,4 @@ func Filter(q string, loc *time.Location) (patient.Filter, error) {
 		return patient.Filter{}, fault.Field("query", "is not a query string")
 	}
 	return patient.ParseFilter(vals, loc)
-}
-
-// queryErr names the query in a filter's field errors ("query.status").
-func queryErr(err error) error {
-	var fs fault.Fields
-	if !errors.As(err, &fs) {
-		return fault.Field("query", err.Error())
-	}
-	out := make(fault.Fields, len(fs))
-	for i, f := range fs {
-		out[i] = fault.FieldError{Field: "query." + f.Field, Message: f.Message}
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import { meta, basePath } from './dom.js';
 import { initChat } from './chat.js';
 import { initIdle } from './idle.js';
 import { initViews } from './views.js';
+import { initMerge } from './merge.js';
 import { initImports } from './imports.js';
 import { initAlerts } from './alerts.js';
 
@@ -84,6 +85,7 @@ function start() {
   initBulk();
   initShortcuts();
   initViews();
+  initMerge();
   initImports();
   if (meta('csrf-token')) {
     initAlerts();

@@ -588,18 +588,27 @@ export function chatSuite(base) {
       await ctx.close();
     });
 
-    test('alert frames: a notice in the panel and a badge on the Assistant button', async (t) => {
+    test('alert frames: a notice in the panel and a badge on the Assistant button', async () => {
       const { ctx, page } = await session(STAFF);
+      // The staff user reads a patient; then another user (the admin,
+      // through the API) changes its status: a real alert (core/alerts).
+      const p = (await server.api('GET', '/patients?status=inactive&limit=1')).data.items[0];
+      await page.goto(server.url + '/patients/' + p.id);
       await page.waitForSelector('html[data-ready="1"] #chat[data-ready="1"]', { state: 'attached' });
-      if (await page.locator('#chat').isVisible()) { await page.getByLabel('Message to the assistant').focus(); await page.keyboard.press('Escape'); }
       await page.waitForFunction(() => document.getElementById('chat').dataset.conn === 'online');
-      const r = await server.api('POST', '/chat/alerts', { user: STAFF.email, text: 'Three patients have been in onboarding for more than 14 days.', data: { link: '/patients?status=onboarding' } });
-      if (r.status === 404 || r.status === 405) { t.skip('waiting for server: no way to raise an alert yet'); await ctx.close(); return; }
-      await page.locator('[data-chat-badge]').waitFor();
-      assert.equal(await page.locator('[data-chat-badge]').textContent(), '1');
+      // An answer on the socket proves the server has subscribed it to the
+      // user's alerts (it does so before it reads the first message).
+      await ask(page, 'any alerts?');
+      await page.getByLabel('Message to the assistant').focus();
+      await page.keyboard.press('Escape');
+      await page.locator('#chat').waitFor({ state: 'hidden' });
+      const r = await server.api('POST', `/patients/${p.id}/status`, { to: 'active', version: p.version });
+      assert.equal(r.status, 200, JSON.stringify(r.data));
+      await page.locator('[data-chat-badge]').first().waitFor({ timeout: 120_000 });
+      assert.ok(Number(await page.locator('[data-chat-badge]').first().textContent()) >= 1);
       await page.keyboard.press('Control+k');
-      await page.locator('[data-chat-alerts] li', { hasText: /onboarding for more than 14 days/ }).waitFor();
-      assert.ok(await page.locator('[data-chat-badge]').isHidden());
+      await page.locator('[data-chat-alerts] li[data-kind="status_changed"]', { hasText: /moved from inactive to active by another user/ }).waitFor();
+      assert.ok(await page.locator('[data-chat-badge]').first().isHidden());
       await ctx.close();
     });
   });

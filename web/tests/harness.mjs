@@ -170,6 +170,18 @@ export async function login(page, server, user) {
   }
 }
 
+/**
+ * session opens a fresh browser context (1280×860) and page, signed in as
+ * user when one is given; errors collects the page's errors (watchErrors).
+ */
+export async function session(browser, server, user) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await ctx.newPage();
+  const errors = watchErrors(page);
+  if (user) await login(page, server, user);
+  return { ctx, page, errors };
+}
+
 /** shot saves a full-page screenshot under tests/screenshots/. */
 export function shot(page, name) {
   return page.screenshot({ path: join(shots, name + '.png'), fullPage: true });

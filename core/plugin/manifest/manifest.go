@@ -6,7 +6,7 @@
 // and the field, and every other entry still loads. Checksums are verified
 // separately (Verify), when an artifact is about to be loaded.
 //
-// Imported by core/plugin and the build tool core/plugin/cmd/pluginsum;
+// Imported by core/plugin and the build tool cmd/pfinni-plugins;
 // plugin authors do not import it.
 package manifest
 
@@ -65,16 +65,16 @@ type Artifact struct {
 
 // Provides says what the host may route to a plugin.
 type Provides struct {
-	Intents       []Intent `yaml:"intents,omitempty"`
-	ImportFormats []string `yaml:"importFormats,omitempty"`
-	KBTopics      []string `yaml:"kbTopics,omitempty"`
-	Insurance     bool     `yaml:"insurance,omitempty"`
+	Intents       []Intent `yaml:"intents,omitempty" json:"intents,omitempty"`
+	ImportFormats []string `yaml:"importFormats,omitempty" json:"import_formats,omitempty"`
+	KBTopics      []string `yaml:"kbTopics,omitempty" json:"kb_topics,omitempty"`
+	Insurance     bool     `yaml:"insurance,omitempty" json:"insurance,omitempty"`
 }
 
 // Intent is one intent a handler recognises, with example utterances.
 type Intent struct {
-	Name     string   `yaml:"name"`
-	Examples []string `yaml:"examples,omitempty"`
+	Name     string   `yaml:"name" json:"name"`
+	Examples []string `yaml:"examples,omitempty" json:"examples,omitempty"`
 }
 
 // Network is the outbound network a process plugin may use.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +111,37 @@ func (m *Module) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("compile: %w", err)
 	}
+	if err := checkCompiled(compiled); err != nil {
+		return err
+	}
+	m.compiled = compiled
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
+		return fmt.Errorf("wasi: %w", err)
+	}
+	return m.instantiateHostModule(ctx)
+}
+
+// CheckModule validates a WASM plugin without running it: it compiles
+// bin (with the interpreter, which only decodes and validates) and makes
+// the checks Load makes before instantiating: built as a library, this
+// host's ABI, the SDK's exports, imports this host provides. `make
+// plugins-check` runs it on every WASM artifact.
+func CheckModule(ctx context.Context, bin []byte) error {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	compiled, err := rt.CompileModule(ctx, bin)
+	if err != nil {
+		return fmt.Errorf("compile: %w", err)
+	}
+	return checkCompiled(compiled)
+}
+
+// checkCompiled checks a compiled module's exports and imports.
+func checkCompiled(compiled wazero.CompiledModule) error {
 	exports := compiled.ExportedFunctions()
+	if err := checkBuild(exports); err != nil {
+		return err
+	}
 	for _, name := range requiredExports {
 		if _, ok := exports[name]; !ok {
 			return fmt.Errorf("%w: missing export %s (build it with sdk/wasm.Register)", ErrABI, name)
@@ -122,11 +153,34 @@ func (m *Module) setup(ctx context.Context) error {
 			return fmt.Errorf("%w: imports %s.%s, which this host does not provide", ErrABI, mod, name)
 		}
 	}
-	m.compiled = compiled
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
-		return fmt.Errorf("wasi: %w", err)
+	return nil
+}
+
+// checkBuild refuses the two modules a plugin author most often builds by
+// mistake, with the fix: a command (built without -buildmode=c-shared:
+// it exports _start, and its exports fail with "wasmexport function
+// called before runtime initialization"), and a module of another ABI
+// generation (built against another major version of the SDK).
+func checkBuild[T any](exports map[string]T) error {
+	_, start := exports["_start"]
+	_, initialize := exports["_initialize"]
+	if start && !initialize {
+		return fmt.Errorf("%w: the module was built as a command (it exports _start, not _initialize); "+
+			"build it as a library: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o plugin.wasm .", ErrABI)
 	}
-	return m.instantiateHostModule(ctx)
+	want := fmt.Sprintf("pfinni_abi_v%d", sdk.ABIVersion)
+	if _, ok := exports[want]; ok {
+		return nil
+	}
+	for name := range exports {
+		if v, ok := strings.CutPrefix(name, "pfinni_abi_v"); ok {
+			return fmt.Errorf("%w: the module speaks ABI v%s (built against SDK v%s.x) but this host speaks ABI v%d (SDK %s): "+
+				"rebuild the plugin against github.com/pfinni/pfinni/sdk v%d.x, or run a pfinni whose SDK is v%s "+
+				"(the manifest's sdk range must name the SDK the module was built with)",
+				ErrABI, v, v, sdk.ABIVersion, sdk.Version, sdk.ABIVersion, v)
+		}
+	}
+	return nil
 }
 
 // Name returns the plugin's name.

@@ -116,6 +116,18 @@ func (Native) Import(ctx context.Context, req sdk.ImportRequest) (sdk.ImportResu
 // registry (which is still started) when imp is not nil.
 func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer, opts importer.Options) *Env {
 	tb.Helper()
+	return newEnv(tb, db, aud, imp, opts, true)
+}
+
+// NewWithoutReview is New without the identity review queue: records a
+// person would decide on are rejected (and quarantined) instead.
+func NewWithoutReview(tb testing.TB, db *store.DB, aud importer.Auditor, opts importer.Options) *Env {
+	tb.Helper()
+	return newEnv(tb, db, aud, nil, opts, false)
+}
+
+func newEnv(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer, opts importer.Options, withReview bool) *Env {
+	tb.Helper()
 	if aud == nil {
 		aud = &Recorder{}
 	}
@@ -144,7 +156,11 @@ func NewWith(tb testing.TB, db *store.DB, aud importer.Auditor, imp sdk.Importer
 		imp = reg
 	}
 	queue := review.NewQueue(db, aud)
-	svc, err := importer.New(importer.Deps{DB: db, Importer: imp, Patients: pats, Providers: pats, Auditor: aud, Review: queue}, opts)
+	deps := importer.Deps{DB: db, Importer: imp, Patients: pats, Providers: pats, Auditor: aud}
+	if withReview {
+		deps.Review = queue
+	}
+	svc, err := importer.New(deps, opts)
 	if err != nil {
 		tb.Fatalf("import service: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/plugintest"
 )
 
 const src = `# comment kept
@@ -39,9 +40,10 @@ func TestSumAndCheck(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "plugin-manifest.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(src), 0o644))
-	for _, f := range []string{"a/alpha.wasm", "b/beta.bin"} {
+	artifacts := map[string][]byte{"a/alpha.wasm": plugintest.WASMModule(sdkExports...), "b/beta.bin": []byte("b/beta.bin")}
+	for f, b := range artifacts {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
 	}
 	var out strings.Builder
 	assert.Error(t, run([]string{"check", "-manifest", path}, &out), "no checksums yet")
@@ -69,6 +71,38 @@ func TestSumAndCheck(t *testing.T) {
 	assert.Error(t, run([]string{"frob", "-manifest", path}, &out))
 	assert.Error(t, run([]string{"check", "-manifest", filepath.Join(dir, "nope.yaml")}, &out))
 	assert.Error(t, run([]string{"check", "-bogus"}, &out))
+}
+
+// sdkExports are what sdk/wasm.Register exports, in a library build.
+var sdkExports = []string{"_initialize", "pfinni_abi_v1", "pfinni_alloc", "pfinni_free", "pfinni_init", "pfinni_handle"}
+
+// check fails a WASM module the host would refuse, naming the fix.
+func TestCheckRefusesModulesTheHostWould(t *testing.T) {
+	tests := []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"no exports", plugintest.WASMModule(), "missing export pfinni_abi_v1"},
+		{"built as a command", plugintest.WASMModule(append([]string{"_start"}, sdkExports[1:]...)...), "-buildmode=c-shared"},
+		{"another SDK major", plugintest.WASMModule("_initialize", "pfinni_abi_v2", "pfinni_alloc", "pfinni_free", "pfinni_init", "pfinni_handle"), "sdk v1.x"},
+		{"not wasm", []byte("a/alpha.wasm"), "compile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "plugin-manifest.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(src), 0o644))
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "a"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "a/alpha.wasm"), tt.wasm, 0o644))
+			var out strings.Builder
+			require.NoError(t, run([]string{"sum", "-manifest", path, "-only", "alpha"}, &out))
+			out.Reset()
+			assert.Error(t, run([]string{"check", "-manifest", path, "-only", "alpha"}, &out))
+			assert.Contains(t, out.String(), `bad: plugin "alpha"`)
+			assert.Contains(t, out.String(), tt.want)
+		})
+	}
 }
 
 func TestBuildUpToDate(t *testing.T) {

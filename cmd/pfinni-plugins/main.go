@@ -1,7 +1,7 @@
 // Command pfinni-plugins builds the plugins listed in plugin-manifest.yaml
 // and keeps the manifest's checksums current. `make plugins` runs
 //
-//	go run ./core/plugin/cmd/pfinni-plugins build
+//	go run ./cmd/pfinni-plugins build
 //
 // Subcommands:
 //
@@ -9,13 +9,16 @@
 //	       GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, process plugins
 //	       natively; the package is the artifact's directory), then sum
 //	sum    rewrite each entry's artifact.sha256 from the file on disk
-//	check  validate the manifest and verify every checksum; exit 1 on a problem
+//	check  validate the manifest, verify every checksum and check each WASM
+//	       module as the host will (exports, ABI, build mode); exit 1 on a
+//	       problem (a disabled entry's module only warns)
 //
 // Flags: -manifest PATH (default plugin-manifest.yaml), -only NAME[,NAME].
 package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -28,6 +31,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pfinni/pfinni/core/plugin/manifest"
+	"github.com/pfinni/pfinni/core/plugin/wasmhost"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -82,6 +86,14 @@ func run(args []string, out io.Writer) error {
 				bad++
 				continue
 			}
+			if err := checkWASM(dir, e); err != nil && !e.IsEnabled() {
+				// It loads only if an admin enables it (the hostile stubs).
+				fmt.Fprintf(out, "warn: plugin %q (disabled) would be refused: %v\n", e.Name, err)
+			} else if err != nil {
+				fmt.Fprintf(out, "bad: plugin %q: %v\n", e.Name, err)
+				bad++
+				continue
+			}
 			fmt.Fprintf(out, "ok: %s %s (%s)\n", e.Name, e.Version, e.Kind)
 		}
 		if bad > 0 {
@@ -90,6 +102,20 @@ func run(args []string, out io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+// checkWASM makes the host's load-time checks on a WASM artifact: a
+// module with no exports, built as a command or against another SDK
+// major version fails here rather than at pfinni's start.
+func checkWASM(dir string, e manifest.Entry) error {
+	if e.Kind != manifest.KindWASM {
+		return nil
+	}
+	bin, err := os.ReadFile(e.ArtifactPath(dir))
+	if err != nil {
+		return err
+	}
+	return wasmhost.CheckModule(context.Background(), bin)
 }
 
 // build compiles e's package (the artifact's directory) into the artifact.
