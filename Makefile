@@ -5,7 +5,9 @@
 #   make run     build and run on the embedded default (database, demo data, admin login printed)
 #   make test    every test: Go (race detector, coverage), SDK module, browser tests
 #   make bench   load and benchmark harness (on demand)
-#   make vulncheck  govulncheck with an offline database (part of make test)
+#   make build   build bin/pfinni (and the plugins)
+#   make clean   remove bin/, coverage.out and dbhost/node_modules
+#   make help    this list: every target described here and in mk/*.mk
 
 SHELL   := /bin/bash
 GO      ?= go
@@ -19,12 +21,12 @@ LDFLAGS := -X github.com/pfinni/pfinni/core/app.Version=$(VERSION)
 BIN     := bin/pfinni
 COVER   := coverage.out
 
-.PHONY: all deps run build test test-go test-sdk test-web cover bench clean help
+.PHONY: all deps run build test test-go test-sdk test-web bench clean help
 
 all: build
 
 help:
-	@grep -E '^#   make' Makefile | sed 's/^#   //'
+	@grep -hE '^#   make' Makefile mk/*.mk | sed 's/^#   //'
 
 # npm packages, installed only when package-lock.json changed.
 dbhost/node_modules/.installed: dbhost/package-lock.json

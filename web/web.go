@@ -1,8 +1,8 @@
 // Package web holds pfinni's dashboard front end: the html/template
 // templates (templates/) and the built, embedded assets (assets/build/,
 // produced by `make web` from src/ with esbuild; never committed). Its
-// only importer is core/dashboard, which renders the templates and serves
-// the assets, and core/app, which hands them over.
+// only importer is core/app, which hands the templates and assets (as
+// fs.FS) to core/dashboard, which renders and serves them.
 //
 // The embed patterns also match committed files (assets/README.md), so
 // the module builds on a fresh checkout before the bundle exists; the

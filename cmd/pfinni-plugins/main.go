@@ -184,10 +184,10 @@ func sum(path string, selected func(string) bool, out io.Writer) error {
 	}
 	dir := filepath.Dir(path)
 	changed := 0
-	for _, p := range child(doc.Content[0], "plugins").Content {
-		name := child(p, "name")
-		art := child(p, "artifact")
-		ap := child(art, "path")
+	for _, p := range manifest.MappingValue(doc.Content[0], "plugins").Content {
+		name := manifest.MappingValue(p, "name")
+		art := manifest.MappingValue(p, "artifact")
+		ap := manifest.MappingValue(art, "path")
 		if name == nil || ap == nil || !selected(name.Value) {
 			continue
 		}
@@ -197,7 +197,7 @@ func sum(path string, selected func(string) bool, out io.Writer) error {
 			continue
 		}
 		h := hex.EncodeToString(digest)
-		if s := child(art, "sha256"); s != nil {
+		if s := manifest.MappingValue(art, "sha256"); s != nil {
 			if s.Value != h {
 				s.Value, s.Style = h, yaml.DoubleQuotedStyle
 				changed++
@@ -220,16 +220,4 @@ func sum(path string, selected func(string) bool, out io.Writer) error {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
-}
-
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

@@ -171,3 +171,31 @@ func TestEncryptedBackupCarriesTheKeys(t *testing.T) {
 	_, err = env.run(dirC, "restore")
 	assert.ErrorContains(t, err, "want one backup file")
 }
+
+// Bad input is refused with a message naming what is wrong, before any
+// database is touched where it can be.
+func TestBackupCommandRefusals(t *testing.T) {
+	env := newCLIEnv(t)
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		key  string
+		args []string
+		want string
+	}{
+		{"unknown flag", "", []string{"backup", "--bogus"}, "unknown flag"},
+		{"list takes nothing", "", []string{"backup", "list", "now"}, "unexpected argument"},
+		{"restore needs a file", "", []string{"restore", "--force"}, "want one backup file"},
+		{"restore, key not a key", "hunter2", []string{"restore", "x.pfbak"}, "PFINNI_BACKUP_KEY"},
+		{"backup, key not a key", "hunter2", []string{"backup"}, "PFINNI_BACKUP_KEY"},
+		{"restore, no such file", "", []string{"restore", filepath.Join(dir, "none.pfbak")}, "no such file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PFINNI_BACKUP_KEY", tc.key)
+			_, err := env.run(dir, tc.args...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

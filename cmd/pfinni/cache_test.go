@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pfinni/pfinni/core/bench"
-	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
 // Dashboard figures are computed once per change across two real
@@ -20,15 +19,9 @@ import (
 // next read on any of them compute once more (the database-wide change
 // generation, core/cache).
 func TestFiguresComputedOncePerChangeAcrossTwoProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and starts two servers")
-	}
-	bin := buildBinary(t)
-	urlf, err := storetest.Engine()
-	require.NoError(t, err)
-	dbName := storetest.Config(t).Database
-	_, a := startServe(t, bin, urlf(), dbName)
-	_, b := startServe(t, bin, urlf(), dbName)
+	bin, dbURL, dbName := processDatabase(t)
+	_, a := startServe(t, bin, dbURL, dbName)
+	_, b := startServe(t, bin, dbURL, dbName)
 	ctx := context.Background()
 	ca, cb := bench.NewClient(a, 1), bench.NewClient(b, 1)
 	require.NoError(t, ca.Login(ctx, "admin@example.org", serveAdminPassword))

@@ -178,6 +178,17 @@ func TestTwoServeProcessesOnDBServe(t *testing.T) {
 			return len(inWindow) > 0
 		}, 2*time.Minute, 200*time.Millisecond, "the tick jobs of the window run")
 		assert.InDelta(t, 30, len(inWindow), 1, "one run per tick across both processes, not two")
+		byTick := map[time.Time][]string{}
+		for _, r := range inWindow {
+			var args struct {
+				Cron jobs.CronArgs `json:"cron"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.Args), &args))
+			byTick[args.Cron.Tick] = append(byTick[args.Cron.Tick], r.ID+" "+r.Args)
+		}
+		for tick, js := range byTick {
+			assert.Len(t, js, 1, "tick %s enqueued once", tick)
+		}
 		ids := make([]string, len(inWindow))
 		for i, r := range inWindow {
 			ids[i] = r.ID

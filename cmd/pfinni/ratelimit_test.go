@@ -24,24 +24,18 @@ import (
 // most 5% more), the rest answered 429 with Retry-After and the
 // RateLimit fields. Sign-in lockout holds across them too.
 func TestRateLimitAcrossTwoProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and starts two servers")
-	}
-	bin := buildBinary(t)
-	urlf, err := storetest.Engine()
-	require.NoError(t, err)
-	dbName := storetest.Config(t).Database
+	bin, dbURL, dbName := processDatabase(t)
 	// Loopback is the trusted proxy here, so each part of the test is its
 	// own client by X-Forwarded-For.
 	env := []string{"PFINNI_API_RATE_LIMIT=600", "PFINNI_TRUSTED_PROXIES=127.0.0.1", "PFINNI_LOGIN_MAX_FAILURES=3"}
-	procA, a := startServe(t, bin, urlf(), dbName, env...)
+	procA, a := startServe(t, bin, dbURL, dbName, env...)
 	// Instances on one database share the sign-in lockout key (it is kept
 	// outside the database, in data_dir; docs/security.md).
 	key, err := os.ReadFile(filepath.Join(procA.cmd.Dir, auth.LockoutKeyFile))
 	require.NoError(t, err)
 	dirB := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dirB, auth.LockoutKeyFile), key, 0o600))
-	_, b := startServe(t, bin, urlf(), dbName, append(env, "PFINNI_DATA_DIR="+dirB)...)
+	_, b := startServe(t, bin, dbURL, dbName, append(env, "PFINNI_DATA_DIR="+dirB)...)
 	bases := []string{a, b}
 	client := &http.Client{Timeout: 2 * time.Minute}
 
@@ -126,4 +120,18 @@ func TestRateLimitAcrossTwoProcesses(t *testing.T) {
 		assert.Equal(t, http.StatusLocked, login(a, serveAdminPassword))
 		assert.Equal(t, http.StatusLocked, login(b, serveAdminPassword))
 	})
+}
+
+// processDatabase skips in -short mode, else builds the binary and
+// returns it with the shared engine's URL and a fresh database's name,
+// for a test that starts `pfinni serve` processes on one database.
+func processDatabase(t *testing.T) (bin, dbURL, dbName string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and starts servers")
+	}
+	bin = buildBinary(t)
+	urlf, err := storetest.Engine()
+	require.NoError(t, err)
+	return bin, urlf(), storetest.Config(t).Database
 }

@@ -8,12 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/surrealdb/surrealdb.go/pkg/models"
-
+	"github.com/pfinni/pfinni/core/fanout"
 	"github.com/pfinni/pfinni/core/jobs"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/store"
@@ -49,27 +47,25 @@ type Alert struct {
 	At        time.Time      `json:"at"`
 }
 
-// row is the alert table's shape.
+// row is the alert table's shape. key is the record id's key, kept as a
+// field so that every read, the live query's included, has it as text.
 type row struct {
-	ID      *models.RecordID      `json:"id,omitempty"`
-	User    string                `json:"user"`
-	Kind    string                `json:"kind"`
-	Event   string                `json:"event"`
-	Patient string                `json:"patient"`
-	Ref     string                `json:"ref"`
-	From    string                `json:"from_status"`
-	To      string                `json:"to_status"`
-	Counts  string                `json:"counts"`
-	Read    bool                  `json:"read"`
-	At      models.CustomDateTime `json:"at"`
+	Key     string    `json:"key"`
+	User    string    `json:"user"`
+	Kind    string    `json:"kind"`
+	Event   string    `json:"event"`
+	Patient string    `json:"patient"`
+	Ref     string    `json:"ref"`
+	From    string    `json:"from_status"`
+	To      string    `json:"to_status"`
+	Counts  string    `json:"counts"`
+	Read    bool      `json:"read"`
+	At      time.Time `json:"at"`
 }
 
 func (r row) alert() Alert {
-	a := Alert{User: r.User, Kind: Kind(r.Kind), Event: r.Event, PatientID: r.Patient, Ref: r.Ref,
-		From: patient.Status(r.From), To: patient.Status(r.To), Read: r.Read, At: r.At.Time.UTC()}
-	if r.ID != nil {
-		a.ID = store.Key(*r.ID)
-	}
+	a := Alert{ID: r.Key, User: r.User, Kind: Kind(r.Kind), Event: r.Event, PatientID: r.Patient, Ref: r.Ref,
+		From: patient.Status(r.From), To: patient.Status(r.To), Read: r.Read, At: r.At.UTC()}
 	if r.Counts != "" {
 		_ = json.Unmarshal([]byte(r.Counts), &a.Counts)
 	}
@@ -171,8 +167,7 @@ type Service struct {
 	o Options
 	q atomic.Pointer[jobs.Queue] // set by Register
 
-	subMu  sync.Mutex
-	subs   map[string]map[*Subscription]struct{} // by user id
+	hub    *fanout.Hub[Alert] // this instance's subscribers, by user id
 	cancel context.CancelFunc
 }
 
@@ -193,7 +188,7 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 		d.Location = time.Local
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Service{d: d, o: o, subs: map[string]map[*Subscription]struct{}{}, cancel: cancel}
+	s := &Service{d: d, o: o, hub: fanout.New[Alert](64), cancel: cancel}
 	if err := d.DB.Live(lctx, "alert", s.onChange, nil); err != nil {
 		cancel()
 		return nil, fmt.Errorf("new alert service: %w", err)
@@ -204,14 +199,7 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 // Close stops the live query and closes every subscription.
 func (s *Service) Close() error {
 	s.cancel()
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for _, set := range s.subs {
-		for sub := range set {
-			sub.close()
-		}
-	}
-	s.subs = map[string]map[*Subscription]struct{}{}
+	s.hub.Close()
 	return nil
 }
 
@@ -234,8 +222,9 @@ func (s *Service) Raise(ctx context.Context, f Firing, users []string) ([]Alert,
 	ev := f.eventID()
 	rows := make([]map[string]any, len(users))
 	for i, u := range users {
+		k := alertKey(u, f.Key)
 		rows[i] = map[string]any{
-			"id": store.RecordID("alert", alertKey(u, f.Key)), "user": u, "kind": string(f.Kind), "event": ev,
+			"id": store.RecordID("alert", k), "key": k, "user": u, "kind": string(f.Kind), "event": ev,
 			"patient": f.PatientID, "ref": f.Ref, "from_status": string(f.From), "to_status": string(f.To), "counts": counts,
 		}
 	}

@@ -57,6 +57,7 @@ type env struct {
 	pub      *recorder
 	q        *jobs.Queue
 	users    map[actor.Role]auth.User
+	auth     *auth.Service
 	now      time.Time
 }
 
@@ -87,6 +88,7 @@ func newEnv(t *testing.T, o alerts.Options, register ...func(*jobs.Queue)) *env 
 	t.Cleanup(func() { _ = e.q.Stop(context.Background()) })
 
 	au := auth.New(db, log, auth.Options{Hash: auth.HashParams{Memory: 256, Time: 1, Threads: 1}})
+	e.auth = au
 	sys := actor.System(context.Background())
 	for _, r := range []actor.Role{actor.RoleAdmin, actor.RoleStaff, actor.RoleAuditor} {
 		u, err := au.CreateUser(sys, auth.NewUser{Email: string(r) + "@x.example", Name: "Test " + string(r), Role: r, Password: "correct horse battery"})
@@ -403,4 +405,162 @@ func TestImportFinishedTellsWhoStartedIt(t *testing.T) {
 	assert.Equal(t, "Import failed", v[1].Title)
 	assert.Equal(t, "/imports", v[1].Link)
 	assert.Empty(t, e.unread(t, actor.RoleAdmin))
+}
+
+// A user linked to the patient's provider is told of a status change
+// without having read the patient, and is the care team of the periodic
+// rules (instead of every admin and staff user); a disabled user is not.
+func TestProviderUsersAreThePatientsTeam(t *testing.T) {
+	e := newEnv(t, alerts.Options{OnboardingDays: 1})
+	sys := actor.System(context.Background())
+	prov, err := e.patients.CreateProvider(sys, patient.ProviderInput{Name: "Dr. Ines Vale", NPI: "1234567893"})
+	require.NoError(t, err)
+	doc, err := e.auth.CreateUser(sys, auth.NewUser{Email: "vale@x.example", Name: "Ines Vale", Role: actor.RoleProvider, ProviderID: prov.ID, Password: "correct horse battery"})
+	require.NoError(t, err)
+	in := seeded
+	in.ProviderID = prov.ID
+	p := e.createPatient(t, in)
+	asDoc := actor.With(context.Background(), actor.Actor{UserID: doc.ID, Role: actor.RoleProvider, ProviderID: prov.ID})
+
+	_, err = e.patients.ChangeStatus(e.as(actor.RoleStaff), p.ID, patient.StatusActive, "", p.Version)
+	require.NoError(t, err)
+	var got alerts.Page
+	require.Eventually(t, func() bool {
+		got, err = e.svc.List(asDoc, alerts.ListOptions{Unread: true})
+		return err == nil && len(got.Items) == 1
+	}, wait, 50*time.Millisecond)
+	assert.Equal(t, alerts.KindStatusChanged, got.Items[0].Kind)
+	assert.Contains(t, e.svc.Compose(asDoc, got.Items)[0].Body, "Quennell Ashbury", "the patient is in the provider's panel")
+
+	second := in
+	second.MRN = "MRN-ALERT-78"
+	e.createPatient(t, second) // in onboarding, with the same provider
+	e.now = e.now.Add(48 * time.Hour)
+	n, err := e.svc.CheckOnboarding(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the provider's user only")
+	assert.Empty(t, e.unread(t, actor.RoleAdmin))
+}
+
+// A status change on a patient deleted before the rule ran tells nobody;
+// bad job arguments are refused for good.
+func TestStatusRuleEdgeCases(t *testing.T) {
+	e := newEnv(t, alerts.Options{})
+	p := e.createPatient(t, seeded)
+	_, err := e.patients.Get(e.as(actor.RoleAdmin), p.ID)
+	require.NoError(t, err)
+	require.NoError(t, e.q.Stop(context.Background())) // the rule runs below, after the delete
+	_, err = e.patients.ChangeStatus(e.as(actor.RoleStaff), p.ID, patient.StatusActive, "", p.Version)
+	require.NoError(t, err)
+	require.NoError(t, e.patients.Delete(e.as(actor.RoleAdmin), p.ID, p.Version+1))
+
+	q := jobs.New(e.db, jobs.Options{PollInterval: 50 * time.Millisecond, Logger: quiet})
+	require.NoError(t, e.svc.Register(q))
+	require.NoError(t, q.Start(context.Background()))
+	defer q.Stop(context.Background())
+	bad, err := q.Enqueue(context.Background(), alerts.KindJobStatus, "not an object", jobs.EnqueueOptions{})
+	require.NoError(t, err)
+	type state struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	require.Eventually(t, func() bool {
+		js, err := store.Query[[]state](context.Background(), e.db, "SELECT record::id(id) AS id, state FROM job WHERE kind = $k",
+			map[string]any{"k": alerts.KindJobStatus})
+		if err != nil || len(js) != 2 {
+			return false
+		}
+		for _, j := range js {
+			if j.ID == bad.ID && j.State != "dead" || j.ID != bad.ID && j.State != "succeeded" {
+				return false
+			}
+		}
+		return true
+	}, wait, 50*time.Millisecond, "the rule ran; the bad job is dead at once")
+	assert.Empty(t, e.unread(t, actor.RoleAdmin), "deleted since: nobody to tell")
+}
+
+func TestComposeEveryKind(t *testing.T) {
+	e := newEnv(t, alerts.Options{})
+	ctx := e.as(actor.RoleStaff)
+	for _, tc := range []struct {
+		a           alerts.Alert
+		title, link string
+	}{
+		{alerts.Alert{Kind: alerts.KindImportFailed, Counts: map[string]int{"rejected": 4}}, "Import failed", "/imports"},
+		{alerts.Alert{Kind: alerts.KindJobDead, Ref: "job:j_9"}, "Background job dead", "/admin/jobs"},
+		{alerts.Alert{Kind: alerts.KindPluginOut, Ref: "plugin:kb-hipaa"}, "Plugin out of service", "/admin/plugins"},
+		{alerts.Alert{Kind: "from_the_future"}, "Alert", ""},
+		{alerts.Alert{Kind: alerts.KindBirthday, PatientID: "p_gone"}, "Birthday today", "/patients/p_gone"},
+	} {
+		v := e.svc.Compose(ctx, []alerts.Alert{tc.a})[0]
+		assert.Equal(t, tc.title, v.Title)
+		assert.Equal(t, tc.link, v.Link)
+		assert.NotEmpty(t, v.Body)
+	}
+	v := e.svc.Compose(ctx, []alerts.Alert{{Kind: alerts.KindBirthday, PatientID: "p_gone"}})[0]
+	assert.Equal(t, "A patient has a birthday today.", v.Body, "an unknown patient is not named")
+}
+
+// Unread counts for the digest; a subscription closed by the service's
+// Close; only created rows are delivered.
+func TestCountsAndClose(t *testing.T) {
+	e := newEnv(t, alerts.Options{})
+	staff := e.users[actor.RoleStaff].ID
+	_, err := e.svc.Raise(context.Background(), alerts.Firing{Kind: alerts.KindBirthday, Key: "k1", PatientID: "p_1"}, []string{staff})
+	require.NoError(t, err)
+	_, err = e.svc.Raise(context.Background(), alerts.Firing{Kind: alerts.KindStatusChanged, Key: "k2", PatientID: "p_1",
+		From: patient.StatusActive, To: patient.StatusInactive}, []string{staff})
+	require.NoError(t, err)
+	n, err := e.svc.UnreadFor(context.Background(), staff)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	by, err := e.svc.UnreadCounts(e.as(actor.RoleStaff))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"birthday": 1, "status_changed": 1}, by)
+	page, err := e.svc.List(e.as(actor.RoleStaff), alerts.ListOptions{Limit: 1})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 1)
+	assert.Equal(t, 2, page.Unread)
+
+	sub, err := e.svc.Subscribe(e.as(actor.RoleStaff))
+	require.NoError(t, err)
+	_, err = e.svc.MarkAllRead(e.as(actor.RoleStaff)) // updates are not new alerts
+	require.NoError(t, err)
+	require.NoError(t, e.svc.Close())
+	for a := range sub.C {
+		t.Fatalf("an update was delivered as a new alert: %+v", a)
+	}
+	sub.Close() // after the service closed it: no panic
+}
+
+// The periodic rules run as jobs of the queue (what the cron schedules
+// enqueue), with the tick in their arguments.
+func TestPeriodicRulesRunOnTheQueue(t *testing.T) {
+	e := newEnv(t, alerts.Options{OnboardingDays: 3})
+	assert.Equal(t, 3, e.svc.Options().OnboardingDays)
+	assert.Equal(t, "0 7 * * *", e.svc.Options().BirthdaySchedule)
+	in := seeded
+	in.DateOfBirth = time.Now().AddDate(-50, 0, 0).Format(time.DateOnly)
+	p := e.createPatient(t, in)
+	e.now = e.now.Add(4 * 24 * time.Hour)
+	ctx := context.Background()
+	for _, kind := range []string{alerts.KindJobOnboarding, alerts.KindJobDeadJobs} {
+		_, err := e.q.Enqueue(ctx, kind, map[string]any{}, jobs.EnqueueOptions{})
+		require.NoError(t, err)
+	}
+	_, err := e.q.Enqueue(ctx, alerts.KindJobBirthdays, map[string]any{"cron": jobs.CronArgs{Schedule: "alerts-birthdays", Tick: time.Now()}}, jobs.EnqueueOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		by, err := e.svc.UnreadCounts(e.as(actor.RoleStaff))
+		return err == nil && by["onboarding_overdue"] == 1 && by["birthday"] == 1
+	}, wait, 50*time.Millisecond)
+	for _, a := range e.unread(t, actor.RoleStaff) {
+		assert.Equal(t, p.ID, a.PatientID)
+	}
+
+	// Wiring mistakes are refused.
+	_, err = alerts.New(ctx, alerts.Deps{}, alerts.Options{})
+	assert.Error(t, err)
+	assert.Error(t, e.svc.Register(e.q), "the kinds are registered once")
 }

@@ -3,18 +3,14 @@ package alerts
 import (
 	"context"
 
+	"github.com/pfinni/pfinni/core/fanout"
 	"github.com/pfinni/pfinni/core/store"
 )
 
 // Subscription receives the alerts stored for one user, by any core
-// instance sharing the database, as they are stored.
-type Subscription struct {
-	C    <-chan Alert
-	c    chan Alert
-	user string
-	s    *Service
-	done bool
-}
+// instance sharing the database, as they are stored; its C is closed by
+// Close or by the Service's Close.
+type Subscription = fanout.Sub[Alert]
 
 // Subscribe starts delivering the caller's new alerts. A slow consumer
 // loses alerts rather than blocking the others (it can replay them with
@@ -24,36 +20,7 @@ func (s *Service) Subscribe(ctx context.Context) (*Subscription, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := make(chan Alert, 64)
-	sub := &Subscription{C: c, c: c, user: user, s: s}
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	if s.subs[user] == nil {
-		s.subs[user] = map[*Subscription]struct{}{}
-	}
-	s.subs[user][sub] = struct{}{}
-	return sub, nil
-}
-
-// Close stops the subscription and closes C.
-func (sub *Subscription) Close() {
-	sub.s.subMu.Lock()
-	defer sub.s.subMu.Unlock()
-	if set := sub.s.subs[sub.user]; set != nil {
-		delete(set, sub)
-		if len(set) == 0 {
-			delete(sub.s.subs, sub.user)
-		}
-	}
-	sub.close()
-}
-
-// close closes C once; called with subMu held.
-func (sub *Subscription) close() {
-	if !sub.done {
-		sub.done = true
-		close(sub.c)
-	}
+	return s.hub.Subscribe(user), nil
 }
 
 // onChange hands a newly stored alert to its user's subscribers here.
@@ -67,12 +34,5 @@ func (s *Service) onChange(ch store.Change) {
 		return
 	}
 	a := r.alert()
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for sub := range s.subs[a.User] {
-		select {
-		case sub.c <- a:
-		default:
-		}
-	}
+	s.hub.Publish(a.User, a)
 }

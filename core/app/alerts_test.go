@@ -12,6 +12,8 @@ import (
 	"github.com/pfinni/pfinni/core/auth"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/patient"
+	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/core/webhooks"
 )
 
 // The hooks do nothing before the alert service exists; once wired, a
@@ -30,7 +32,7 @@ func TestAlertHooksReachTheAlertService(t *testing.T) {
 	assert.Empty(t, by)
 
 	ctx := context.Background()
-	a, err := Open(ctx, testConfig(t, "PFINNI_ALERT_ONBOARDING_DAYS=30"), Options{Out: &bytes.Buffer{}, NoHTTP: true})
+	a, err := Open(ctx, testConfig(t, "PFINNI_ALERT_ONBOARDING_DAYS=30", "PFINNI_WEBHOOK_ALLOW_PRIVATE=true"), Options{Out: &bytes.Buffer{}, NoHTTP: true})
 	require.NoError(t, err)
 	defer a.Close(ctx)
 	require.NotNil(t, a.Alerts)
@@ -38,7 +40,14 @@ func TestAlertHooksReachTheAlertService(t *testing.T) {
 	admin, err := a.Auth.CreateUser(actor.System(ctx), auth.NewUser{Email: "boss@example.org", Name: "Boss", Role: actor.RoleAdmin, Password: "correct horse battery"})
 	require.NoError(t, err)
 
+	_, _, err = a.Webhooks.Create(actor.System(ctx), webhooks.EndpointInput{URL: "http://127.0.0.1:9/in", Events: []string{"alert.raised"}}, "")
+	require.NoError(t, err)
+
 	a.alerting().pluginOut("stub-echo")
+	events, err := store.Query[[]string](ctx, a.DB, "SELECT VALUE payload FROM webhook_delivery WHERE event = 'alert.raised'", nil)
+	require.NoError(t, err)
+	require.Len(t, events, 1, "alert.raised for the firing")
+	assert.Contains(t, events[0], `"kind":"plugin_out_of_service"`)
 	n, err = a.alerting().UnreadFor(ctx, admin.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)

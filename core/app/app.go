@@ -4,9 +4,14 @@
 // plugin host and the HTTP server. Dependencies are passed down
 // explicitly; nothing is global. cmd/pfinni is its only importer.
 //
-// Start order: engine -> store -> audit -> auth -> patients -> plugins ->
-// HTTP. Close runs in reverse, draining the audit writer before the store
-// goes away so nothing audited is lost.
+// Start order (Open, then wireServices in services.go): telemetry ->
+// engine -> store -> audit -> auth -> plugins (the registry opens; modules
+// load in the background while the rest starts) -> patients (the plugins'
+// patients:read is bound then) -> views -> jobs -> review and imports ->
+// chat -> e-mail -> webhooks -> alerts -> backups -> eligibility ->
+// bootstrap admin -> unfinished imports resume, jobs start, rate limiter,
+// HTTP API and pages. Close runs in reverse, draining the audit writer
+// before the store goes away so nothing audited is lost.
 package app
 
 import (

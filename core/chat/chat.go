@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/fanout"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
 	"github.com/pfinni/pfinni/core/plugin/intent"
@@ -183,8 +184,7 @@ type Service struct {
 	stampMu sync.Mutex
 	lastAt  time.Time // the last message time handed out (stamp)
 
-	subMu  sync.Mutex
-	subs   map[string]map[*Subscription]struct{} // by user id
+	hub    *fanout.Hub[Message] // this instance's subscribers, by user id
 	cancel context.CancelFunc
 }
 
@@ -211,7 +211,7 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 	if d.Directory == nil {
 		d.Directory, _ = d.Patients.(Directory)
 	}
-	s := &Service{d: d, o: o, dir: d.Directory, allow: allowWords(), subs: map[string]map[*Subscription]struct{}{}, cancel: cancel}
+	s := &Service{d: d, o: o, dir: d.Directory, allow: allowWords(), hub: fanout.New[Message](64), cancel: cancel}
 	s.vocab = &vocabCache{dir: d.Directory}
 	s.writer = newHistoryWriter(lctx, d.DB)
 	s.turns = newTurnMemory(1000)
@@ -225,14 +225,7 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 // Close stops the live query and closes every subscription.
 func (s *Service) Close() error {
 	s.cancel()
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for _, set := range s.subs {
-		for sub := range set {
-			sub.close()
-		}
-	}
-	s.subs = map[string]map[*Subscription]struct{}{}
+	s.hub.Close()
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/surrealdb/surrealdb.go/pkg/models"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/fanout"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/store"
 )
@@ -157,14 +158,9 @@ func (s *Service) History(ctx context.Context, session string, limit int) ([]Mes
 }
 
 // Subscription receives the stored messages of one user, from every core
-// instance sharing the database, as they are stored.
-type Subscription struct {
-	C    <-chan Message
-	c    chan Message
-	user string
-	s    *Service
-	done bool
-}
+// instance sharing the database, as they are stored; its C is closed by
+// Close or by the Service's Close.
+type Subscription = fanout.Sub[Message]
 
 // Subscribe starts delivering the user's new messages. A slow consumer
 // loses messages rather than blocking the others (it can reload the
@@ -174,36 +170,7 @@ func (s *Service) Subscribe(ctx context.Context) (*Subscription, error) {
 	if a.Anonymous() {
 		return nil, errSignIn
 	}
-	c := make(chan Message, 64)
-	sub := &Subscription{C: c, c: c, user: a.UserID, s: s}
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	if s.subs[a.UserID] == nil {
-		s.subs[a.UserID] = map[*Subscription]struct{}{}
-	}
-	s.subs[a.UserID][sub] = struct{}{}
-	return sub, nil
-}
-
-// Close stops the subscription and closes C.
-func (sub *Subscription) Close() {
-	sub.s.subMu.Lock()
-	defer sub.s.subMu.Unlock()
-	if set := sub.s.subs[sub.user]; set != nil {
-		delete(set, sub)
-		if len(set) == 0 {
-			delete(sub.s.subs, sub.user)
-		}
-	}
-	sub.close()
-}
-
-// close closes C once; called with subMu held.
-func (sub *Subscription) close() {
-	if !sub.done {
-		sub.done = true
-		close(sub.c)
-	}
+	return s.hub.Subscribe(a.UserID), nil
 }
 
 // onMessage delivers a stored message to its user's subscribers here.
@@ -216,15 +183,7 @@ func (s *Service) onMessage(ch store.Change) {
 		s.d.Logger.Warn("decode chat message", "err", err)
 		return
 	}
-	m := row.message()
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for sub := range s.subs[row.User] {
-		select {
-		case sub.c <- m:
-		default:
-		}
-	}
+	s.hub.Publish(row.User, row.message())
 }
 
 // dbTime makes t a SurrealDB datetime that keeps its nanoseconds.

@@ -69,6 +69,10 @@ type fixtureOpts struct {
 	webhooks func(*fixture, *store.DB) dashboard.Webhooks
 	// backups, when set, is the backup service (backups_test.go).
 	backups func(*fixture, *store.DB) dashboard.Backups
+	// views, when set, are the saved views (pins_test.go).
+	views func(*fixture, *store.DB) dashboard.SavedViews
+	// review, when set, is the identity review queue (review_test.go).
+	review func(*fixture, *store.DB) dashboard.Reviews
 	// openapi, when set, is the OpenAPI document of the API reference.
 	openapi []byte
 	// mail, when set, adds the password-link pages (passwords_test.go);
@@ -122,6 +126,12 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	if o.backups != nil {
 		deps.Backups = o.backups(f, db)
+	}
+	if o.views != nil {
+		deps.Views = o.views(f, db)
+	}
+	if o.review != nil {
+		deps.Review = o.review(f, db)
 	}
 	deps.OpenAPI = o.openapi
 	if o.mail != nil {

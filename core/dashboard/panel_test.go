@@ -77,6 +77,10 @@ func TestProviderPagesShowTheirPanel(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.NotContains(t, r.body, "Check eligibility", "providers do not run insurance checks")
 
+	// A new patient starts in the provider's own panel.
+	r = c.get("/patients/new")
+	assert.Contains(t, r.body, `<option value="`+provs[0].ID+`" selected`)
+
 	// The navigation offers what a provider may open.
 	assert.Contains(t, r.body, `href="/patients"`)
 	assert.NotContains(t, r.body, `href="/imports"`)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/patient"
 )
@@ -74,7 +75,11 @@ func (db *Dashboard) patientNew(c *fiber.Ctx) error {
 	if db.d.Patients == nil {
 		return unavailable("patients")
 	}
-	return db.renderForm(c, fiber.StatusOK, formView{In: patient.Input{Status: patient.StatusOnboarding}})
+	in := patient.Input{Status: patient.StatusOnboarding}
+	if s, _ := sessionOf(c); s.User.Role == actor.RoleProvider {
+		in.ProviderID = s.User.ProviderID // a provider adds to their own panel
+	}
+	return db.renderForm(c, fiber.StatusOK, formView{In: in})
 }
 
 // inputOf reads the form into a patient.Input.

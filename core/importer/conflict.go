@@ -10,13 +10,14 @@ import (
 )
 
 // conflicts returns the identity fields in which a record differs from
-// the patient that already has its MRN, when the difference looks like
+// the patient that already holds its identifier, when the difference looks like
 // another person rather than a correction: a different date of birth
 // (a partial date that agrees as far as it goes is no difference), or at
 // least two of first name, last name and sex differing. One of those
 // alone (a married name, a corrected first name or sex) is an update.
-// Conflicting data is reported, never applied: pfinni does not guess
-// which of two people an MRN belongs to.
+// Conflicting data is never applied: pfinni does not guess which of two
+// people an identifier belongs to; the record goes to review
+// (identity.go).
 func conflicts(p *patient.Patient, in patient.Input) []string {
 	var out []string
 	if in.DateOfBirth != "" && p.DateOfBirth != "" && !datesAgree(p.DateOfBirth, in.DateOfBirth) {
@@ -36,14 +37,6 @@ func conflicts(p *patient.Patient, in patient.Input) []string {
 		out = append(out, names...)
 	}
 	return out
-}
-
-func conflictMessage(fields []string) string {
-	verb := " differs"
-	if len(fields) > 1 {
-		verb = " differ"
-	}
-	return "the MRN already belongs to a patient whose " + joinAnd(fields) + verb + "; this looks like another person, so nothing was changed — check the MRN in the source system or correct the patient, then retry this file"
 }
 
 func joinAnd(ss []string) string {

@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +73,81 @@ func TestIdentifiersMatchWithTheirSystem(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, g2.Identifiers, patient.Identifier{System: "urn:oid:3.3.3", Value: "G-1"})
 	assert.Equal(t, "Hoper", g2.LastName, "the import rules: what the document states replaces")
+}
+
+func TestIdentityDecisions(t *testing.T) {
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+
+	// Identifiers held by two different patients: review.
+	job := run(t, env,
+		importer.Input{Name: "a.xml", Data: fhirWithSystem("urn:oid:1.1", "A", "Ada", "Lovelace", "1915-12-10")},
+		importer.Input{Name: "b.xml", Data: fhirWithSystem("urn:oid:2.2", "B", "Bea", "Quill", "1975-06-07")})
+	require.Equal(t, importer.ResultCreated, job.Files[1].Result, job.Files[1].Detail)
+	both := `<Patient xmlns="http://hl7.org/fhir"><identifier><system value="urn:oid:1.1"/><value value="A"/></identifier>` +
+		`<identifier><system value="urn:oid:2.2"/><value value="B"/></identifier><name><family value="Lovelace"/><given value="Ada"/></name></Patient>`
+	job = run(t, env, importer.Input{Name: "both.xml", Data: []byte(both)})
+	assert.Equal(t, importer.ResultNeedsReview, job.Files[0].Result)
+	assert.Contains(t, job.Files[0].Detail, "belong to different patients")
+
+	// A number that does not fit pfinni's MRN rule stays an identifier;
+	// the MRN is generated.
+	job = run(t, env, importer.Input{Name: "odd.xml", Data: fhirWithSystem("urn:oid:3.3", "12 34/5", "Cyd", "Rowe", "1999-09-09")})
+	require.Equal(t, importer.ResultCreated, job.Files[0].Result, job.Files[0].Detail)
+	cyd, err := env.Patients.Get(staff(), job.Files[0].PatientIDs[0])
+	require.NoError(t, err)
+	assert.Regexp(t, `^PF-`, cyd.MRN)
+	assert.Equal(t, "12 34/5", cyd.Identifiers[0].Value)
+
+	// A name pfinni refuses rejects the record, on create and on update;
+	// a refused optional field is dropped with a warning.
+	long := strings.Repeat("x", 150)
+	job = run(t, env,
+		importer.Input{Name: "long.xml", Data: fhirWithSystem("urn:oid:5.5", "L", long, "Long", "1990-01-01")},
+		importer.Input{Name: "ada-long.xml", Data: fhirWithSystem("urn:oid:1.1", "A", "Ada", long, "1915-12-10")})
+	for _, f := range job.Files {
+		assert.Equal(t, importer.ResultRejected, f.Result, f.Name)
+		assert.Contains(t, f.Detail, "must be at most 100 characters", f.Name)
+	}
+	mail := `<Patient xmlns="http://hl7.org/fhir"><identifier><system value="urn:oid:1.1"/><value value="A"/></identifier>` +
+		`<name><family value="Lovelace"/><given value="Ada"/></name><telecom><system value="email"/><value value="ada@x"/></telecom>` +
+		`<telecom><system value="phone"/><value value="555-0100"/></telecom><birthDate value="1915-12-10"/></Patient>`
+	job = run(t, env, importer.Input{Name: "ada-mail.xml", Data: []byte(mail)})
+	require.Equal(t, importer.ResultUpdated, job.Files[0].Result, job.Files[0].Detail)
+
+	// ApplyReviewed: new patients get a practice MRN; applying to a
+	// patient follows the import rules and drops what the service
+	// refuses; an unknown patient is an error.
+	in := patient.Input{MRN: "A", FirstName: "Dee", LastName: "Vance", Sex: "female", Source: "import:d.xml",
+		Identifiers: []patient.Identifier{{System: "urn:oid:4.4", Value: "D"}}}
+	p, err := env.Imports.ApplyReviewed(staff(), in, "")
+	require.NoError(t, err)
+	assert.Regexp(t, `^PF-`, p.MRN)
+	same, err := env.Imports.ApplyReviewed(staff(), in, p.ID)
+	require.NoError(t, err)
+	assert.Equal(t, p.Version, same.Version, "nothing new: unchanged")
+	in.Email, in.Phone = "not-an-email", "555-0100"
+	up, err := env.Imports.ApplyReviewed(staff(), in, p.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "555-0100", up.Phone)
+	assert.Empty(t, up.Email, "the refused e-mail is dropped, the rest applied")
+	_, err = env.Imports.ApplyReviewed(staff(), in, "p_nobody")
+	assert.ErrorIs(t, err, patient.ErrNotFound)
+	in.FirstName = ""
+	_, err = env.Imports.ApplyReviewed(staff(), in, "")
+	assert.Error(t, err, "a new patient needs a first name")
+}
+
+func TestWithoutReviewQueue(t *testing.T) {
+	// Without a review queue, records a person would decide on are
+	// rejected with the same reason, and quarantined.
+	env := importertest.NewWithoutReview(t, storetest.New(t), nil, importer.Options{})
+	nameless := `<Patient xmlns="http://hl7.org/fhir"><identifier><system value="urn:oid:1.1"/><value value="N"/></identifier><name><family value="Nobody"/></name></Patient>`
+	job := run(t, env, importer.Input{Name: "n.xml", Data: []byte(nameless)},
+		importer.Input{Name: "x.xml", Data: []byte(`<Patient xmlns="http://hl7.org/fhir"><name><family value="Who"/><given value="Dr"/></name></Patient>`)})
+	for _, f := range job.Files {
+		assert.Equal(t, importer.ResultRejected, f.Result, f.Name)
+		assert.True(t, f.Quarantined, f.Name)
+	}
+	assert.Contains(t, job.Files[0].Detail, "no first name")
+	assert.Contains(t, job.Files[1].Detail, "no identifier with a system")
 }

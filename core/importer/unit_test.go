@@ -182,7 +182,8 @@ func TestConflicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, conflicts(p, tt.in)) })
 	}
-	assert.True(t, strings.HasPrefix(conflictMessage([]string{"date of birth"}), "the MRN already belongs to a patient whose date of birth differs;"))
+	assert.Equal(t, "s", plural([]string{"date of birth"}))
+	assert.Equal(t, "", plural([]string{"first name", "last name"}))
 	assert.Equal(t, "a, b and c", joinAnd([]string{"a", "b", "c"}))
 	assert.Equal(t, "", joinAnd(nil))
 	assert.True(t, namesAgree("", "x"))

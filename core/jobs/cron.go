@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -24,14 +25,17 @@ type schedule struct {
 // advancing job_schedule.last_tick is the compare-and-swap (an instance
 // that is late, or a second one racing it in the same transaction
 // window, changes nothing), and the job is created in the same
-// transaction. The unique key makes a duplicate impossible even if two
-// schedules shared a name by mistake.
+// transaction. The job's record id is derived from the schedule and the
+// tick (cronJobKey), so a tick's job can be created once only, whatever
+// happens to the compare-and-swap: two processes on one database were
+// seen to enqueue one tick twice, the second after the first had run and
+// released its unique key (cmd/pfinni TestTwoServeProcessesOnDBServe).
 const tickSQL = `BEGIN TRANSACTION;
 	INSERT IGNORE INTO job_schedule {id: $sid, spec: $spec, kind: $kind, updated_at: time::now()};
 	LET $won = (UPDATE $sid SET last_tick = <datetime> $tick, spec = $spec, kind = $kind, updated_at = time::now()
 		WHERE last_tick = NONE OR last_tick < <datetime> $tick RETURN VALUE record::id(id));
 	IF array::len($won) > 0 {
-		CREATE job CONTENT {kind: $kind, args: $args, state: 'queued', priority: 0, attempts: 0,
+		CREATE $jid CONTENT {kind: $kind, args: $args, state: 'queued', priority: 0, attempts: 0,
 			max_attempts: $max, run_at: time::now(), unique_key: $key, created_at: time::now(), updated_at: time::now()};
 	};
 	RETURN array::len($won);
@@ -92,7 +96,7 @@ func (q *Queue) enqueueTick(ctx context.Context, s *schedule, tick time.Time) (b
 	}
 	tick = tick.UTC()
 	res, err := store.QueryAll[any](ctx, q.db, tickSQL, map[string]any{
-		"sid": store.RecordID("job_schedule", s.name), "spec": s.spec, "kind": s.kind, "args": args,
+		"sid": store.RecordID("job_schedule", s.name), "jid": jobID(cronJobKey(s.name, tick)), "spec": s.spec, "kind": s.kind, "args": args,
 		"max": DefaultMaxAttempts, "tick": tick.Format(time.RFC3339Nano),
 		"key": fmt.Sprintf("cron:%s:%d", s.name, tick.UnixMilli())})
 	if err != nil {
@@ -107,6 +111,13 @@ func (q *Queue) enqueueTick(ctx context.Context, s *schedule, tick time.Time) (b
 		q.wakeLocal()
 	}
 	return won, nil
+}
+
+// cronJobKey is the record id of the job of one tick of a schedule:
+// "cron_", a digest of the name, and the tick in Unix milliseconds.
+func cronJobKey(name string, tick time.Time) string {
+	sum := sha256.Sum256([]byte(name))
+	return fmt.Sprintf("cron_%x_%d", sum[:6], tick.UnixMilli())
 }
 
 // cronArgs merges the schedule's arguments (a JSON object) with the

@@ -78,7 +78,7 @@ func (s *Service) Candidates(ctx context.Context, in Input, limit int) ([]Candid
 	if err := s.authorize(ctx, action, "patient", "", false); err != nil {
 		return nil, err
 	}
-	out := s.candidates(in, limit)
+	out := s.visibleCandidates(ctx, s.candidates(in, limit))
 	if err := s.finish(ctx, action, "patient", "", fmt.Sprintf("results=%d", len(out)), nil); err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (s *Service) CreateChecked(ctx context.Context, in Input, confirm bool) (*P
 	if err := s.authorize(ctx, action, "patient", "", false); err != nil {
 		return nil, err
 	}
-	cands := s.candidates(in, 10)
+	cands := s.visibleCandidates(ctx, s.candidates(in, 10))
 	if len(cands) > 0 && !confirm {
 		err := fmt.Errorf("create patient: %w", &DuplicateError{Candidates: cands})
 		if aerr := s.record(ctx, action, "patient", "", audit.OutcomeFailure, fmt.Sprintf("likely_duplicate candidates=%d", len(cands))); aerr != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/surrealdb/surrealdb.go/pkg/models"
 
 	"github.com/pfinni/pfinni/core/actor"
-	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/store"
 )
@@ -125,16 +124,7 @@ var ErrMergeNotAllowed = fault.New(fault.ErrForbidden, "only staff and admins ma
 // authorizeMerge is authorize for merges and their undo, which providers
 // may not do.
 func (s *Service) authorizeMerge(ctx context.Context, action, record string) error {
-	if err := s.authorize(ctx, action, "patient", record, false); err != nil {
-		return err
-	}
-	if actor.From(ctx).Role == actor.RoleProvider {
-		if err := s.record(ctx, action, "patient", record, audit.OutcomeDenied, ""); err != nil {
-			return err
-		}
-		return fmt.Errorf("%s: %w", action, ErrMergeNotAllowed)
-	}
-	return nil
+	return s.authorizeStaffWork(ctx, action, "patient", record, ErrMergeNotAllowed)
 }
 
 // mergedInto reports where id was merged into, if it is a tombstone.

@@ -19,7 +19,7 @@ func (s *Service) Get(ctx context.Context, id string) (*Patient, error) {
 	p, ok := s.open(ctx, id)
 	var err error
 	if !ok {
-		err = s.notFoundOrMerged("get patient", id)
+		err = s.notOpen(ctx, "get patient", id)
 	}
 	if err := s.finish(ctx, action, "patient", id, "", err); err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (s *Service) GetProvider(ctx context.Context, id string) (Provider, error) 
 // CreateProvider stores a new provider.
 func (s *Service) CreateProvider(ctx context.Context, in ProviderInput) (Provider, error) {
 	const action = "provider.create"
-	if err := s.authorize(ctx, action, "provider", "", false); err != nil {
+	if err := s.authorizeStaffWork(ctx, action, "provider", "", ErrProviderUpkeep); err != nil {
 		return Provider{}, err
 	}
 	now := s.opt.now().UTC()
@@ -226,7 +226,7 @@ func (s *Service) CreateProvider(ctx context.Context, in ProviderInput) (Provide
 // UpdateProvider changes parts of provider id.
 func (s *Service) UpdateProvider(ctx context.Context, id string, patch ProviderPatch) (Provider, error) {
 	const action = "provider.update"
-	if err := s.authorize(ctx, action, "provider", id, false); err != nil {
+	if err := s.authorizeStaffWork(ctx, action, "provider", id, ErrProviderUpkeep); err != nil {
 		return Provider{}, err
 	}
 	p, changed, err := s.updateProvider(ctx, id, patch)

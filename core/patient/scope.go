@@ -2,9 +2,12 @@ package patient
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pfinni/pfinni/core/actor"
+	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/fault"
 )
 
@@ -29,6 +32,26 @@ const (
 // panel, and ask for panel=all. Off (the default), such a patient answers
 // ErrNotFound to them, so its existence does not leak.
 func WithProvidersSeeAll(on bool) Option { return func(o *options) { o.providersSeeAll = on } }
+
+// ErrProviderUpkeep: a provider reads the provider directory; staff and
+// admins keep it.
+var ErrProviderUpkeep = fault.New(fault.ErrForbidden, "only staff and admins may add or change providers")
+
+// authorizeStaffWork is authorize for what a provider may not do even
+// within its panel (keeping the provider directory, merging records):
+// refused with refusal and audited as denied.
+func (s *Service) authorizeStaffWork(ctx context.Context, action, resource, record string, refusal error) error {
+	if err := s.authorize(ctx, action, resource, record, false); err != nil {
+		return err
+	}
+	if actor.From(ctx).Role != actor.RoleProvider {
+		return nil
+	}
+	if err := s.record(ctx, action, resource, record, audit.OutcomeDenied, ""); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", action, refusal)
+}
 
 // scope is the set of patients a caller works with: everybody, or the
 // panel of one provider. The directory applies it in the one place every
@@ -88,6 +111,30 @@ func (s *Service) open(ctx context.Context, id string) (*Patient, bool) {
 		return nil, false
 	}
 	return p, true
+}
+
+// notOpen is the error for a patient the caller cannot open: not found,
+// or merged into another record — named only when the caller may open
+// that one (a merge must not reveal another panel's patient).
+func (s *Service) notOpen(ctx context.Context, op, id string) error {
+	err := s.notFoundOrMerged(op, id)
+	var merged *MergedError
+	if errors.As(err, &merged) {
+		if _, ok := s.open(ctx, merged.Into); !ok {
+			return fmt.Errorf("%s: %w", op, ErrNotFound)
+		}
+	}
+	return err
+}
+
+// visibleCandidates keeps the duplicate candidates the caller may open:
+// a provider's duplicate warning names no patient of another panel.
+func (s *Service) visibleCandidates(ctx context.Context, cs []Candidate) []Candidate {
+	sc := s.recordScope(ctx)
+	if !sc.restricted {
+		return cs
+	}
+	return slices.DeleteFunc(cs, func(c Candidate) bool { _, ok := s.open(ctx, c.ID); return !ok })
 }
 
 // ownPanel fills in or checks the provider of a patient a provider

@@ -2,6 +2,7 @@ package patient
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -246,4 +247,56 @@ func TestPanelScopesExport(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotAllowed)
 	_, err = f.svc.Export(f.ctx, Filter{Panel: PanelMine})
 	require.ErrorIs(t, err, fault.ErrInvalid)
+}
+
+func TestPanelHidesWhereAMergedRecordWent(t *testing.T) {
+	f := newPanelFixture(t)
+	// Staff merge a record of provider A's panel into provider B's patient.
+	dup := f.create(t, Input{MRN: "PAN-B1-DUP", FirstName: "Zeno", LastName: "Quillfeather", DateOfBirth: "1999-09-19", Sex: "male",
+		ProviderID: f.provA.ID})
+	_, err := f.svc.Merge(f.ctx, f.b1.ID, dup.ID)
+	require.NoError(t, err)
+
+	var merged *MergedError
+	_, err = f.svc.Get(f.as(actor.RoleProvider, f.provB.ID), dup.ID)
+	require.ErrorAs(t, err, &merged, "the kept record's provider is sent on")
+	assert.Equal(t, f.b1.ID, merged.Into)
+	_, err = f.svc.Get(f.as(actor.RoleProvider, f.provA.ID), dup.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.False(t, errors.As(err, &merged), "another panel's record is not named")
+	assert.NotContains(t, err.Error(), f.b1.ID)
+}
+
+func TestPanelScopesDuplicateWarnings(t *testing.T) {
+	f := newPanelFixture(t)
+	twinOfB1 := Input{MRN: "PAN-TWIN", FirstName: "Cosima", LastName: "Quenevile", DateOfBirth: "1983-03-13", Sex: "female"}
+	_, err := f.svc.CreateChecked(f.ctx, twinOfB1, false)
+	var dup *DuplicateError
+	require.ErrorAs(t, err, &dup, "staff are warned")
+	assert.Equal(t, f.b1.ID, dup.Candidates[0].ID)
+
+	prov := f.as(actor.RoleProvider, f.provA.ID)
+	cands, err := f.svc.Candidates(prov, twinOfB1, 0)
+	require.NoError(t, err)
+	assert.Empty(t, cands, "another panel's patient is not named to a provider")
+	p, err := f.svc.CreateChecked(prov, twinOfB1, false)
+	require.NoError(t, err)
+	assert.Equal(t, f.provA.ID, p.ProviderID)
+}
+
+func TestProvidersReadButDoNotKeepTheDirectory(t *testing.T) {
+	f := newPanelFixture(t)
+	prov := f.as(actor.RoleProvider, f.provA.ID)
+	ps, err := f.svc.ListProviders(prov)
+	require.NoError(t, err)
+	assert.Len(t, ps, 2)
+	_, err = f.svc.CreateProvider(prov, ProviderInput{Name: "Dr. New"})
+	require.ErrorIs(t, err, ErrProviderUpkeep)
+	_, err = f.svc.UpdateProvider(prov, f.provB.ID, ProviderPatch{Name: new("Dr. Renamed")})
+	require.ErrorIs(t, err, ErrProviderUpkeep)
+	e, ok := f.aud.Last("provider.update")
+	require.True(t, ok)
+	assert.Equal(t, audit.OutcomeDenied, e.Outcome)
+	_, err = f.svc.Merge(prov, f.a1.ID, f.a2.ID)
+	require.ErrorIs(t, err, ErrMergeNotAllowed)
 }

@@ -18,9 +18,9 @@
 // share (the budget left when it last heard from the database, divided
 // by the instances that shared the client's budget), and the requests
 // admitted meanwhile are added to the shared counter once it answers
-// again. A slow but connected database gets at most one share of
-// Options.Chunk per client per episode, so the limit is overshot by at
-// most a chunk per instance.
+// again. While the database is connected but slow an instance admits at
+// most Options.Chunk requests alone per window, so the limit is overshot
+// by at most a chunk per instance.
 //
 // Only core/api and core/app import this package. A Limiter is safe for
 // concurrent use.
@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,13 +54,14 @@ type Options struct {
 	// moves to another instance may leave up to a chunk unused.
 	Chunk int
 	// Wait bounds how long a request whose local share is spent waits
-	// for the next reservation before the instance decides alone (50ms).
+	// for the next reservation before the instance decides alone
+	// (100ms).
 	Wait time.Duration
 	// Backoff is how long the limiter stays local after the database
 	// failed or was slow, before it tries again (1s).
 	Backoff time.Duration
-	// Instance names this process in the shared rows (host-pid plus a
-	// random suffix when empty).
+	// Instance names this process in the shared rows (random when
+	// empty).
 	Instance string
 	Logger   *slog.Logger
 }
@@ -118,8 +118,8 @@ type client struct {
 	// counter.
 	debt int
 	// aloneUsed counts the requests admitted alone since the database
-	// last answered.
-	aloneUsed int
+	// last answered, slowUsed those in this window.
+	aloneUsed, slowUsed int
 	last      time.Time
 }
 
@@ -135,7 +135,7 @@ func New(db *store.DB, opt Options) *Limiter {
 		opt.Chunk = min(max(opt.Limit/50, 1), 500)
 	}
 	if opt.Wait <= 0 {
-		opt.Wait = 50 * time.Millisecond
+		opt.Wait = 100 * time.Millisecond
 	}
 	if opt.Backoff <= 0 {
 		opt.Backoff = time.Second
@@ -144,10 +144,7 @@ func New(db *store.DB, opt Options) *Limiter {
 		opt.Logger = slog.Default()
 	}
 	if opt.Instance == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		opt.Instance = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+		opt.Instance = rand.Text() // only told apart from the others
 	}
 	return &Limiter{db: db, opt: opt, keys: map[string]*client{}, closed: make(chan struct{})}
 }
@@ -180,7 +177,7 @@ func (l *Limiter) Allow(key string) Decision {
 		if c.tokens > 0 {
 			c.tokens--
 			if c.tokens <= l.opt.Chunk/2 && !c.spent && l.shared(now) {
-				l.reserve(key, c)
+				l.reserve(key, c, l.opt.Chunk)
 			}
 			return l.decision(c, true, now, false)
 		}
@@ -192,7 +189,7 @@ func (l *Limiter) Allow(key string) Decision {
 		}
 		// The share is spent: wait (briefly) for the next one; when
 		// other requests took it, wait for the one after.
-		done := l.reserve(key, c)
+		done := l.reserve(key, c, l.opt.Chunk)
 		c.mu.Unlock()
 		t := time.NewTimer(deadline.Sub(now))
 		select {
@@ -209,8 +206,9 @@ func (l *Limiter) Allow(key string) Decision {
 // alone decides without the database: the instance admits its share of
 // what was left of the budget when the database last answered (the
 // whole limit in a window it never heard of), divided by the instances
-// that shared it. While the database is connected but slow, at most a
-// chunk more.
+// that shared it. While the database is connected but slow, at most one
+// chunk in the whole window: the shared counter may be granting the
+// rest to the other instances meanwhile.
 func (l *Limiter) alone(c *client, now time.Time) Decision {
 	if c.end.IsZero() || !now.Before(c.end) {
 		// No shared window known: open one of our own.
@@ -222,16 +220,17 @@ func (l *Limiter) alone(c *client, now time.Time) Decision {
 		left = l.opt.Limit
 	}
 	peers := max(c.peers, 1)
-	share := (left + peers - 1) / peers
+	share := (left+peers-1)/peers - c.aloneUsed
 	if l.db != nil && l.db.Ready() && now.UnixNano() >= l.failedTil.Load() {
-		share = min(share, l.opt.Chunk)
+		share = min(share, l.opt.Chunk-c.slowUsed)
 	}
-	if c.aloneUsed >= share {
-		return l.decision(c, false, now, true, share)
+	if share <= 0 {
+		return l.decision(c, false, now, true, 0)
 	}
 	c.aloneUsed++
+	c.slowUsed++
 	c.debt++
-	return l.decision(c, true, now, true, share)
+	return l.decision(c, true, now, true, share-1)
 }
 
 // decision reports on c; share is what the instance may admit alone
@@ -243,7 +242,7 @@ func (l *Limiter) decision(c *client, ok bool, now time.Time, local bool, share 
 	}
 	rem := max(c.remaining, 0) + c.tokens
 	if local && len(share) == 1 {
-		rem = max(share[0]-c.aloneUsed, 0)
+		rem = share[0]
 	}
 	return Decision{Allowed: ok, Limit: l.opt.Limit, Window: l.opt.Window, Remaining: min(rem, l.opt.Limit), Reset: reset, Local: local}
 }
@@ -251,7 +250,7 @@ func (l *Limiter) decision(c *client, ok bool, now time.Time, local bool, share 
 // newWindow forgets what belonged to the window that ended.
 func (c *client) newWindow() {
 	c.start, c.end = "", time.Time{}
-	c.tokens, c.spent, c.debt, c.aloneUsed = 0, false, 0, 0
+	c.tokens, c.spent, c.debt, c.aloneUsed, c.slowUsed = 0, false, 0, 0, 0
 	c.remaining = -1 // unknown
 }
 
@@ -291,7 +290,7 @@ func (l *Limiter) client(key string, now time.Time) *client {
 
 // reserve starts a reservation for c unless one runs, and returns the
 // channel closed when it ends. c.mu is held.
-func (l *Limiter) reserve(key string, c *client) <-chan struct{} {
+func (l *Limiter) reserve(key string, c *client, want int) <-chan struct{} {
 	if c.reserving != nil {
 		return c.reserving
 	}
@@ -307,7 +306,7 @@ func (l *Limiter) reserve(key string, c *client) <-chan struct{} {
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		r, err := l.take(key, l.opt.Chunk, debt)
+		r, err := l.take(key, want, debt)
 		now := time.Now()
 		if err != nil {
 			l.failedTil.Store(now.Add(l.opt.Backoff).UnixNano())
@@ -320,20 +319,27 @@ func (l *Limiter) reserve(key string, c *client) <-chan struct{} {
 		}
 		c.mu.Lock()
 		c.reserving = nil
-		if r.Start != c.start {
-			// A window the database opened (or we had none): what we
-			// held belonged to the one before.
+		if c.start != "" && r.Start != c.start {
+			// The database opened a new window: what we held
+			// belonged to the one before.
 			c.newWindow()
-			c.start = r.Start
 		} else {
+			// The same window, or the first we hear of (what we
+			// admitted alone meanwhile counts in it).
 			c.debt = max(c.debt-debt, 0)
 		}
+		c.start = r.Start
 		c.end = now.Add(time.Duration(r.LeftMS) * time.Millisecond)
 		c.tokens += r.Grant
 		c.remaining = l.opt.Limit - r.Used
-		c.spent = r.Grant < l.opt.Chunk && c.remaining <= 0
+		c.spent = r.Grant < want && c.remaining <= 0
 		c.peers = max(r.Peers, 1)
 		c.aloneUsed = 0
+		if c.debt > 0 && l.db.Ready() {
+			// Admitted alone while this one ran: report them now, not
+			// whenever the client comes back.
+			l.reserve(key, c, 0)
+		}
 		c.mu.Unlock()
 		close(done)
 	}()
@@ -366,7 +372,7 @@ LET $r = UPDATE $id SET
 	prev_peers = IF window_end > $now THEN prev_peers ELSE array::len(peers) END
 	RETURN AFTER;
 LET $r = IF array::len($r) > 0 { $r } ELSE {
-	CREATE $id SET used = math::min([$want, $limit]), last_grant = math::min([$want, $limit]),
+	CREATE $id SET used = math::min([$want, $limit]) + $debt, last_grant = math::min([$want, $limit]),
 		window_start = $now, window_end = $now + <duration> $window, peers = [$me], prev_peers = 0 RETURN AFTER
 };
 RETURN {

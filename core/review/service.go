@@ -138,8 +138,12 @@ func (s *Service) Resolve(ctx context.Context, id, action, patientID string) (It
 	if err := authorize(ctx, s.q.aud, op, id); err != nil {
 		return Item{}, err
 	}
-	it, err := s.resolve(ctx, id, normalizeAction(action), strings.TrimSpace(patientID))
-	detail := "action=" + normalizeAction(action)
+	action = normalizeAction(action)
+	it, err := s.resolve(ctx, id, action, strings.TrimSpace(patientID))
+	if action != ActionSame && action != ActionNew && action != ActionReject {
+		action = "invalid"
+	}
+	detail := "action=" + action
 	if err == nil && it.PatientID != "" {
 		detail += " patient=" + it.PatientID
 	}

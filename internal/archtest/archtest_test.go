@@ -99,8 +99,6 @@ func policy() rules {
 			"core/importer -> github.com/surrealdb/surrealdb.go",
 			"core/patient -> github.com/surrealdb/surrealdb.go",
 			"core/webhooks -> github.com/surrealdb/surrealdb.go",
-			// Added this session by the alert store (issue 13).
-			"core/alerts -> github.com/surrealdb/surrealdb.go",
 		},
 	}
 }

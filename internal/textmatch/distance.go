@@ -5,52 +5,26 @@ import "unicode/utf8"
 // Distance is the optimal-string-alignment (restricted Damerau-
 // Levenshtein) distance between a and b, counting insertions, deletions,
 // substitutions and transpositions of adjacent letters. It stops early
-// and returns max+1 once the distance must exceed max.
+// and returns max+1 once the distance must exceed max. Short ASCII words
+// (the common case: every unknown word against a keyword list, in WASM
+// too) are compared without allocating.
 func Distance(a, b string, max int) int {
 	if len(a) < 32 && len(b) < 32 && isASCII(a) && isASCII(b) {
-		return distanceASCII(a, b, max)
+		var ab, bb [32]byte
+		var r0, r1, r2 [32]int
+		return osa(ab[:copy(ab[:], a)], bb[:copy(bb[:], b)], max, r0[:], r1[:], r2[:])
 	}
 	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > max || -d > max {
-		return max + 1
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-			best = min(best, v)
-		}
-		if best > max {
-			return max + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return min(prev[len(rb)], max+1)
+	n := len(rb) + 1
+	return osa(ra, rb, max, make([]int, n), make([]int, n), make([]int, n))
 }
 
-// distanceASCII is Distance for short ASCII words, without allocating
-// (it runs for every unknown word against a keyword list, in WASM too).
-func distanceASCII(a, b string, max int) int {
+// osa computes Distance over letters a and b with three rows of at least
+// len(b)+1 cells.
+func osa[E byte | rune](a, b []E, max int, prev2, prev, cur []int) int {
 	if d := len(a) - len(b); d > max || -d > max {
 		return max + 1
 	}
-	var r0, r1, r2 [32]int
-	prev2, prev, cur := &r0, &r1, &r2
 	for j := 0; j <= len(b); j++ {
 		prev[j] = j
 	}

@@ -24,7 +24,9 @@ function sameQuery(a, b) {
 
 function problemText(res, fallback) {
   const d = res.data || {};
-  if (d.errors?.length) return d.errors.map((e) => (e.field === 'name' ? 'Name ' : '') + e.message).join(' ');
+  const sentence = (e) => (/^(is|must)\b/.test(e.message) ? 'The ' + e.field + ' ' + e.message
+    : e.message.charAt(0).toUpperCase() + e.message.slice(1));
+  if (d.errors?.length) return d.errors.map(sentence).join(' ');
   return d.detail || fallback;
 }
 

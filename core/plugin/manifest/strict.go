@@ -87,13 +87,16 @@ func join(path, key string) string {
 
 // scalarField returns the scalar value of key in mapping n, or "".
 func scalarField(n *yaml.Node, key string) string {
-	if v := child(n, key); v != nil && v.Kind == yaml.ScalarNode {
+	if v := MappingValue(n, key); v != nil && v.Kind == yaml.ScalarNode {
 		return v.Value
 	}
 	return ""
 }
 
-func child(n *yaml.Node, key string) *yaml.Node {
+// MappingValue returns the value node of key in mapping n, or nil (also
+// when n is not a mapping). The plugin build tool edits the manifest
+// with it, keeping comments and order.
+func MappingValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -110,7 +113,7 @@ func lineOf(n *yaml.Node, path string) int {
 	line := n.Line
 	for _, part := range strings.Split(path, ".") {
 		part, _, _ = strings.Cut(part, "[")
-		c := child(n, part)
+		c := MappingValue(n, part)
 		if c == nil {
 			break
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/sdk"
+	"github.com/pfinni/pfinni/sdk/sdktest"
 )
 
 // Patients is an in-memory hostcall.PatientReader.
@@ -16,25 +17,13 @@ type Patients struct {
 	Err  error
 }
 
-// SearchPatients filters List by status, provider and text.
-func (p *Patients) SearchPatients(_ context.Context, q sdk.PatientQuery) (sdk.PatientList, error) {
+// SearchPatients filters List by status, provider and text, as
+// sdktest.Host does for plugin authors.
+func (p *Patients) SearchPatients(ctx context.Context, q sdk.PatientQuery) (sdk.PatientList, error) {
 	if p.Err != nil {
 		return sdk.PatientList{}, p.Err
 	}
-	var out sdk.PatientList
-	for _, r := range p.List {
-		if q.Status != "" && r.Status != q.Status || q.ProviderID != "" && r.ProviderID != q.ProviderID {
-			continue
-		}
-		if q.Text != "" && !strings.Contains(strings.ToLower(r.FirstName+" "+r.LastName+" "+r.MRN), strings.ToLower(q.Text)) {
-			continue
-		}
-		out.Total++
-		if q.Limit == 0 || len(out.Patients) < q.Limit {
-			out.Patients = append(out.Patients, r)
-		}
-	}
-	return out, nil
+	return (&sdktest.Host{Patients: p.List}).SearchPatients(ctx, q)
 }
 
 // KB is an in-memory hostcall.KBSearcher.

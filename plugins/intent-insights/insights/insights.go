@@ -44,17 +44,10 @@ type (
 
 // Handler is the plugin's sdk.IntentHandler.
 type Handler struct {
-	Now func() time.Time
+	Now nlu.Clock // fallback when the host sends no "today"
 }
 
 var _ sdk.IntentHandler = Handler{}
-
-func (h Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
 
 // Match scores a message as an insights question.
 func (h Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult, error) {
@@ -85,7 +78,7 @@ func classify(m nlu.Message) (string, float64) {
 // Handle answers an insights question.
 func (h Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
 	host := sdk.HostContextFrom(req.Entities)
-	today := nlu.Today(host, h.now)
+	today := nlu.Today(host, h.Now.Now)
 	var st Stats
 	if host.Stats != nil {
 		st = *host.Stats

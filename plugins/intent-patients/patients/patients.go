@@ -20,7 +20,6 @@ package patients
 
 import (
 	"context"
-	"time"
 
 	"github.com/pfinni/pfinni/plugins/internal/nlu"
 	"github.com/pfinni/pfinni/sdk"
@@ -36,22 +35,15 @@ const (
 // Handler is the plugin's sdk.IntentHandler.
 type Handler struct {
 	// Now is the fallback clock when the host sends no "today".
-	Now func() time.Time
+	Now nlu.Clock
 }
 
 var _ sdk.IntentHandler = Handler{}
 
-func (h Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
-
 // Match scores msg as a patient-data question or a status change.
 func (h Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult, error) {
 	m := nlu.Parse(req.Message)
-	intent, score := classify(m, nlu.Extract(m, h.now(), nlu.Vocabularies{}))
+	intent, score := classify(m, nlu.Extract(m, h.Now.Now(), nlu.Vocabularies{}))
 	if score == 0 {
 		return sdk.MatchResult{}, nil
 	}
@@ -61,7 +53,7 @@ func (h Handler) Match(_ context.Context, req sdk.MatchRequest) (sdk.MatchResult
 // Handle answers a message Match claimed.
 func (h Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
 	host := sdk.HostContextFrom(req.Entities)
-	today := nlu.Today(host, h.now)
+	today := nlu.Today(host, h.Now.Now)
 	m := nlu.Parse(req.Message)
 	q := nlu.Extract(m, today, nlu.VocabulariesOf(host))
 	switch req.Intent {

@@ -6,6 +6,18 @@ import (
 	"github.com/pfinni/pfinni/sdk"
 )
 
+// Clock is an intent plugin's fallback clock, used when the host sends no
+// "today"; nil is the real clock.
+type Clock func() time.Time
+
+// Now returns the clock's time.
+func (c Clock) Now() time.Time {
+	if c != nil {
+		return c()
+	}
+	return time.Now()
+}
+
 // Today returns the host's today (sdk.HostContext.Today), or now's day
 // when the host gave none.
 func Today(h sdk.HostContext, now func() time.Time) time.Time {
