@@ -55,19 +55,33 @@ type Term struct {
 }
 
 // HostContextFrom reads the host context from an intent request's
-// entities; a missing or malformed one yields the zero value.
+// entities; a missing or malformed one yields the zero value (see
+// ParseHostContext to tell the two apart).
 func HostContextFrom(entities map[string]any) HostContext {
+	h, err := ParseHostContext(entities)
+	if err != nil {
+		return HostContext{}
+	}
+	return h
+}
+
+// ParseHostContext reads the host context from an intent request's
+// entities: the zero value when there is none, a CodeInvalidInput error
+// when it does not have HostContext's shape.
+func ParseHostContext(entities map[string]any) (HostContext, error) {
 	var h HostContext
 	raw, ok := entities[HostContextKey]
 	if !ok {
-		return h
+		return h, nil
 	}
 	b, err := json.Marshal(raw)
-	if err != nil {
-		return h
+	if err == nil {
+		err = json.Unmarshal(b, &h)
 	}
-	_ = json.Unmarshal(b, &h)
-	return h
+	if err != nil {
+		return HostContext{}, Errorf(CodeInvalidInput, "decode the host context: %v", err)
+	}
+	return h, nil
 }
 
 // Day returns the host's today (midnight UTC of that date), or ok=false

@@ -48,6 +48,12 @@ func TestHostContextFrom(t *testing.T) {
 			_, ok := h.Day()
 			assert.False(t, ok)
 			assert.Nil(t, h.Stats)
+			_, err := sdk.ParseHostContext(ents)
+			if name == "none" {
+				assert.NoError(t, err)
+			} else {
+				assert.Equal(t, sdk.CodeInvalidInput, sdk.CodeOf(err))
+			}
 		})
 	}
 }

@@ -10,8 +10,10 @@ import (
 
 // fakePlugins is an in-memory plugin registry.
 type fakePlugins struct {
-	mu sync.Mutex
-	ps []plugin.Info
+	mu      sync.Mutex
+	ps      []plugin.Info
+	refused []plugin.Info // manifest entries refused at start
+	notice  string        // the manifest changed since start
 }
 
 func newFakePlugins() *fakePlugins {
@@ -27,10 +29,17 @@ func (f *fakePlugins) List() []plugin.Info {
 	return append([]plugin.Info(nil), f.ps...)
 }
 
-// Refused and ManifestNotice: the fake's manifest has no refused entry
-// and never changes (the real registry's are tested in core/plugin).
-func (f *fakePlugins) Refused() []plugin.Info { return nil }
-func (f *fakePlugins) ManifestNotice() string { return "" }
+func (f *fakePlugins) Refused() []plugin.Info {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]plugin.Info(nil), f.refused...)
+}
+
+func (f *fakePlugins) ManifestNotice() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.notice
+}
 
 func (f *fakePlugins) set(name string, on bool) (plugin.Info, error) {
 	f.mu.Lock()
@@ -43,6 +52,11 @@ func (f *fakePlugins) set(name string, on bool) (plugin.Info, error) {
 				f.ps[i].State = plugin.StateReady
 			}
 			return f.ps[i], nil
+		}
+	}
+	for _, r := range f.refused {
+		if r.Name == name {
+			return plugin.Info{}, fmt.Errorf("enable %q: %w: %s", name, plugin.ErrRefused, r.Reason)
 		}
 	}
 	return plugin.Info{}, fmt.Errorf("plugin %q: %w", name, plugin.ErrNotFound)

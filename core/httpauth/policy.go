@@ -20,8 +20,9 @@ type Policy uint8
 const (
 	// SignedIn: every role (the session, the assistant, help).
 	SignedIn Policy = iota + 1
-	// PatientData: patients, providers, imports and the documents they
-	// keep (PHI) — admins and staff.
+	// PatientData: practice-wide patient work beyond a panel's records —
+	// imports and the documents they keep, merges, insurance checks,
+	// keeping the provider directory (PHI) — admins and staff.
 	PatientData
 	// AdminOnly: users, plugins, settings, deleting a patient.
 	AdminOnly

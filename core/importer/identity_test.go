@@ -151,3 +151,30 @@ func TestWithoutReviewQueue(t *testing.T) {
 	assert.Contains(t, job.Files[0].Detail, "no first name")
 	assert.Contains(t, job.Files[1].Detail, "no identifier with a system")
 }
+
+// TestMixedBundle: one file, one record of each outcome; the file is
+// created, says what was rejected and what waits, and stays in the
+// quarantine for the rejected record.
+func TestMixedBundle(t *testing.T) {
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	entry := func(n int, inner string) string {
+		return fmt.Sprintf(`<entry><fullUrl value="urn:uuid:%d"/><resource><Patient>%s</Patient></resource></entry>`, n, inner)
+	}
+	doc := `<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>` +
+		entry(1, `<identifier><system value="urn:oid:7.7"/><value value="M-1"/></identifier><name><family value="Moss"/><given value="Mia"/></name>`) +
+		entry(2, `<identifier><system value="urn:oid:7.7"/><value value="M-2"/></identifier><name><family value="Moss"/><given value="`+strings.Repeat("y", 120)+`"/></name>`) +
+		entry(3, `<name><family value="Noid"/><given value="Nia"/></name>`) + `</Bundle>`
+	job := run(t, env, importer.Input{Name: "mixed.xml", Data: []byte(doc)})
+	f := job.Files[0]
+	assert.Equal(t, importer.ResultCreated, f.Result)
+	assert.True(t, f.Quarantined)
+	assert.Contains(t, f.Detail, "1 of 3 records could not be imported")
+	assert.Contains(t, f.Detail, "1 of 3 records wait for review")
+
+	// A C-CDA patientRole without a patient element is the parser's
+	// error: that record is rejected as it was.
+	cda := `<ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget><patientRole><id root="1.2.3" extension="C-1"/></patientRole></recordTarget></ClinicalDocument>`
+	job = run(t, env, importer.Input{Name: "bare.xml", Data: []byte(cda)})
+	assert.Equal(t, importer.ResultRejected, job.Files[0].Result)
+	assert.Contains(t, job.Files[0].Detail, "no patient element")
+}

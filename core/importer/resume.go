@@ -59,7 +59,7 @@ func (s *Service) startNow(ctx context.Context, key string) {
 		return
 	}
 	s.goBackground(func(bg context.Context) {
-		if _, err := s.q.Take(bg, qj.ID); err != nil && bg.Err() == nil {
+		if _, err := s.q.Take(bg, qj.ID, nil); err != nil && bg.Err() == nil {
 			s.log.Error("import job stopped", "job", key, "err", err)
 		}
 	})
@@ -79,22 +79,29 @@ func (s *Service) runNow(ctx context.Context, key string, progress ProgressFunc)
 // files as the user who started it. It is idempotent: files already done
 // are skipped, and a finished import is left as it is.
 func (s *Service) work(ctx context.Context, j jobs.Job) error {
+	_, err := s.workOn(ctx, j)
+	return err
+}
+
+// workOn is work, also saying whether the import still had work (it was
+// running when the queue job started).
+func (s *Service) workOn(ctx context.Context, j jobs.Job) (running bool, _ error) {
 	var a processArgs
 	if err := j.Bind(&a); err != nil || a.Import == "" {
-		return jobs.Permanent(fmt.Errorf("import queue job %s: no import job in its arguments", j.ID))
+		return false, jobs.Permanent(fmt.Errorf("import queue job %s: no import job in its arguments", j.ID))
 	}
 	r, err := s.loadJob(ctx, a.Import)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if r.Status != StatusRunning {
-		return nil
+		return false, nil
 	}
 	rid := a.RequestID
 	if rid == "" {
 		rid = "import-" + a.Import
 	}
-	return s.process(actor.With(ctx, actor.Actor{UserID: r.CreatedBy, Role: actor.Role(r.CreatedRole), RequestID: rid}), a.Import, nil)
+	return true, s.process(actor.With(ctx, actor.Actor{UserID: r.CreatedBy, Role: actor.Role(r.CreatedRole), RequestID: rid}), a.Import, nil)
 }
 
 // Resume finishes interrupted imports now, on the calling goroutine:
@@ -105,7 +112,8 @@ func (s *Service) work(ctx context.Context, j jobs.Job) error {
 // — a compare-and-swap, so of two instances only one takes it — and
 // processed. Imports whose queue job another instance holds, and imports
 // whose files all still wait for an importer, are left alone. It returns
-// how many imports it worked on.
+// how many imports it worked on (not one finished meanwhile by another
+// instance).
 func (s *Service) Resume(ctx context.Context) (int, error) {
 	type row struct {
 		Key string `json:"key"`
@@ -129,8 +137,13 @@ func (s *Service) Resume(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("resume imports: %w", err)
 		}
-		ran, err := s.q.Take(ctx, qj.ID)
-		if ran {
+		worked := false
+		ran, err := s.q.Take(ctx, qj.ID, jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
+			var werr error
+			worked, werr = s.workOn(ctx, j)
+			return werr
+		}))
+		if ran && worked {
 			s.log.Info("resumed interrupted import", "job", key)
 			n++
 		}

@@ -46,11 +46,12 @@ func (q *Queue) Do(ctx context.Context, kind string, args any, opt EnqueueOption
 
 // Take claims the job id for this instance if it is due — queued or
 // failed with its run_at passed, or running with an expired lease and
-// attempts left — and runs its registered handler now, on the calling
-// goroutine, as Do does. ran is false when the job was not due, held by
-// another instance, or claimed by one in the same instant; err is the
-// claim's or the handler's error.
-func (q *Queue) Take(ctx context.Context, id string) (ran bool, err error) {
+// attempts left — and runs it now, on the calling goroutine, as Do does:
+// with h, or the kind's registered handler when h is nil (a kind must be
+// registered on this queue to be taken). ran is false when the job was
+// not due, held by another instance, or claimed by one in the same
+// instant; err is the claim's or the handler's error.
+func (q *Queue) Take(ctx context.Context, id string, h Handler) (ran bool, err error) {
 	if !validKey.MatchString(id) {
 		return false, fmt.Errorf("take job %q: %w", id, ErrNotFound)
 	}
@@ -73,9 +74,11 @@ func (q *Queue) Take(ctx context.Context, id string) (ran bool, err error) {
 		return false, nil
 	}
 	j := rows[0].job()
-	q.mu.Lock()
-	h := q.handlers[j.Kind]
-	q.mu.Unlock()
+	if h == nil {
+		q.mu.Lock()
+		h = q.handlers[j.Kind]
+		q.mu.Unlock()
+	}
 	return true, q.runHere(ctx, j, claimedAt, h)
 }
 

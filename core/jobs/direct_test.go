@@ -101,7 +101,7 @@ func TestDoGivesBackAndTakeRunsItOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var err error
-			ran[i], err = q.Take(ctx, j.ID)
+			ran[i], err = q.Take(ctx, j.ID, nil)
 			assert.NoError(t, err)
 		}()
 	}
@@ -111,10 +111,10 @@ func TestDoGivesBackAndTakeRunsItOnce(t *testing.T) {
 	done := waitState(t, adm, j.ID, jobs.Succeeded)
 	assert.Equal(t, 1, done.Attempts)
 
-	again, err := b.Take(ctx, j.ID)
+	again, err := b.Take(ctx, j.ID, nil)
 	require.NoError(t, err)
 	assert.False(t, again, "a finished job is not due")
-	_, err = b.Take(ctx, "not a job id")
+	_, err = b.Take(ctx, "not a job id", nil)
 	assert.ErrorIs(t, err, jobs.ErrNotFound)
 }
 

@@ -179,10 +179,10 @@ func (l *Limiter) Allow(key string) Decision {
 			if c.tokens <= l.opt.Chunk/2 && !c.spent && l.shared(now) {
 				l.reserve(key, c, l.opt.Chunk)
 			}
-			return l.decision(c, true, now, false)
+			return l.decision(c, true, now, -1)
 		}
 		if c.spent {
-			return l.decision(c, false, now, false)
+			return l.decision(c, false, now, -1)
 		}
 		if !now.Before(deadline) || !l.shared(now) {
 			return l.alone(c, now)
@@ -225,24 +225,24 @@ func (l *Limiter) alone(c *client, now time.Time) Decision {
 		share = min(share, l.opt.Chunk-c.slowUsed)
 	}
 	if share <= 0 {
-		return l.decision(c, false, now, true, 0)
+		return l.decision(c, false, now, 0)
 	}
 	c.aloneUsed++
 	c.slowUsed++
 	c.debt++
-	return l.decision(c, true, now, true, share-1)
+	return l.decision(c, true, now, share-1)
 }
 
-// decision reports on c; share is what the instance may admit alone
-// (local decisions).
-func (l *Limiter) decision(c *client, ok bool, now time.Time, local bool, share ...int) Decision {
+// decision reports on c; left is what the instance may still admit
+// alone when it decided alone, -1 when it decided on its share.
+func (l *Limiter) decision(c *client, ok bool, now time.Time, left int) Decision {
 	reset := c.end.Sub(now)
 	if reset < time.Second {
 		reset = time.Second
 	}
-	rem := max(c.remaining, 0) + c.tokens
-	if local && len(share) == 1 {
-		rem = share[0]
+	rem, local := max(c.remaining, 0)+c.tokens, left >= 0
+	if local {
+		rem = left
 	}
 	return Decision{Allowed: ok, Limit: l.opt.Limit, Window: l.opt.Window, Remaining: min(rem, l.opt.Limit), Reset: reset, Local: local}
 }

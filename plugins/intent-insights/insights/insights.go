@@ -77,7 +77,10 @@ func classify(m nlu.Message) (string, float64) {
 
 // Handle answers an insights question.
 func (h Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply, error) {
-	host := sdk.HostContextFrom(req.Entities)
+	host, err := sdk.ParseHostContext(req.Entities)
+	if err != nil {
+		return sdk.IntentReply{}, err
+	}
 	today := nlu.Today(host, h.Now.Now)
 	var st Stats
 	if host.Stats != nil {
