@@ -24,12 +24,36 @@ type ImportRequest struct {
 	MaxBytes    int `json:"max_bytes,omitempty"`
 	MaxDepth    int `json:"max_depth,omitempty"`
 	MaxElements int `json:"max_elements,omitempty"`
+	// Mapping, for tabular formats (csv), names the patient field of a
+	// column by its header text, overriding the importer's own
+	// detection; "" ignores the column. Field names are TabularFields.
+	Mapping map[string]string `json:"mapping,omitempty"`
+}
+
+// TabularFields are the patient fields a column of a tabular document
+// (CSV) may be mapped to: the contract between the host (the imports
+// page's mapping selects) and tabular importers.
+var TabularFields = []string{
+	"mrn", "first_name", "middle_name", "last_name", "preferred_name", "date_of_birth", "sex",
+	"phone", "email", "address.line1", "address.line2", "address.city", "address.state",
+	"address.postal_code", "address.country", "language", "status", "provider",
+	"insurance.payer", "insurance.member_id", "insurance.group",
+}
+
+// Column is one column of a tabular document and the field it was
+// mapped to ("" when ignored).
+type Column struct {
+	Index  int    `json:"index"`
+	Header string `json:"header"`
+	Field  string `json:"field"`
 }
 
 // ImportResult is what an importer found in one document.
 type ImportResult struct {
 	Records  []PatientRecord `json:"records"`
 	Problems []Problem       `json:"problems,omitempty"` // document-level problems
+	// Columns, for tabular formats, says how each column was mapped.
+	Columns []Column `json:"columns,omitempty"`
 }
 
 // Problem is one fault found in a document, in plain words.

@@ -5,7 +5,9 @@
 //
 // Entries expire (per entry) and carry the change generation they were
 // computed at: a caller that passes a newer generation gets a miss and
-// computes again. Fetch computes a missing entry once across all
+// computes again. Generation (generation.go) is such a number shared by
+// every instance: a counter row raised after each committed write of its
+// source (core/app raises "patients" after every patient write). Fetch computes a missing entry once across all
 // instances: the first takes a short lock on the entry and the others
 // wait for its value. When the database is unreachable, Fetch computes
 // locally and keeps the result in process only.

@@ -44,8 +44,8 @@ func TestIdentifiersMatchWithTheirSystem(t *testing.T) {
 	// The same (system, value) again — written as a bare OID the way
 	// C-CDA does — with a new identifier: the same patient, updated, and
 	// the new identifier added.
-	doc := fmt.Sprintf(`<Patient xmlns="http://hl7.org/fhir"><identifier><system value="URN:OID:1.1.1"/><value value="12345"/></identifier>`+
-		`<identifier><system value="urn:oid:2.2.2"/><value value="A-9"/></identifier>`+
+	doc := fmt.Sprintf(`<Patient xmlns="http://hl7.org/fhir"><identifier><system value="URN:OID:1.1.1"/><value value="12345"/></identifier>` +
+		`<identifier><system value="urn:oid:2.2.2"/><value value="A-9"/></identifier>` +
 		`<name><family value="Lovelace"/><given value="Ada"/></name><gender value="female"/><birthDate value="1915-12-10"/><telecom><system value="phone"/><value value="555-0100"/></telecom></Patient>`)
 	job = run(t, env, importer.Input{Name: "a2.xml", Data: []byte(doc)})
 	require.Equal(t, importer.ResultUpdated, job.Files[0].Result, job.Files[0].Detail)

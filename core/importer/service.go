@@ -48,8 +48,8 @@ type Providers interface {
 }
 
 var (
-	_ Patients  = (*patient.Service)(nil)
-	_ Providers = (*patient.Service)(nil)
+	_ Patients    = (*patient.Service)(nil)
+	_ Providers   = (*patient.Service)(nil)
 	_ ReviewQueue = (*review.Queue)(nil)
 )
 

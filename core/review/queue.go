@@ -171,16 +171,22 @@ func (q *Queue) finish(ctx context.Context, key, action, patientID string) error
 	return nil
 }
 
-// authorize admits admin, staff and the system; a refusal is audited.
-func authorize(ctx context.Context, aud Auditor, action, key string) error {
-	a := actor.From(ctx)
-	var err error
+// refusal says why a may not use the queue, or nil: admins, staff and
+// the system (imports) may.
+func refusal(a actor.Actor) error {
 	switch {
 	case a.Anonymous():
-		err = ErrNotSignedIn
-	case a.Role != actor.RoleAdmin && a.Role != actor.RoleStaff && a.Role != actor.RoleSystem:
-		err = ErrNotAllowed
-	default:
+		return ErrNotSignedIn
+	case a.Role == actor.RoleAdmin || a.Role == actor.RoleStaff || a.Role == actor.RoleSystem:
+		return nil
+	}
+	return ErrNotAllowed
+}
+
+// authorize refuses whom refusal names, auditing the refusal.
+func authorize(ctx context.Context, aud Auditor, action, key string) error {
+	err := refusal(actor.From(ctx))
+	if err == nil {
 		return nil
 	}
 	if aerr := record(ctx, aud, action, key, audit.OutcomeDenied, ""); aerr != nil {
