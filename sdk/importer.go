@@ -83,8 +83,12 @@ type PatientRecord struct {
 	OtherNames    []Name       `json:"other_names,omitempty"`
 	// DateOfBirth is YYYY-MM-DD, or YYYY-MM / YYYY when the document
 	// gives a partial date; empty when absent or nullFlavored.
-	DateOfBirth   string      `json:"date_of_birth,omitempty"`
-	Sex           string      `json:"sex"` // female | male | other | unknown
+	DateOfBirth string `json:"date_of_birth,omitempty"`
+	Sex         string `json:"sex"` // female | male | other | unknown
+	// Status is the workflow status a new patient starts in, when the
+	// document says (onboarding | active | inactive | churned); empty
+	// means onboarding. It never changes an existing patient.
+	Status        string      `json:"status,omitempty"`
 	Phone         string      `json:"phone,omitempty"`
 	Email         string      `json:"email,omitempty"`
 	Telecoms      []Telecom   `json:"telecoms,omitempty"`

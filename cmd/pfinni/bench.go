@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -33,6 +35,10 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 	docs := fs.Int("docs", 100, "documents in the import row (0 skips it)")
 	outPath := fs.String("out", "", "also write the report as JSON to this file")
 	noRaw := fs.Bool("no-raw", false, "skip the raw SurrealDB rows")
+	peerBin := fs.String("peer", "", "PocketBase binary (make bench-peer builds .cache/bin/base): also run the workload side by side against it")
+	cpuProf := fs.String("cpu-profile", "", "write a CPU profile of the measured paths (server and load generator share the process) to this file")
+	memProf := fs.String("mem-profile", "", "write an allocation profile to this file at the end (and FILE.base before the measured paths, for pprof -diff_base)")
+	peerOnly := fs.Bool("peer-only", false, "with --peer: run only the side-by-side paths")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,6 +101,14 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 		return c.Login(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	})
 
+	load0 := bench.LoadAverage()
+	var pb *bench.PocketBase
+	if *peerBin != "" {
+		if pb, err = startPeer(ctx, client, *peerBin, *workers, out); err != nil {
+			return err
+		}
+		defer pb.Close()
+	}
 	target := bench.Target{API: client, Docs: sampleDocs(*docs)}
 	if !*noRaw {
 		target.DB = a.DB
@@ -103,15 +117,42 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 	if a.Engine != nil {
 		pids["database"] = a.Engine.PID()
 	}
+	if pb != nil {
+		pids["pocketbase"] = pb.PID()
+	}
 	sampler := bench.Sample(pids)
-	results, err := bench.Run(ctx, target, bench.Options{Workers: *workers, Duration: *dur, WriteRate: *rate,
-		Log: func(f string, args ...any) { fmt.Fprintf(out, f+"\n", args...) }})
+	stopProf, err := startProfiles(*cpuProf, *memProf)
+	if err != nil {
+		sampler.Stop()
+		return err
+	}
+	defer stopProf()
+	opts := bench.Options{Workers: *workers, Duration: *dur, WriteRate: *rate,
+		Log: func(f string, args ...any) { fmt.Fprintf(out, f+"\n", args...) }}
+	var results []bench.Result
+	var peer []bench.Comparison
+	if pb != nil {
+		ids, err := bench.PatientIDs(ctx, client)
+		if err != nil {
+			sampler.Stop()
+			return err
+		}
+		if peer, err = bench.Compare(ctx, client, ids, pb, opts); err != nil {
+			sampler.Stop()
+			return err
+		}
+	}
+	if !*peerOnly {
+		results, err = bench.Run(ctx, target, opts)
+	}
 	procs := sampler.Stop()
+	stopProf()
 	if err != nil {
 		return err
 	}
 	rep := &bench.Report{At: time.Now().UTC(), Patients: *n, Workers: *workers, Duration: dur.String(),
-		Results: append([]bench.Result{loginRes}, results...), Processes: procs}
+		Results: append([]bench.Result{loginRes}, results...), Processes: procs, Peer: peer,
+		Notes: map[string]any{"machine": bench.Machine(), "loadavg_start": load0, "loadavg_end": bench.LoadAverage()}}
 	fmt.Fprintln(out)
 	rep.WriteTable(out)
 	if *outPath != "" {
@@ -121,6 +162,65 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 		fmt.Fprintf(out, "report written to %s\n", *outPath)
 	}
 	return nil
+}
+
+// startPeer starts PocketBase and seeds it with the same patients as
+// the pfinni server behind client.
+func startPeer(ctx context.Context, client *bench.Client, bin string, workers int, out io.Writer) (*bench.PocketBase, error) {
+	fmt.Fprintf(out, "starting PocketBase (%s) ...\n", bin)
+	pb, err := bench.StartPocketBase(ctx, bin, workers)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	records, err := bench.FetchPatients(ctx, client)
+	if err == nil {
+		err = pb.Seed(ctx, records)
+	}
+	if err != nil {
+		pb.Close()
+		return nil, err
+	}
+	fmt.Fprintf(out, "seeded PocketBase with the same %d patients in %.1fs\n", len(records), time.Since(t0).Seconds())
+	return pb, nil
+}
+
+// startProfiles starts a CPU profile (if cpu is set); the returned stop
+// (safe to call twice) ends it and writes the allocation profile (if mem
+// is set).
+func startProfiles(cpu, mem string) (func(), error) {
+	var f *os.File
+	if cpu != "" {
+		var err error
+		if f, err = os.Create(cpu); err != nil {
+			return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+	}
+	if mem != "" { // the allocations before the measured paths (seeding): pprof -diff_base
+		if m, err := os.Create(mem + ".base"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(m, 0)
+			_ = m.Close()
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if f != nil {
+				pprof.StopCPUProfile()
+				_ = f.Close()
+			}
+			if mem != "" {
+				if m, err := os.Create(mem); err == nil {
+					_ = pprof.Lookup("allocs").WriteTo(m, 0)
+					_ = m.Close()
+				}
+			}
+		})
+	}, nil
 }
 
 func freePort() (string, error) {

@@ -230,7 +230,7 @@ func TestTwoServeProcessesOnDBServe(t *testing.T) {
 				}
 				res.Body.Close()
 				return res.StatusCode == http.StatusServiceUnavailable
-			}, time.Minute, 50*time.Millisecond, "readiness reports the database down")
+			}, 3*time.Minute, 50*time.Millisecond, "readiness reports the database down")
 			err := c.Do(ctx, "POST", "/api/v1/patients", map[string]any{
 				"mrn": "DB-DOWN-1", "first_name": "Otto", "last_name": "Outage", "date_of_birth": "1970-01-02", "sex": "male"}, nil)
 			require.Error(t, err)
@@ -256,7 +256,7 @@ func TestTwoServeProcessesOnDBServe(t *testing.T) {
 		require.Eventually(t, func() bool {
 			last = cb.Do(ctx, "GET", "/api/v1/patients/"+p.ID, nil, &got)
 			return last == nil
-		}, time.Minute, 100*time.Millisecond, "the API answers again: %v", &last)
+		}, 3*time.Minute, 100*time.Millisecond, "the API answers again: %v", &last)
 		assert.Equal(t, "DB-SERVE-1", got.MRN, "nothing written before the outage is lost")
 	})
 

@@ -61,10 +61,15 @@ func (c *Client) send(req *http.Request, out any) error {
 	}
 	if res.StatusCode >= 400 {
 		var p struct {
-			Detail string `json:"detail"`
+			Detail  string `json:"detail"`
+			Message string `json:"message"` // the peer's (PocketBase) error shape
 		}
 		_ = json.Unmarshal(b, &p)
-		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, res.StatusCode, p.Detail)
+		msg := p.Detail
+		if msg == "" {
+			msg = string(b[:min(len(b), 300)])
+		}
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, res.StatusCode, msg)
 	}
 	if out != nil && len(b) > 0 {
 		return json.Unmarshal(b, out)

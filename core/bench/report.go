@@ -17,6 +17,8 @@ type Report struct {
 	Duration  string         `json:"duration_per_path"`
 	Results   []Result       `json:"results"`
 	Processes []ProcStats    `json:"processes"`
+	// Peer is the side-by-side run against PocketBase (--peer), if any.
+	Peer []Comparison `json:"peer,omitempty"`
 	Notes     map[string]any `json:"notes,omitempty"`
 }
 
@@ -33,6 +35,24 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, x := range r.Results {
 		if x.FirstError != "" {
 			fmt.Fprintf(w, "first error on %s: %s\n", x.Name, x.FirstError)
+		}
+	}
+	if len(r.Peer) > 0 {
+		fmt.Fprintf(w, "\nside by side, same run (ratios > 1: pfinni ahead)\n\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "path\tPocketBase p99 ms\tPocketBase req/s\tpfinni p99 ms\tpfinni req/s\treq/s ratio\tp99 ratio\terrors (PB/pfinni)\t")
+		for _, c := range r.Peer {
+			fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f×\t%.1f×\t%d/%d\t\n", c.Path, c.Peer.P99ms, c.Peer.Throughput,
+				c.Pfinni.P99ms, c.Pfinni.Throughput, c.Throughput, c.P99, c.Peer.Errors, c.Pfinni.Errors)
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w)
+		for _, c := range r.Peer {
+			for _, x := range []Result{c.Peer, c.Pfinni} {
+				if x.FirstError != "" {
+					fmt.Fprintf(w, "first error on %s: %s\n", x.Name, x.FirstError)
+				}
+			}
 		}
 	}
 	for _, p := range r.Processes {

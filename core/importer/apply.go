@@ -240,6 +240,9 @@ func toInput(rec sdk.PatientRecord, format, name string) (patient.Input, []Probl
 	default:
 		in.Sex = "unknown"
 	}
+	if rec.Status != "" {
+		in.Status = patient.Status(rec.Status) // a CSV's status column; never applied to an existing patient (diff)
+	}
 	if d := rec.DateOfBirth; d != "" {
 		if _, err := time.Parse(time.DateOnly, d); err == nil && len(d) == 10 {
 			in.DateOfBirth = d

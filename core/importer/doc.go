@@ -17,9 +17,10 @@
 //   - Never lose a file: the original document is kept (source_document),
 //     linked to its patients and readable by staff (audited); a rejected
 //     file stays in the quarantine with its reason until a retry succeeds.
-//   - Resumable: jobs carry a lease; a job whose instance died is taken
-//     over by another (or the next run) once the lease has expired, and
-//     its pending files are finished.
+//   - Resumable: each job runs as a job of the durable queue (core/jobs,
+//     resume.go), which holds its lease; a job whose instance died is
+//     taken over by any instance's queue workers (or the next run) once
+//     the lease has expired, and its pending files are finished.
 //
 // Built once by core/app (New, then Start; Close on shutdown) and used by
 // core/api (imports.go) and cmd/pfinni (pfinni import). A Service is safe
@@ -28,7 +29,7 @@
 //
 // SurrealDB documentation this package follows:
 //   - https://surrealdb.com/docs/surrealql/statements/insert (bulk INSERT, INSERT IGNORE)
-//   - https://surrealdb.com/docs/surrealql/statements/update (conditional UPDATE ... WHERE for the lease)
+//   - https://surrealdb.com/docs/surrealql/statements/update (conditional UPDATE ... WHERE)
 //   - https://surrealdb.com/docs/surrealql/statements/select
 //   - https://surrealdb.com/docs/surrealql/datamodel/bytes (the original documents)
 //   - https://surrealdb.com/docs/surrealql/statements/define/indexes (unique sha256)

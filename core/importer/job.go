@@ -60,6 +60,7 @@ type fileRow struct {
 	Document    string    `json:"document"`
 	Quarantined bool      `json:"quarantined"`
 	RetryOf     string    `json:"retry_of"`
+	Mapping     string    `json:"mapping"` // Input.Mapping as JSON, "" for none
 	Attempts    int       `json:"attempts"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -92,10 +93,11 @@ type intake struct {
 	document string // kept document id ("" when refused)
 	refused  string
 	retryOf  string
+	mapping  string // Input.Mapping as JSON (csv.go)
 }
 
 func (s *Service) intakeOf(in Input) intake {
-	it := intake{name: in.Name, size: in.Size, refused: in.Refused}
+	it := intake{name: in.Name, size: in.Size, refused: in.Refused, mapping: encodeMapping(in.Mapping)}
 	if it.name == "" {
 		it.name = "unnamed"
 	}
@@ -170,7 +172,7 @@ func (s *Service) createJob(ctx context.Context, origin string, items []intake) 
 	for i, it := range items {
 		rows = append(rows, map[string]any{"id": fileID(newID("f")), "job": key, "seq": i + 1, "name": it.name,
 			"size": it.size, "sha256": it.sha, "state": statePending, "detail": it.refused, "document": it.document,
-			"retry_of": it.retryOf, "created_at": now, "updated_at": now})
+			"retry_of": it.retryOf, "mapping": it.mapping, "created_at": now, "updated_at": now})
 		if len(rows) == 500 || i == len(items)-1 {
 			if err := s.d.DB.Exec(ctx, "INSERT INTO import_file $rows", map[string]any{"rows": rows}); err != nil {
 				return Job{}, fmt.Errorf("create import job: store files: %w", err)

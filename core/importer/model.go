@@ -137,6 +137,10 @@ type Input struct {
 	Data    []byte
 	Size    int64
 	Refused string
+	// Mapping overrides a tabular importer's column mapping (CSV:
+	// header text -> patient field, see sdk.TabularFields); kept with
+	// the file so a resumed or retried import reads it the same way.
+	Mapping map[string]string
 }
 
 // Document is a kept original document.

@@ -332,7 +332,8 @@ func (s *Service) parse(ctx context.Context, f fileRow) parsed {
 	p.format = format
 	pctx, cancel := context.WithTimeout(ctx, s.opt.ParseTimeout)
 	defer cancel()
-	res, err := s.d.Importer.Import(pctx, sdk.ImportRequest{Format: format, Name: f.Name, Document: content, MaxBytes: int(s.opt.MaxBytes)})
+	res, err := s.d.Importer.Import(pctx, sdk.ImportRequest{Format: format, Name: f.Name, Document: content, MaxBytes: int(s.opt.MaxBytes),
+		Mapping: decodeMapping(f.Mapping)})
 	if err != nil {
 		if ctx.Err() != nil {
 			p.err = ctx.Err()
@@ -372,6 +373,8 @@ func formatName(format string) string {
 		return "C-CDA"
 	case FormatFHIRXML:
 		return "FHIR XML"
+	case FormatCSV:
+		return "CSV"
 	}
 	return format
 }

@@ -54,7 +54,7 @@ func (s *Service) Retry(ctx context.Context, fileKey string) (*Job, error) {
 	case f.Document == "":
 		return nil, fmt.Errorf("retry import file: %w", ErrNotKept)
 	}
-	job, err := s.createJob(ctx, OriginRetry, []intake{{name: f.Name, size: f.Size, sha: f.SHA256, document: f.Document, retryOf: f.Key}})
+	job, err := s.createJob(ctx, OriginRetry, []intake{{name: f.Name, size: f.Size, sha: f.SHA256, document: f.Document, retryOf: f.Key, mapping: f.Mapping}})
 	if err != nil {
 		return nil, err
 	}

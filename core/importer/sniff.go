@@ -47,6 +47,9 @@ func sniff(doc []byte) (string, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "", errSniff{"the file is empty"}
 	}
+	if looksCSV(data) {
+		return FormatCSV, nil
+	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = false
 	// Element names are ASCII in every encoding the importers accept;

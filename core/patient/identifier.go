@@ -50,7 +50,10 @@ func (s *Service) FindByIdentifiers(ctx context.Context, ids []Identifier) ([]*P
 		// four identifiers each, far below the cost of the import itself.
 		s.dir.read(func(st *state) {
 			for _, e := range st.byID {
-				if slices.ContainsFunc(e.p.Identifiers, func(id Identifier) bool { return want[IdentifierKey(id)] }) {
+				// A practice MRN (a CSV's chart number, a merged-away MRN)
+				// also matches the patient whose MRN it is.
+				if want[IdentifierKey(Identifier{System: MergedMRNSystem, Value: e.p.MRN})] ||
+					slices.ContainsFunc(e.p.Identifiers, func(id Identifier) bool { return want[IdentifierKey(id)] }) {
 					out = append(out, e.p.clone())
 				}
 			}

@@ -120,7 +120,7 @@ type client struct {
 	// aloneUsed counts the requests admitted alone since the database
 	// last answered, slowUsed those in this window.
 	aloneUsed, slowUsed int
-	last      time.Time
+	last                time.Time
 }
 
 // New returns a limiter on db (nil: every decision is local).
