@@ -19,19 +19,24 @@ const (
 	PagePatientForm = "patient-form" // "/patients/new", "/patients/{id}/edit"
 	PageProviders   = "providers"    // "/providers", "/providers/{id}"
 	PageImports     = "imports"      // "/imports"
+	PageReview      = "review"       // "/review": imported records to decide on
 	PageAudit       = "audit"        // "/audit", "/audit/verify"
 	PageUsers       = "users"        // "/admin/users" (and "/admin")
 	PagePlugins     = "plugins"      // "/admin/plugins"
+	PageJobs        = "jobs"         // "/admin/jobs"
+	PageWebhooks    = "webhooks"     // "/admin/webhooks"
+	PageBackups     = "backups"      // "/admin/backups"
 	PageSettings    = "settings"     // "/admin/settings"
 	PageRepo        = "repo"         // "/repo"
-	PageHelp        = "help"         // "/help"
+	PageHelp        = "help"         // "/help" (and the API reference, "/help/api")
+	PageEmail       = "email"        // "/account/email": the user's e-mail preferences
 )
 
 // ChatPages returns every page identifier, in menu order.
 func ChatPages() []string {
 	return []string{
-		PageDashboard, PagePatients, PagePatient, PagePatientForm, PageProviders, PageImports,
-		PageAudit, PageUsers, PagePlugins, PageSettings, PageRepo, PageHelp,
+		PageDashboard, PagePatients, PagePatient, PagePatientForm, PageProviders, PageImports, PageReview,
+		PageAudit, PageUsers, PagePlugins, PageJobs, PageWebhooks, PageBackups, PageSettings, PageRepo, PageHelp, PageEmail,
 	}
 }
 
@@ -161,6 +166,12 @@ func pageOfSegments(segs []string) string {
 		return PageProviders
 	case "imports":
 		return PageImports
+	case "review":
+		return PageReview
+	case "account":
+		if n >= 2 && segs[1] == "email" {
+			return PageEmail
+		}
 	case "audit":
 		return PageAudit
 	case "activity":
@@ -171,6 +182,12 @@ func pageOfSegments(segs []string) string {
 			return PageUsers
 		case segs[1] == "plugins":
 			return PagePlugins
+		case segs[1] == "jobs":
+			return PageJobs
+		case segs[1] == "webhooks":
+			return PageWebhooks
+		case segs[1] == "backups":
+			return PageBackups
 		case segs[1] == "settings":
 			return PageSettings
 		}

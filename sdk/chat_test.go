@@ -28,6 +28,13 @@ func TestChatPageOf(t *testing.T) {
 		{"/admin/users", sdk.PageUsers},
 		{"/admin/plugins", sdk.PagePlugins},
 		{"/admin/settings", sdk.PageSettings},
+		{"/admin/jobs", sdk.PageJobs},
+		{"/admin/webhooks?endpoint=w1", sdk.PageWebhooks},
+		{"/admin/backups", sdk.PageBackups},
+		{"/review", sdk.PageReview},
+		{"/pfinni/account/email", sdk.PageEmail},
+		{"/account", ""},
+		{"/help/api", sdk.PageHelp},
 		{"/repo", sdk.PageRepo},
 		{"/help#search", sdk.PageHelp},
 		{"/pfinni/patients/new", sdk.PagePatientForm},
@@ -45,7 +52,7 @@ func TestChatPageOf(t *testing.T) {
 }
 
 func TestChatContractLists(t *testing.T) {
-	assert.Len(t, sdk.ChatPages(), 12)
+	assert.Len(t, sdk.ChatPages(), 17)
 	assert.Equal(t, []string{"page", "patient_id", "selection", "form", "last_error"}, sdk.ChatContextKeys())
 	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status", "check_eligibility"}, sdk.ChatActionTypes())
 	assert.Equal(t, 4000, sdk.MaxChatMessageBytes)

@@ -154,6 +154,9 @@ func runRestore(ctx context.Context, cfg *config.Config, args []string, out io.W
 	}
 	fmt.Fprintf(out, "restored %s (pfinni %s, %s): %d records in %d tables, audit head seq %d\n",
 		filepath.Base(file), m.Version, m.CreatedAt.Format("2006-01-02 15:04:05Z"), records, len(m.Tables), m.AuditHead.Seq)
+	if m.Schema != backup.SchemaHash() {
+		fmt.Fprintf(out, "note: the backup was written under another schema (pfinni %s); every record passed this version's checks\n", m.Version)
+	}
 
 	log, err := openAudit(cfg, a)
 	if err != nil {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
@@ -198,4 +201,40 @@ func TestBackupCommandRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// A restore beside a running server on the same data dir would swap the
+// database under it: refused.
+func TestRestoreRefusesARunningServer(t *testing.T) {
+	env := newCLIEnv(t)
+	dir := t.TempDir()
+	file := filepath.Join(t.TempDir(), "b.pfbak")
+	_, err := env.run(dir, "backup", "--out", file)
+	require.NoError(t, err)
+
+	bin := buildBinary(t)
+	port, err := freePort()
+	require.NoError(t, err)
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PFINNI_DATA_DIR="+dir, "PFINNI_HTTP_ADDR=127.0.0.1:"+port,
+		"PFINNI_ADMIN_PASSWORD=Serve-process-pass-1", "PFINNI_DBHOST_DIR="+filepath.Join(wd, "..", "..", "dbhost"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	k := &killable{cmd: cmd, out: &out}
+	t.Cleanup(k.kill)
+	require.Eventually(t, func() bool {
+		res, err := http.Get("http://127.0.0.1:" + port + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}, 2*time.Minute, 100*time.Millisecond, "server did not start: %s", &out)
+
+	_, err = env.run(dir, "restore", "--force", file)
+	require.ErrorIs(t, err, errServeRunning)
 }

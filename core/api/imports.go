@@ -27,6 +27,7 @@ func (s *Server) bindImportsAPI(r fiber.Router) {
 	r.Get("/imports", allow(staffAndAdmin), s.listImports)
 	r.Get("/imports/quarantine", allow(staffAndAdmin), s.importQuarantine)
 	r.Post("/imports/files/:id/retry", allow(staffAndAdmin), s.retryImportFile)
+	r.Post("/imports/:id/commit", allow(staffAndAdmin), s.commitImport)
 	r.Get("/imports/:id", allow(staffAndAdmin), s.getImport)
 	r.Get("/patients/:id/documents", allow(readersOfPHI), s.patientDocuments)
 	r.Get("/documents/:id", allow(readersOfPHI), s.getDocument)
@@ -82,6 +83,7 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 	}
 	body := &cappedReader{r: requestBodyReader(c), left: limit}
 	mr := multipart.NewReader(body, params["boundary"])
+	form := &uploadForm{up: up} // dry_run and mapping (imports_commit.go)
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -90,15 +92,18 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 		if err != nil {
 			return uploadReadError(body, limit)
 		}
-		if err := s.takePart(ctx, up, part); err != nil {
+		if err := s.takePart(ctx, form, part); err != nil {
 			if body.over {
 				return errUploadTooLarge(limit)
 			}
 			return err
 		}
 	}
-	if up.Files() == 0 {
+	if form.Files() == 0 {
 		return fault.Field("files", "send at least one file in a part named files")
+	}
+	if form.dryRun {
+		return s.dryRunImport(c, form)
 	}
 	job, err := up.Submit(ctx)
 	if err != nil {
@@ -111,8 +116,11 @@ func (s *Server) createImport(c *fiber.Ctx) error {
 // takePart reads one part: a file of the part "files" is handed to the
 // upload (refused, and skipped unread past its limit, when too large);
 // other parts are skipped.
-func (s *Server) takePart(ctx context.Context, up *importer.Upload, part *multipart.Part) error {
+func (s *Server) takePart(ctx context.Context, up *uploadForm, part *multipart.Part) error {
 	defer part.Close()
+	if handled, err := up.field(part); handled {
+		return err
+	}
 	if part.FormName() != "files" {
 		if _, err := io.Copy(io.Discard, part); err != nil {
 			return fault.New(fault.ErrInvalid, "the multipart body cannot be read")

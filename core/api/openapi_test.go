@@ -165,7 +165,8 @@ var openapiSummaries = map[string]string{
 	"POST /api/v1/providers":                                     "Create a provider",
 	"GET /api/v1/providers/{id}":                                 "One provider",
 	"PATCH /api/v1/providers/{id}":                               "Update a provider",
-	"POST /api/v1/imports":                                       "Import C-CDA / FHIR XML files (multipart parts named files)",
+	"POST /api/v1/imports":                                       "Import C-CDA / FHIR XML / CSV files (multipart parts named files; dry_run=true reports and writes nothing)",
+	"POST /api/v1/imports/{id}/commit":                           "Import the file of a dry run (its id) with the same mapping, without uploading it again",
 	"GET /api/v1/imports":                                        "List imports",
 	"GET /api/v1/imports/quarantine":                             "Files held in quarantine",
 	"GET /api/v1/imports/{id}":                                   "One import and its files",
@@ -259,7 +260,10 @@ func writeOpenAPI(t *testing.T) {
 		if r.method == "POST" || r.method == "PATCH" || r.method == "PUT" {
 			if p == "/api/v1/imports" {
 				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{
-					"schema": map[string]any{"type": "object", "properties": map[string]any{"files": map[string]any{"type": "array", "items": map[string]any{"type": "string", "contentEncoding": "binary"}}}}}}}
+					"schema": map[string]any{"type": "object", "properties": map[string]any{
+						"dry_run": map[string]any{"type": "boolean", "description": "true: report per row what importing the one file would do (create, update, unchanged, duplicate, review, rejected) and write nothing; commit it with POST /api/v1/imports/{id}/commit. Sent before the files."},
+						"mapping": map[string]any{"type": "string", "description": "JSON object: CSV column header -> patient field (or \"\" to ignore the column), overriding the detected mapping. Sent before the files."},
+						"files":   map[string]any{"type": "array", "items": map[string]any{"type": "string", "contentEncoding": "binary"}}}}}}}
 			} else {
 				op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 			}

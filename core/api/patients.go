@@ -42,7 +42,13 @@ func (s *Server) listPatients(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(page)
+	// Each record's JSON comes from the directory, encoded once per version.
+	b, err := page.AppendJSON(make([]byte, 0, 64<<10))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
 }
 
 // createRequest is the body of POST /patients: a patient, and whether

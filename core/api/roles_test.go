@@ -113,6 +113,7 @@ var routeTable = []routeRule{
 	{"GET", "/api/v1/imports/quarantine", phi},
 	{"GET", "/api/v1/imports/:id", phi},
 	{"POST", "/api/v1/imports/files/:id/retry", phi},
+	{"POST", "/api/v1/imports/:id/commit", phi},
 	{"GET", "/api/v1/documents/:id", phi},
 
 	// The assistant: every signed-in role may talk to it; what a role may

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -126,14 +125,8 @@ func Restore(ctx context.Context, db *store.DB, path string, opts RestoreOptions
 		return m, err
 	}
 	if opts.Force {
-		var del strings.Builder
-		del.WriteString("BEGIN TRANSACTION;\n")
-		for _, t := range have {
-			fmt.Fprintf(&del, "DELETE `%s`;\n", t)
-		}
-		del.WriteString("COMMIT TRANSACTION;")
-		if err := db.Exec(ctx, del.String(), nil); err != nil {
-			return m, fmt.Errorf("restore: empty the database: %w", err)
+		if err := empty(ctx, db, have); err != nil {
+			return m, err
 		}
 	}
 
@@ -141,15 +134,22 @@ func Restore(ctx context.Context, db *store.DB, path string, opts RestoreOptions
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return m, fmt.Errorf("restore: %w", err)
 	}
-	ins := newInserter(ctx, db)
-	_, err = readContent(src, m, opts.Key, func(it item) error {
+	if _, err := readContent(src, m, opts.Key, func(it item) error {
 		if it.Table == "" || len(it.Records) == 0 {
 			return nil
 		}
-		return ins.insert(it.Table, it.Records)
-	})
-	if err := errors.Join(err, ins.wait()); err != nil {
-		return m, err
+		sql := fmt.Sprintf("INSERT INTO `%s` $rows RETURN NONE", it.Table)
+		if err := db.Exec(ctx, sql, map[string]any{"rows": it.Records}); err != nil {
+			return fmt.Errorf("restore: insert %d records into %s: %w", len(it.Records), it.Table, err)
+		}
+		return nil
+	}); err != nil {
+		// No half-restored database: empty it again (it was empty, or
+		// --force gave up its content) and say so.
+		if eerr := empty(context.WithoutCancel(ctx), db, have); eerr != nil {
+			return m, fmt.Errorf("%w; emptying the half-restored database failed too: %w", err, eerr)
+		}
+		return m, fmt.Errorf("%w (nothing was kept: the database is empty again)", err)
 	}
 	if opts.HeadFile != "" {
 		if err := os.Remove(opts.HeadFile); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -157,6 +157,20 @@ func Restore(ctx context.Context, db *store.DB, path string, opts RestoreOptions
 		}
 	}
 	return m, nil
+}
+
+// empty deletes every record of the tables, in one transaction.
+func empty(ctx context.Context, db *store.DB, tables []string) error {
+	var del strings.Builder
+	del.WriteString("BEGIN TRANSACTION;\n")
+	for _, t := range tables {
+		fmt.Fprintf(&del, "DELETE `%s`;\n", t)
+	}
+	del.WriteString("COMMIT TRANSACTION;")
+	if err := db.Exec(ctx, del.String(), nil); err != nil {
+		return fmt.Errorf("restore: empty the database: %w", err)
+	}
+	return nil
 }
 
 // readContent opens the payload (key, gzip), hands each item to fn and
@@ -316,57 +330,4 @@ func writeKeyFile(path string, data []byte) error {
 		_, err := io.Copy(w, bytes.NewReader(data))
 		return err
 	})
-}
-
-// insertsInFlight is how many INSERTs a restore keeps going at once: the
-// engine works on several while the next page is decoded, which made a
-// restore of an audit trail about twice as fast as one at a time
-// (BenchmarkBackupAndRestore).
-const insertsInFlight = 4
-
-// inserter runs INSERTs of pages concurrently, at most insertsInFlight,
-// and keeps the first error.
-type inserter struct {
-	ctx context.Context
-	db  *store.DB
-	sem chan struct{}
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
-}
-
-func newInserter(ctx context.Context, db *store.DB) *inserter {
-	return &inserter{ctx: ctx, db: db, sem: make(chan struct{}, insertsInFlight)}
-}
-
-func (in *inserter) insert(table string, recs []cbor.RawMessage) error {
-	if err := in.failed(); err != nil {
-		return err
-	}
-	in.sem <- struct{}{}
-	in.wg.Add(1)
-	go func() {
-		defer func() { <-in.sem; in.wg.Done() }()
-		sql := fmt.Sprintf("INSERT INTO `%s` $rows RETURN NONE", table)
-		if err := in.db.Exec(in.ctx, sql, map[string]any{"rows": recs}); err != nil {
-			in.mu.Lock()
-			if in.err == nil {
-				in.err = fmt.Errorf("restore: insert %d records into %s: %w", len(recs), table, err)
-			}
-			in.mu.Unlock()
-		}
-	}()
-	return nil
-}
-
-func (in *inserter) failed() error {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.err
-}
-
-// wait waits for every INSERT and returns the first error.
-func (in *inserter) wait() error {
-	in.wg.Wait()
-	return in.failed()
 }

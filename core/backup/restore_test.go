@@ -216,3 +216,22 @@ func TestRestoreIntoAFullDatabase(t *testing.T) {
 	assert.Zero(t, n, "sessions are not restored, and forced restore removed the old ones")
 	assert.NoFileExists(t, head)
 }
+
+// A record this database's schema refuses stops the restore, and what
+// was inserted before it is removed again: no half-restored database.
+func TestRestoreThatFailsLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	dst := storetest.New(t)
+	require.NoError(t, dst.Exec(ctx, "DEFINE FIELD OVERWRITE npi ON provider TYPE string ASSERT $value = ''", nil))
+	_, err := backup.Restore(ctx, dst, f.file(t, "b.pfbak", f.plain), backup.RestoreOptions{
+		KeyFiles: []backup.KeyFileSource{{Name: "audit.key", Path: f.keyCopy(t)}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "into provider")
+	assert.Contains(t, err.Error(), "the database is empty again")
+	got, _, err := backup.Digests(ctx, dst, 0)
+	require.NoError(t, err)
+	for table, d := range got {
+		assert.Zero(t, d.Count, table)
+	}
+}

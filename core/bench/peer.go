@@ -32,8 +32,12 @@ type PocketBase struct {
 // starts `base serve` on a free port in a temporary dir and waits for
 // its health endpoint.
 func StartPocketBase(ctx context.Context, bin string, workers int) (*PocketBase, error) {
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("pocketbase: binary %s: %w (build it with make bench-peer)", bin, err)
+	bin, err := filepath.Abs(bin)
+	if err == nil {
+		_, err = os.Stat(bin)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pocketbase: binary: %w (build it with make bench-peer)", err)
 	}
 	dir, err := os.MkdirTemp("", "pfinni-peer-")
 	if err != nil {
@@ -323,7 +327,10 @@ func Compare(ctx context.Context, api *Client, ids []string, pb *PocketBase, o O
 			return peer.Do(ctx, "GET", coll+"/"+pb.ids[int(i)%len(pb.ids)], nil, nil)
 		}},
 		{"create", func(ctx context.Context, _ int, i int64) error {
-			return api.Do(ctx, "POST", "/api/v1/patients", createBody("PFCMP", i), nil)
+			// A migration knows its records are new: skip the duplicate warning.
+			b := createBody("PFCMP", i)
+			b["confirm_duplicate"] = true
+			return api.Do(ctx, "POST", "/api/v1/patients", b, nil)
 		}, func(ctx context.Context, _ int, i int64) error {
 			return peer.Do(ctx, "POST", coll, createBody("PBCMP", i), nil)
 		}},

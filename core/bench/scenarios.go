@@ -139,7 +139,7 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 		var p patientRef
 		err := api.Do(ctx, "POST", "/api/v1/patients", map[string]any{
 			"mrn": fmt.Sprintf("BENCH%08d%04d", time.Now().Unix()%1e8, n), "first_name": "Bench", "last_name": fmt.Sprintf("Load%d", n),
-			"date_of_birth": "1980-01-02", "sex": "unknown", "phone": "(555) 010-2000",
+			"date_of_birth": "1980-01-02", "sex": "unknown", "phone": "(555) 010-2000", "confirm_duplicate": true,
 		}, &p)
 		if err == nil {
 			mu.Lock()
@@ -159,7 +159,7 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 		var p patientRef
 		if err := api.Do(ctx, "POST", "/api/v1/patients", map[string]any{
 			"mrn": fmt.Sprintf("BENCHX%08d%04d", time.Now().Unix()%1e8, n), "first_name": "Bench", "last_name": fmt.Sprintf("Spare%d", n),
-			"date_of_birth": "1980-01-02", "sex": "unknown",
+			"date_of_birth": "1980-01-02", "sex": "unknown", "confirm_duplicate": true,
 		}, &p); err == nil {
 			mu.Lock()
 			created = append(created, p)

@@ -20,11 +20,13 @@ const (
 	IntentForbidden = "forbidden"
 )
 
-// Ask answers one message for the user in ctx and stores the exchange in
-// the user's history (PHI-free by construction: see store). Errors are
-// only for the caller's mistakes (not signed in, empty or oversize
-// message) and a history store that is down; plugin trouble becomes a
-// graceful reply.
+// Ask answers one message for the user in ctx and queues the exchange for
+// the user's history (PHI-free by construction: see store) and its
+// chat.ask audit event; both are stored after the answer is returned
+// (Flush waits for them; History reads this instance's queued rows
+// first). Errors are only for the caller's mistakes (not signed in, empty
+// or oversize message) and a closed Service; plugin trouble becomes a
+// graceful reply, a history or audit write that fails is logged.
 func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	a := actor.From(ctx)
 	if a.Anonymous() {
@@ -39,7 +41,7 @@ func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 	if req.Session == "" {
 		req.Session = "default"
 	}
-	req.previous = s.turns.get(a.UserID, req.Session)
+	req.previous = s.previous(ctx, a.UserID, req.Session)
 	reply := s.answer(ctx, a, req)
 	reply.At = s.stamp()
 	reply.ID = newID()
@@ -47,20 +49,16 @@ func (s *Service) Ask(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, err
 	}
 	if q, ok := reply.Data[sdk.DataQuery].(string); ok {
-		s.turns.put(a.UserID, req.Session, q, reply.At)
+		s.turns.put(a.UserID, req.Session, turn{query: q, at: reply.At})
 	}
-	// The audit event and the history rows are written at the same time
-	// (each joins its own batch): one round trip, not two.
-	audited := make(chan struct{})
-	go func() {
-		defer close(audited)
-		s.auditAsk(ctx, a, reply)
-	}()
-	err := s.store(ctx, a, exchange{session: req.Session, page: req.Context.Page, userText: req.Message, reply: reply})
-	<-audited
-	if err != nil {
+	// The answer waits for neither its history rows nor its chat.ask
+	// event (the patient reads it made are audited already): the rows
+	// are queued for the history writer, the event for the audit log,
+	// and Flush and Close wait for both.
+	if err := s.storeLater(ctx, a, exchange{session: req.Session, page: req.Context.Page, userText: req.Message, reply: reply}); err != nil {
 		return Reply{}, err
 	}
+	s.auditLater(ctx, a, reply)
 	return reply, nil
 }
 
@@ -132,6 +130,21 @@ func (s *Service) answer(ctx context.Context, a actor.Actor, req Request) Reply 
 		return r
 	}
 	return s.phraseFallback(ctx, s.fallback(ctx, req))
+}
+
+// auditLater records the chat.ask event of r after Ask returned, as the
+// caller (not cancelled with the request); Flush and Close wait for it.
+func (s *Service) auditLater(ctx context.Context, a actor.Actor, r Reply) {
+	if s.d.Audit == nil {
+		return
+	}
+	s.later.add()
+	go func() {
+		defer s.later.done()
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		s.auditAsk(actx, a, r)
+	}()
 }
 
 // auditAsk records that the user used the assistant: the intent only,

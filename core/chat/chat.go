@@ -186,6 +186,52 @@ type Service struct {
 
 	hub    *fanout.Hub[Message] // this instance's subscribers, by user id
 	cancel context.CancelFunc
+
+	// later counts the audit events of answers still being written
+	// (Ask answers before its chat.ask event is stored; Flush and Close
+	// wait for them).
+	later inflight
+}
+
+// inflight counts work in flight; wait returns when there is none.
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to 0; nil while n is 0
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		f.zero = make(chan struct{})
+	}
+	f.n++
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n--
+	if f.n == 0 {
+		close(f.zero)
+		f.zero = nil
+	}
+}
+
+func (f *inflight) wait(ctx context.Context) error {
+	f.mu.Lock()
+	zero := f.zero
+	f.mu.Unlock()
+	if zero == nil {
+		return nil
+	}
+	select {
+	case <-zero:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New builds the Service and starts its live query on chat_message (the
@@ -213,7 +259,7 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 	}
 	s := &Service{d: d, o: o, dir: d.Directory, allow: allowWords(), hub: fanout.New[Message](64), cancel: cancel}
 	s.vocab = &vocabCache{dir: d.Directory}
-	s.writer = newHistoryWriter(lctx, d.DB)
+	s.writer = newHistoryWriter(d.DB, d.Logger)
 	s.turns = newTurnMemory(1000)
 	if err := d.DB.Live(lctx, "chat_message", s.onMessage, nil); err != nil {
 		cancel()
@@ -222,12 +268,43 @@ func New(ctx context.Context, d Deps, o Options) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the live query and closes every subscription.
+// closeTimeout bounds how long Close waits for the history and audit
+// events of answers already given.
+const closeTimeout = 30 * time.Second
+
+// Close stops the live query, stores the history and audit events of
+// every answer already given (within closeTimeout), and closes every
+// subscription. Close it before the audit log and the store.
 func (s *Service) Close() error {
 	s.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	err := s.waitLater(ctx)
+	if cerr := s.writer.close(ctx); err == nil && cerr != nil {
+		err = cerr
+	}
 	s.hub.Close()
+	if err != nil {
+		return fmt.Errorf("close chat service: %w", err)
+	}
 	return nil
 }
+
+// Flush returns when the history rows and audit events of every answer
+// given so far by this instance are stored (or failed): Ask answers
+// before they are (docs/chat.md, "History").
+func (s *Service) Flush(ctx context.Context) error {
+	if err := s.waitLater(ctx); err != nil {
+		return fmt.Errorf("flush chat service: %w", err)
+	}
+	if err := s.writer.flush(ctx); err != nil {
+		return fmt.Errorf("flush chat service: %w", err)
+	}
+	return nil
+}
+
+// waitLater waits for the audit events in flight, or ctx.
+func (s *Service) waitLater(ctx context.Context) error { return s.later.wait(ctx) }
 
 func (s *Service) now() time.Time { return s.d.Now().In(s.d.Location) }
 

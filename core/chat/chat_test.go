@@ -44,7 +44,8 @@ func TestAskDataQuestion(t *testing.T) {
 	assert.Equal(t, "/patients?status=active", r.Actions[0].Target)
 	assert.NotEmpty(t, r.ID)
 
-	// Every reply is audited (intent only).
+	// Every reply is audited (intent only), once its event is written.
+	require.NoError(t, e.chat.Flush(context.Background()))
 	ev, ok := e.audit.Last("chat.ask")
 	require.True(t, ok)
 	assert.Equal(t, "intent=patients.list", ev.Detail)
@@ -206,6 +207,7 @@ func TestActionsNeedConfirmationAndRole(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, patient.StatusInactive, cur.Status, "nothing changed without a reason")
 		// The offer holds no free-text reason, in the action or the history.
+		require.NoError(t, e.chat.Flush(context.Background()))
 		for _, table := range []string{"chat_action", "chat_message"} {
 			rows, err := store.Query[[]map[string]any](context.Background(), e.db, "SELECT * FROM "+table, nil)
 			require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 // as JSON, lower-cased.
 func storedText(t *testing.T, e *env) string {
 	t.Helper()
+	require.NoError(t, e.chat.Flush(context.Background()))
 	var b strings.Builder
 	for _, table := range []string{"chat_message", "chat_action"} {
 		rows, err := store.Query[[]map[string]any](context.Background(), e.db, "SELECT * FROM "+table, nil)

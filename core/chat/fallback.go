@@ -40,10 +40,13 @@ func pageHelpFor(page string, role actor.Role) (text string, chips []string) {
 	case sdk.PageAudit:
 		return "On the audit pages I can explain what an audit event records and the HIPAA rules behind the audit trail.",
 			[]string{"what does the audit log record?", "HIPAA audit controls", "who can see the audit trail?"}
-	case sdk.PageUsers, sdk.PagePlugins, sdk.PageSettings:
+	case sdk.PageReview:
+		return "Here you decide on imported records pfinni could not match on its own; I can explain how imports work and why a record was held back.",
+			[]string{"how do I import patients?", "why was a file rejected?", "what can you do?"}
+	case sdk.PageUsers, sdk.PagePlugins, sdk.PageSettings, sdk.PageJobs, sdk.PageWebhooks, sdk.PageBackups:
 		return "In the admin pages I can explain plugins, imports and user roles.",
 			[]string{"what can each role do?", "how do I import patients?", "start the tour"}
-	case sdk.PageHelp, sdk.PageRepo:
+	case sdk.PageHelp, sdk.PageRepo, sdk.PageEmail:
 		return "I can answer questions about your patients, explain how pfinni works, and give HIPAA reminders.",
 			[]string{"what can you do?", "start the tour", "HIPAA minimum necessary"}
 	}

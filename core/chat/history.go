@@ -12,6 +12,7 @@ import (
 	"github.com/pfinni/pfinni/core/fanout"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/sdk"
 )
 
 // Message is one stored chat message, as kept: built from the intent, the
@@ -43,6 +44,9 @@ type messageRow struct {
 	Actions     string           `json:"actions"`
 	Suggestions []string         `json:"suggestions"`
 	Instance    string           `json:"instance"`
+	// Turn is what a follow-up may build on (turnOf): set on the
+	// assistant's row of a data answer.
+	Turn string `json:"turn"`
 	// At is a SurrealDB datetime: a time.Time would be sent as RFC 3339
 	// without its fraction of a second, and a user's message and the
 	// reply to it would tie.
@@ -84,6 +88,24 @@ type exchange struct {
 //   - actions reduced to their type, a checked label, a safe target and
 //     typed parameters (storedActions) — never a reason.
 func (s *Service) store(ctx context.Context, a actor.Actor, x exchange) error {
+	if err := s.writer.write(ctx, s.historyRows(ctx, a, x)...); err != nil {
+		return fmt.Errorf("store chat message: %w", err)
+	}
+	return nil
+}
+
+// storeLater is store without waiting: the rows are queued for the
+// history writer (see historyWriter). It fails only when the Service is
+// closed.
+func (s *Service) storeLater(ctx context.Context, a actor.Actor, x exchange) error {
+	if err := s.writer.enqueue(ctx, s.historyRows(ctx, a, x)...); err != nil {
+		return fmt.Errorf("store chat message: %w", err)
+	}
+	return nil
+}
+
+// historyRows builds the stored rows of an exchange (see store).
+func (s *Service) historyRows(ctx context.Context, a actor.Actor, x exchange) []messageRow {
 	r := x.reply
 	texts := append([]string{r.Reply}, r.Suggestions...)
 	for _, act := range r.Actions {
@@ -114,6 +136,9 @@ func (s *Service) store(ctx context.Context, a actor.Actor, x exchange) error {
 		User: a.UserID, Session: x.session, Role: "assistant", Text: asstText, Intent: r.Intent, Page: x.page,
 		Suggestions: red.Texts(r.Suggestions), Instance: s.d.Instance, At: dbTime(r.At.Add(time.Microsecond)),
 	}
+	if q, ok := r.Data[sdk.DataQuery].(string); ok {
+		asst.Turn = turnOf(q)
+	}
 	if d := storedData(r.Data, red); len(d) > 0 {
 		b, _ := json.Marshal(d)
 		asst.Data = string(b)
@@ -122,10 +147,7 @@ func (s *Service) store(ctx context.Context, a actor.Actor, x exchange) error {
 		b, _ := json.Marshal(acts)
 		asst.Actions = string(b)
 	}
-	if err := s.writer.write(ctx, userRow, asst); err != nil {
-		return fmt.Errorf("store chat message: %w", err)
-	}
-	return nil
+	return []messageRow{userRow, asst}
 }
 
 // History returns the caller's stored messages, oldest first: the last
@@ -138,6 +160,11 @@ func (s *Service) History(ctx context.Context, session string, limit int) ([]Mes
 	}
 	if limit <= 0 || limit > s.o.HistoryLimit {
 		limit = s.o.HistoryLimit
+	}
+	// The answers this instance gave are in the history once their
+	// queued rows are stored.
+	if err := s.writer.flush(ctx); err != nil {
+		return nil, fmt.Errorf("chat history: %w", err)
 	}
 	where := "user = $user"
 	vars := map[string]any{"user": a.UserID, "limit": limit}
@@ -183,6 +210,7 @@ func (s *Service) onMessage(ch store.Change) {
 		s.d.Logger.Warn("decode chat message", "err", err)
 		return
 	}
+	s.learnTurn(row)
 	s.hub.Publish(row.User, row.message())
 }
 

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,4 +66,38 @@ func TestPagesTellTheChatPanelWhereTheUserIs(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.status)
 		assert.Contains(t, bodyTag.FindString(r.body), `data-status="403"`)
 	})
+}
+
+// navLink is a link of the side menu (the layout's <nav class="sidenav">).
+var navLink = regexp.MustCompile(`<li[^>]*><a href="([^"]+)"`)
+
+// Every page of the side menu, for every role, is a page of the chat
+// contract: the page id the panel sends from it (sdk.ChatPageOf of its
+// path, which the layout publishes as data-page) is one the server keeps
+// rather than drops. A new page added to the menu without its id in
+// sdk.ChatPages fails here.
+func TestEveryMenuPageIsAChatPage(t *testing.T) {
+	f := newFixture(t, fixtureOpts{base: "/pfinni"})
+	for _, email := range []string{adminEmail, staffEmail, auditorEmail} {
+		c := f.client().login(email)
+		r := c.get("/help")
+		require.Equal(t, http.StatusOK, r.status)
+		i := strings.Index(r.body, `class="sidenav"`)
+		require.Positive(t, i, "the page has the side menu")
+		menu := r.body[i:]
+		menu = menu[:strings.Index(menu, "</nav>")]
+		links := navLink.FindAllStringSubmatch(menu, -1)
+		require.NotEmpty(t, links)
+		for _, l := range links {
+			path := strings.TrimPrefix(l[1], "/pfinni")
+			t.Run(email+path, func(t *testing.T) {
+				id := sdk.ChatPageOf(path)
+				require.NotEmpty(t, id, "the chat contract has no page id for %s", path)
+				assert.Contains(t, sdk.ChatPages(), id)
+				if r := c.get(path); r.status == http.StatusOK {
+					assert.Contains(t, bodyTag.FindString(r.body), `data-page="`+id+`"`)
+				}
+			})
+		}
+	}
 }

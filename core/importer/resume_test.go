@@ -186,3 +186,23 @@ func TestSubmitInBackground(t *testing.T) {
 	assert.Equal(t, job.ID, jobs[0].ID)
 	assert.NotNil(t, jobs[0].FinishedAt)
 }
+
+// TestResumeQueuesAnImportWithoutQueueJob: an import whose instance died
+// between storing it and queueing it (no queue job) is queued and
+// finished by the next Resume.
+func TestResumeQueuesAnImportWithoutQueueJob(t *testing.T) {
+	db := storetest.New(t)
+	env := importertest.New(t, db, nil, importer.Options{})
+	require.NoError(t, env.Imports.Close(context.Background()))
+	job, err := env.Imports.Submit(staff(), people(2))
+	require.NoError(t, err)
+	require.NoError(t, db.Exec(context.Background(), "DELETE job WHERE unique_key = $k", map[string]any{"k": "import:" + job.ID}))
+	other := importertest.New(t, db, nil, importer.Options{})
+	n, err := other.Imports.Resume(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	j, err := other.Imports.Job(staff(), job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, importer.StatusDone, j.Status)
+	assert.Equal(t, importer.Counts{Created: 2}, j.Counts)
+}

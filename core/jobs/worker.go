@@ -162,7 +162,20 @@ func (q *Queue) runJob(qctx, jctx context.Context, ru *run) {
 	j := ru.job
 	q.mu.Lock()
 	h := q.handlers[j.Kind]
+	// A job that waited for a worker may have lost its lease meanwhile
+	// (or be too close to losing it): never start it then, so that it
+	// cannot run beside the instance that takes it over.
+	stale := ru.lost || ru.released || jctx.Err() != nil || qctx.Err() != nil ||
+		!time.Now().Before(ru.deadline.Add(-q.opt.Heartbeat))
+	if stale {
+		ru.lost = true
+		delete(q.running, j.ID)
+	}
 	q.mu.Unlock()
+	if stale {
+		ru.cancel()
+		return
+	}
 	go q.watchLease(jctx, ru)
 	err := call(jctx, h, j)
 	ru.cancel()

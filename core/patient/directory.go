@@ -1,9 +1,11 @@
 package patient
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +24,22 @@ type entry struct {
 	tokens    []string // name tokens, folded
 
 	dobY, dobM, dobD int // 0 when unknown
+
+	enc atomic.Pointer[[]byte] // p as JSON, encoded on first use (an entry is one version)
+}
+
+// encoded is the record's JSON, encoded once per version: a list answers
+// from these bytes instead of encoding 50 records per request.
+func (e *entry) encoded() []byte {
+	if b := e.enc.Load(); b != nil {
+		return *b
+	}
+	b, err := json.Marshal(e.p)
+	if err != nil { // not expected of a Patient; the caller encodes the item itself
+		return nil
+	}
+	e.enc.Store(&b)
+	return b
 }
 
 func newEntry(p *Patient) *entry {
@@ -119,6 +137,7 @@ type state struct {
 	byID        map[string]*entry
 	byMRN       map[string]string // exact MRN -> id
 	views       [numViews][]*entry
+	byStatus    map[Status][]*entry // each status's patients in last-name order (the status filter's view)
 	tokens      *tokenIndex
 	providers   map[string]*Provider
 	transitions []StatusChange // recent transitions, by time (for Stats)
@@ -128,7 +147,7 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(),
+		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(), byStatus: map[Status][]*entry{},
 		providers: map[string]*Provider{}, tombstones: map[string]struct{}{}, merged: map[string]*Patient{},
 	}
 }
@@ -160,6 +179,25 @@ func (st *state) bulkLoad(ps []*Patient) {
 		})
 	}
 	wg.Wait()
+	for _, e := range st.views[sortLastName] {
+		st.byStatus[e.p.Status] = append(st.byStatus[e.p.Status], e)
+	}
+}
+
+// insertSorted adds e to v, a view in order f.
+func insertSorted(v []*entry, e *entry, f sortField) []*entry {
+	k := staticKey(e, f)
+	i, _ := slices.BinarySearchFunc(v, k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) })
+	return slices.Insert(v, i, e)
+}
+
+// deleteSorted takes e out of v, a view in order f.
+func deleteSorted(v []*entry, e *entry, f sortField) []*entry {
+	k := staticKey(e, f)
+	if i, ok := slices.BinarySearchFunc(v, k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) }); ok {
+		return slices.Delete(v, i, i+1)
+	}
+	return v
 }
 
 // upsert stores p unless the directory already holds this version or a
@@ -190,10 +228,9 @@ func (st *state) upsert(p *Patient) bool {
 	st.byMRN[p.MRN] = p.ID
 	st.tokens.add(e.tokens)
 	for f := range numViews {
-		k := staticKey(e, f)
-		i, _ := slices.BinarySearchFunc(st.views[f], k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) })
-		st.views[f] = slices.Insert(st.views[f], i, e)
+		st.views[f] = insertSorted(st.views[f], e, f)
 	}
+	st.byStatus[p.Status] = insertSorted(st.byStatus[p.Status], e, sortLastName)
 	return true
 }
 
@@ -216,11 +253,9 @@ func (st *state) drop(old *entry) {
 	}
 	st.tokens.remove(old.tokens)
 	for f := range numViews {
-		k := staticKey(old, f)
-		if i, ok := slices.BinarySearchFunc(st.views[f], k, func(x *entry, k sortKey) int { return staticKey(x, f).compare(k) }); ok {
-			st.views[f] = slices.Delete(st.views[f], i, i+1)
-		}
+		st.views[f] = deleteSorted(st.views[f], old, f)
 	}
+	st.byStatus[old.p.Status] = deleteSorted(st.byStatus[old.p.Status], old, sortLastName)
 }
 
 // upsertProvider stores p unless the held one is newer.

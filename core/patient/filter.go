@@ -1,6 +1,7 @@
 package patient
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -57,6 +58,38 @@ type Page struct {
 	Items      []*Patient `json:"items"`
 	Total      int        `json:"total"` // all matches, not just this page
 	NextCursor string     `json:"next_cursor"`
+
+	enc [][]byte // Items as the directory encoded them (see AppendJSON)
+}
+
+// AppendJSON appends the page as JSON — what encoding/json makes of it —
+// taking each item's bytes from the directory, which encodes a record
+// once per version. It is for answering a list as it was returned: an
+// item the caller changed is not re-encoded.
+func (p Page) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"items":[`...)
+	for i, it := range p.Items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if i < len(p.enc) && p.enc[i] != nil {
+			dst = append(dst, p.enc[i]...)
+			continue
+		}
+		b, err := json.Marshal(it)
+		if err != nil {
+			return nil, fmt.Errorf("encode patient page: %w", err)
+		}
+		dst = append(dst, b...)
+	}
+	dst = append(dst, `],"total":`...)
+	dst = strconv.AppendInt(dst, int64(p.Total), 10)
+	dst = append(dst, `,"next_cursor":`...)
+	cur, err := json.Marshal(p.NextCursor)
+	if err != nil {
+		return nil, fmt.Errorf("encode patient page: %w", err)
+	}
+	return append(append(dst, cur...), '}'), nil
 }
 
 // Page size limits.
@@ -221,11 +254,21 @@ func (f *Filter) validate() error {
 
 // predicate builds the match function of the filter (everything but Q).
 func (f *Filter) predicate(today time.Time) func(e *entry) bool {
+	if m := f.matcher(today, false); m != nil {
+		return m
+	}
+	return func(*entry) bool { return true }
+}
+
+// matcher is predicate, nil when the filter admits every entry (so a
+// list can count a whole view without visiting it); skipStatus leaves
+// the status out (the caller walks that status's own view).
+func (f *Filter) matcher(today time.Time, skipStatus bool) func(e *entry) bool {
 	var preds []func(e *entry) bool
 	if sc := f.scope; sc.restricted {
 		preds = append(preds, func(e *entry) bool { return sc.admits(e.p) })
 	}
-	if len(f.Statuses) > 0 {
+	if len(f.Statuses) > 0 && !skipStatus {
 		sts := f.Statuses
 		preds = append(preds, func(e *entry) bool { return slices.Contains(sts, e.p.Status) })
 	}
@@ -274,6 +317,12 @@ func (f *Filter) predicate(today time.Time) func(e *entry) bool {
 			a := ageOn(e.dobY, e.dobM, e.dobD, today)
 			return a >= lo && a <= hi
 		})
+	}
+	switch len(preds) {
+	case 0:
+		return nil
+	case 1:
+		return preds[0]
 	}
 	return func(e *entry) bool {
 		for _, p := range preds {

@@ -61,7 +61,17 @@ func (st *state) list(f *Filter, today time.Time) (Page, error) {
 		}
 		after = &k
 	}
-	match := f.predicate(today)
+	// A computed order starts from the last-name view; one status in
+	// last-name (or a computed) order walks that status's own view.
+	view := st.views[sortLastName]
+	if field < numViews {
+		view = st.views[field]
+	}
+	skipStatus := (field == sortLastName || field > numViews) && len(f.Statuses) == 1
+	if skipStatus {
+		view = st.byStatus[f.Statuses[0]]
+	}
+	match := f.matcher(today, skipStatus)
 	var q query
 	hasQ := strings.TrimSpace(f.Q) != ""
 	if hasQ {
@@ -84,36 +94,61 @@ func (st *state) list(f *Filter, today time.Time) (Page, error) {
 	take := func(e *entry, k sortKey) {
 		if len(page.Items) < limit {
 			page.Items = append(page.Items, e.p.clone())
+			page.enc = append(page.enc, e.encoded())
 			last = k
 		} else {
 			more = true
 		}
 	}
 
-	if field < numViews {
-		view := st.views[field]
+	switch {
+	case field < numViews && match == nil && !hasQ:
+		// Every entry of the view matches: the total is its length and
+		// the page starts at the cursor's place (a binary search).
+		n := len(view)
+		page.Total = n
+		start := 0
+		if after != nil {
+			i, found := slices.BinarySearchFunc(view, *after, func(x *entry, k sortKey) int { return staticKey(x, field).compare(k) })
+			if desc {
+				start = n - i
+			} else if start = i; found {
+				start++
+			}
+		}
+		for j := start; j < n && !more; j++ {
+			e := view[j]
+			if desc {
+				e = view[n-1-j]
+			}
+			take(e, staticKey(e, field))
+		}
+	case field < numViews:
 		n := len(view)
 		for i := range n {
 			e := view[i]
 			if desc {
 				e = view[n-1-i]
 			}
-			if !match(e) || (hasQ && q.score(e) == 0) {
+			if (match != nil && !match(e)) || (hasQ && q.score(e) == 0) {
 				continue
 			}
 			page.Total++
+			if more {
+				continue // the page is full: only counting
+			}
 			if k := staticKey(e, field); beyond(k) {
 				take(e, k)
 			}
 		}
-	} else {
+	default:
 		type scored struct {
 			e *entry
 			k sortKey
 		}
 		var hits []scored
-		for _, e := range st.views[sortLastName] {
-			if !match(e) {
+		for _, e := range view {
+			if match != nil && !match(e) {
 				continue
 			}
 			k := sortKey{S: e.lastFirst, ID: e.p.ID}

@@ -42,7 +42,14 @@ export function initAlerts() {
     return li;
   }
 
+  // newest is the id of the newest alert this page knows: the panel's
+  // socket sends it as alerts_since when it (re)connects (chat.js).
+  function newest(id) {
+    if (id) bell.dataset.newest = id;
+  }
+
   function draw() {
+    newest(items.keys().next().value);
     list.replaceChildren(...[...items.values()].map(row));
     empty.hidden = items.size > 0;
     readAll.disabled = unread === 0;
@@ -104,9 +111,11 @@ export function initAlerts() {
     draw();
   });
 
-  // The count is known before the list is opened.
-  api('GET', '/alerts?unread=true&limit=1').then((res) => {
-    if (res.ok && res.data) setUnread(Math.max(unread, Number(res.data.unread) || 0));
+  // The count (and the newest alert) is known before the list is opened.
+  api('GET', '/alerts?limit=1').then((res) => {
+    if (!res.ok || !res.data) return;
+    setUnread(Math.max(unread, Number(res.data.unread) || 0));
+    if (!bell.dataset.newest) newest(res.data.items?.[0]?.id);
   }).catch(() => {});
   bell.dataset.ready = '1';
 }

@@ -195,7 +195,12 @@ export function initChat() {
   // alert shows an alert frame's alert ({id, kind, title, body, link})
   // as a notice in the panel (the newest five).
   let lastAlert = '';
+  const shownAlerts = new Set(); // a replay may repeat an alert: shown once
   function alert(a, fresh) {
+    if (a.id) {
+      if (shownAlerts.has(a.id)) return;
+      shownAlerts.add(a.id);
+    }
     const text = [a.title, a.body].filter(Boolean).map(String).join(': ') || 'Alert';
     const item = el('li', { class: 'chat-alert', role: fresh ? 'alert' : null, 'data-alert-id': a.id || null, 'data-kind': a.kind || null, text });
     const target = safeTarget(a.link);
@@ -254,7 +259,8 @@ export function initChat() {
     },
     onReconnect: () => { if (historyLoaded) loadHistory(); },
     // A reconnecting socket asks for the alerts it missed.
-    alertsSince: () => lastAlert,
+    // (the newest this tab saw, else the newest the bell loaded).
+    alertsSince: () => lastAlert || document.querySelector('[data-alerts-bell]')?.dataset.newest || '',
   });
 
   let busy = false;

@@ -6,6 +6,7 @@
 // with the server's detail, and is imported by itself once the importer
 // is ready. All text from the server is set with textContent.
 import { api, basePath, el } from './dom.js';
+import { initCSVPreview } from './csv-preview.js';
 
 const done = (s) => !/^(queued|running|pending|processing)$/.test(s);
 
@@ -33,6 +34,8 @@ export function initImports() {
     form.reset();
   });
 
+  initCSVPreview(form, follow); // one .csv file: dry run, mapping, commit
+
   results.addEventListener('click', retryClick);
   quarantine?.addEventListener('click', retryClick);
 
@@ -53,7 +56,7 @@ export function initImports() {
       const p = job.progress || {};
       const c = job.counts || {};
       status.textContent = done(job.status)
-        ? `Import ${job.status}: ${c.created ?? 0} created, ${c.updated ?? 0} updated, ${c.unchanged ?? 0} unchanged, ${c.rejected ?? 0} rejected.${job.error ? ' ' + job.error : ''}`
+        ? `Import ${job.status}: ${c.created ?? 0} created, ${c.updated ?? 0} updated, ${c.unchanged ?? 0} unchanged, ${c.needs_review ?? 0} waiting for review, ${c.rejected ?? 0} rejected.${job.error ? ' ' + job.error : ''}`
         : `Importing… ${p.done ?? 0} of ${p.total ?? '?'} files done.${job.waiting ? ' ' + job.detail + '; they are imported as soon as it is ready.' : ''}`;
       results.replaceChildren(fileTable(job.files || []));
       if (done(job.status)) { loadLists(); return; }
@@ -70,7 +73,7 @@ export function initImports() {
           const c = j.counts || {};
           tbody.append(el('tr', {}, el('td', { class: 'nowrap', text: new Date(j.created_at).toLocaleString() }),
             el('td', {}, badge(j.waiting ? 'waiting' : j.status)), el('td', { text: `${j.progress?.total ?? 0}` }),
-            el('td', { text: `${c.created ?? 0} created · ${c.updated ?? 0} updated · ${c.unchanged ?? 0} unchanged · ${c.rejected ?? 0} rejected${j.waiting ? ' · ' + j.detail : ''}` })));
+            el('td', { text: `${c.created ?? 0} created · ${c.updated ?? 0} updated · ${c.unchanged ?? 0} unchanged · ${c.needs_review ?? 0} to review · ${c.rejected ?? 0} rejected${j.waiting ? ' · ' + j.detail : ''}` })));
         }
         if (!tbody.childElementCount) tbody.append(el('tr', {}, el('td', { colspan: '4', class: 'muted', text: 'No imports yet.' })));
         recent.replaceChildren(table(['Started', 'Status', 'Files', 'Results'], tbody));
@@ -112,6 +115,7 @@ function fileTable(files, empty = 'No files.') {
     }
     const act = el('td');
     if (f.result === 'rejected' && f.id) act.append(el('button', { type: 'button', class: 'btn btn-small', 'data-retry': f.id, text: 'Retry' }));
+    if (f.result === 'needs_review') act.append(el('a', { class: 'btn btn-small', href: basePath() + '/review', text: 'Review' }));
     tbody.append(el('tr', {}, el('td', { text: f.name ?? '' }), el('td', { text: f.format ?? '' }), el('td', {}, badge(f.result || (f.waiting ? 'waiting' : ''))),
       el('td', { class: 'num', text: f.result ? String(f.records ?? '') : '' }), why, who, act));
   }

@@ -24,6 +24,7 @@ import (
 	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/store"
 	"github.com/pfinni/pfinni/plugins/importer-ccda/ccda"
+	"github.com/pfinni/pfinni/plugins/importer-csv/csvimport"
 	"github.com/pfinni/pfinni/plugins/importer-fhir/fhir"
 	"github.com/pfinni/pfinni/sdk"
 )
@@ -32,6 +33,7 @@ import (
 var Importers = []struct{ Name, Format string }{
 	{"importer-ccda", importer.FormatCCDA},
 	{"importer-fhir", importer.FormatFHIRXML},
+	{"importer-csv", importer.FormatCSV},
 }
 
 // WriteManifest builds the importer plugins (cached), copies them into
@@ -108,6 +110,9 @@ type Native struct{}
 func (Native) Import(ctx context.Context, req sdk.ImportRequest) (sdk.ImportResult, error) {
 	if req.Format == importer.FormatFHIRXML {
 		return fhir.Importer{}.Import(ctx, req)
+	}
+	if req.Format == importer.FormatCSV {
+		return csvimport.Importer{}.Import(ctx, req)
 	}
 	return ccda.Importer{}.Import(ctx, req)
 }

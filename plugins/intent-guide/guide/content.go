@@ -245,39 +245,71 @@ func fieldProblems(m map[string]any) []string {
 	return out
 }
 
-// TourSteps is the welcome tour; the panel shows one step at a time and
-// saves progress, so the tour can be resumed.
-var TourSteps = []struct{ Title, Text, Target string }{
-	{"Welcome", "Welcome to pfinni! This short tour shows where things are. You can leave at any time and resume it by asking \"resume the tour\".", "/"},
-	{"Dashboard", "The dashboard shows patients by status, new patients per week, churn, upcoming birthdays and patients stuck in onboarding.", "/"},
-	{"Patients", "Patients lists everyone; filter by status, provider, birthday, dates and more, or search by name, MRN, phone or email (typos are fine).", "/patients"},
-	{"Add a patient", "Add patient opens the form: MRN, names and date of birth are required; new patients start in onboarding.", "/patients/new"},
-	{"Statuses", "On a patient's page you change the status (onboarding → active → inactive → churned); every change is kept in the history.", "/patients"},
-	{"Assistant", "Ask me anything here: \"how many churned this month?\", \"upcoming birthdays\", \"what does MRN mean?\". I'll ask before changing anything.", "/"},
-	{"Privacy", "Everything you open is audited, and the chat history keeps no names or identifiers. Share only the minimum necessary.", "/"},
+// TourStep is one step of a welcome tour: the page it is about (an app
+// path) and, when the step's element is not marked with its title,
+// the data-tour key of the element the panel highlights.
+type TourStep struct{ Title, Text, Target, Highlight string }
+
+// TourSteps is the welcome tour of admins, staff and providers; the panel
+// shows one step at a time and saves progress, so the tour can be resumed.
+var TourSteps = []TourStep{
+	{"Welcome", "Welcome to pfinni! This short tour shows where things are. You can leave at any time and resume it by asking \"resume the tour\".", "/", ""},
+	{"Dashboard", "The dashboard shows patients by status, new patients per week, churn, upcoming birthdays and patients stuck in onboarding.", "/", ""},
+	{"Patients", "Patients lists everyone; filter by status, provider, birthday, dates and more, or search by name, MRN, phone or email (typos are fine).", "/patients", ""},
+	{"Add a patient", "Add patient opens the form: MRN, names and date of birth are required; new patients start in onboarding.", "/patients/new", ""},
+	{"Statuses", "On a patient's page you change the status (onboarding → active → inactive → churned); every change is kept in the history.", "/patients", ""},
+	{"Assistant", "Ask me anything here: \"how many churned this month?\", \"upcoming birthdays\", \"what does MRN mean?\". I'll ask before changing anything.", "/", ""},
+	{"Privacy", "Everything you open is audited, and the chat history keeps no names or identifiers. Share only the minimum necessary.", "/", ""},
 }
 
-func tour(h sdk.HostContext, ents map[string]any) sdk.IntentReply {
-	step := 0
-	if host, ok := ents["host"].(map[string]any); ok {
-		if s, ok := host["tour_step"].(float64); ok && int(s) < len(TourSteps) {
-			step = int(s)
+// AuditorTourSteps is the welcome tour of an auditor: only the pages an
+// auditor has (the audit log, its filters by user and record, the chain
+// check), never patient data.
+var AuditorTourSteps = []TourStep{
+	{"Welcome", "Welcome to pfinni! As an auditor you see the audit trail: who did what to which record, when, and with what outcome, never the patients' details. Ask \"resume the tour\" to come back to it.", "/audit", "audit-log"},
+	{"Audit log", "Every sign-in, every read and every change of patient data is an event here, newest first, with the user, the action, the record, the time and the outcome.", "/audit", "audit-log"},
+	{"Activity", "Filter by user, action, record or dates; click a user to see all of their activity, or a record to see everything done to it. Export CSV downloads what the filters show.", "/audit", "audit-filters"},
+	{"Verify", "The chain check recomputes every event's hash: an event that was edited or deleted breaks the chain, and this page says where.", "/audit/verify", "audit-verify"},
+	{"Assistant", "Ask me \"what does the audit log record?\" or \"HIPAA audit controls\"; patient data is not available to your role.", "/audit", "assistant"},
+}
+
+// tourFor is the tour of a role: a provider's leaves out the new-patient
+// form (adding patients is staff work).
+func tourFor(role string) []TourStep {
+	switch role {
+	case "auditor":
+		return AuditorTourSteps
+	case "provider":
+		var out []TourStep
+		for _, s := range TourSteps {
+			if s.Target != "/patients/new" {
+				out = append(out, s)
+			}
 		}
-		if done, _ := host["tour_done"].(bool); done {
-			step = 0
-		}
+		return out
 	}
-	_ = h
-	steps := make([]map[string]any, len(TourSteps))
-	for i, s := range TourSteps {
+	return TourSteps
+}
+
+func tour(h sdk.HostContext) sdk.IntentReply {
+	list := tourFor(h.Role)
+	step := 0
+	if h.TourStep > 0 && h.TourStep < len(list) && !h.TourDone {
+		step = h.TourStep
+	}
+	steps := make([]map[string]any, len(list))
+	for i, s := range list {
 		steps[i] = map[string]any{"title": s.Title, "text": s.Text, "target": s.Target}
+		if s.Highlight != "" {
+			steps[i]["highlight"] = s.Highlight
+		}
 	}
 	verb := "Starting"
 	if step > 0 {
 		verb = fmt.Sprintf("Resuming at step %d of", step+1)
 	}
 	return sdk.IntentReply{
-		Reply:   fmt.Sprintf("%s the welcome tour (%d steps). %s", verb, len(TourSteps), TourSteps[step].Text),
+		Reply:   fmt.Sprintf("%s the welcome tour (%d steps). %s", verb, len(list), list[step].Text),
 		Data:    map[string]any{"tour": map[string]any{"steps": steps, "step": step}},
 		Actions: []sdk.Action{{Type: "start_tour", Label: "Start the tour", Params: map[string]any{"step": step}}},
 	}

@@ -58,7 +58,7 @@ func (Handler) Handle(_ context.Context, req sdk.IntentRequest) (sdk.IntentReply
 	case IntentDecline:
 		r = decline(topic)
 	case IntentTour:
-		r = tour(host, req.Entities)
+		r = tour(host)
 	case IntentSuggest:
 		r = suggest(sdk.ChatPageOf(req.Context.Page), host)
 	case IntentError:

@@ -66,6 +66,8 @@ func TestGuide(t *testing.T) {
 		{"validation error 422", "", guide.IntentError, "nothing was saved", "", nil},
 		{"start the tour", "", guide.IntentTour, "Starting the welcome tour", "", nil},
 		{"resume the tour", "", guide.IntentTour, "Resuming at step 3", "", map[string]any{"tour_step": 2}},
+		{"start the tour", "", guide.IntentTour, "Starting the welcome tour (7 steps)", "", map[string]any{"tour_step": 4, "tour_done": true}},
+		{"start the tour", "", guide.IntentTour, "As an auditor you see the audit trail", "", map[string]any{"role": "auditor"}},
 		{"what can you do?", "/patients", guide.IntentSuggest, "I can find and count", "", nil},
 		{"help", "/audit", guide.IntentSuggest, "Try one of these", "", nil},
 		{"any suggestions", "/patients/new", guide.IntentSuggest, "", "", nil},
@@ -101,4 +103,38 @@ func TestGuide(t *testing.T) {
 	require.NoError(t, sdktest.Call(context.Background(), plug, nil, sdk.HookIntentHandle, sdk.IntentRequest{Message: "delete all patients", Intent: guide.IntentDecline}, &r))
 	assert.Contains(t, r.Reply, "won't delete")
 	assert.Len(t, guide.TourSteps, 7)
+}
+
+// An auditor's tour walks only the pages an auditor has (the audit log,
+// its filters, the chain check), each step naming its page and, where the
+// step's title is not the element's mark, the element to highlight.
+func TestTourByRole(t *testing.T) {
+	for _, tc := range []struct {
+		role    string
+		targets []string
+	}{
+		{"auditor", []string{"/audit", "/audit", "/audit", "/audit/verify", "/audit"}},
+		{"staff", []string{"/", "/", "/patients", "/patients/new", "/patients", "/", "/"}},
+		{"admin", []string{"/", "/", "/patients", "/patients/new", "/patients", "/", "/"}},
+		{"provider", []string{"/", "/", "/patients", "/patients", "/", "/"}},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			_, r := ask(t, "start the tour", "", map[string]any{"role": tc.role})
+			tour, _ := r.Data["tour"].(map[string]any)
+			require.NotNil(t, tour, "the reply carries the tour")
+			steps, _ := tour["steps"].([]any)
+			var targets []string
+			for _, s := range steps {
+				st := s.(map[string]any)
+				targets = append(targets, st["target"].(string))
+				assert.NotEmpty(t, st["title"])
+				assert.NotEmpty(t, st["text"])
+			}
+			assert.Equal(t, tc.targets, targets)
+			if tc.role == "auditor" {
+				assert.NotContains(t, r.Reply, "patients by status", "no patient pages in an auditor's tour")
+				assert.Equal(t, "audit-filters", steps[2].(map[string]any)["highlight"])
+			}
+		})
+	}
 }

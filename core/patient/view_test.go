@@ -1,0 +1,136 @@
+package patient
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// viewState is a directory of n generated patients after a round of
+// status changes, renames and deletions (so the per-status views have
+// been maintained by upsert and drop, not only built by bulkLoad).
+func viewState(t *testing.T, n int) *state {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 11))
+	firsts := []string{"Ann", "Bob", "Cara", "Dan", "Eve", "Finn", "Gus"}
+	lasts := []string{"Adams", "Baker", "Clark", "Davis", "Evans", "Ford"}
+	var ps []*Patient
+	for i := range n {
+		p := &Patient{ID: fmt.Sprintf("p_%04d", i), MRN: fmt.Sprintf("M%04d", i), FirstName: firsts[rng.IntN(len(firsts))],
+			LastName: lasts[rng.IntN(len(lasts))], DateOfBirth: fmt.Sprintf("19%02d-%02d-%02d", 40+rng.IntN(60), 1+rng.IntN(12), 1+rng.IntN(28)),
+			Status: Statuses()[rng.IntN(4)], Version: 1, CreatedAt: testNow, UpdatedAt: testNow, StatusChangedAt: testNow}
+		p.normalize()
+		ps = append(ps, p)
+	}
+	st := newTestState(ps)
+	for i := 0; i < n; i += 5 {
+		c := ps[i].clone()
+		c.Version++
+		c.Status = Statuses()[(i/5)%4]
+		if i%10 == 0 {
+			c.LastName = "Zed"
+		}
+		require.True(t, st.upsert(c))
+	}
+	for i := 3; i < n; i += 17 {
+		require.True(t, st.remove(ps[i].ID))
+	}
+	return st
+}
+
+// pageAll follows the cursors of f to the end, limit rows a page.
+func pageAll(t *testing.T, st *state, f Filter, limit int) (got []string, total int) {
+	t.Helper()
+	f.Limit = limit
+	for range 1000 {
+		pg, err := st.list(&f, dayOf(testNow))
+		require.NoError(t, err)
+		got = append(got, ids(pg)...)
+		total = pg.Total
+		if pg.NextCursor == "" {
+			return got, total
+		}
+		f.Cursor = pg.NextCursor
+	}
+	t.Fatal("cursor never ended")
+	return nil, 0
+}
+
+// TestListViewsMatchAFullScan: the list's short cuts (a whole view
+// counted without visiting it, a status's own view) page and count
+// exactly like a scan of every patient, in both directions.
+func TestListViewsMatchAFullScan(t *testing.T) {
+	st := viewState(t, 300)
+	want := func(sts []Status, sort string) []string {
+		desc := strings.HasPrefix(sort, "-")
+		field := sortNames[strings.TrimPrefix(sort, "-")]
+		var es []*entry
+		for _, e := range st.byID {
+			if len(sts) == 0 || slices.Contains(sts, e.p.Status) {
+				es = append(es, e)
+			}
+		}
+		slices.SortFunc(es, func(a, b *entry) int { return staticKey(a, field).compare(staticKey(b, field)) })
+		if desc {
+			slices.Reverse(es)
+		}
+		out := make([]string, len(es))
+		for i, e := range es {
+			out[i] = e.p.ID
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		sts  []Status
+		sort string
+	}{
+		{"everybody by last name", nil, "last_name"},
+		{"everybody by last name, descending", nil, "-last_name"},
+		{"everybody by MRN", nil, "mrn"},
+		{"everybody by created, descending", nil, "-created_at"},
+		{"active by last name", []Status{StatusActive}, "last_name"},
+		{"churned by last name, descending", []Status{StatusChurned}, "-last_name"},
+		{"onboarding by date of birth", []Status{StatusOnboarding}, "date_of_birth"},
+		{"two statuses by last name", []Status{StatusActive, StatusInactive}, "last_name"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			exp := want(c.sts, c.sort)
+			require.NotEmpty(t, exp)
+			for _, limit := range []int{1, 7, 50, 200} {
+				got, total := pageAll(t, st, Filter{Statuses: c.sts, Sort: c.sort}, limit)
+				assert.Equal(t, exp, got, "limit %d", limit)
+				assert.Equal(t, len(exp), total, "limit %d", limit)
+			}
+		})
+	}
+}
+
+// TestStatusViewInComputedOrders: one status in a computed order (a
+// search, birthdays) walks the status's view and answers what the same
+// status given twice (the general scan) answers.
+func TestStatusViewInComputedOrders(t *testing.T) {
+	st := viewState(t, 300)
+	for _, f := range []Filter{
+		{Statuses: []Status{StatusActive}, Q: "ann"},
+		{Statuses: []Status{StatusInactive}, Q: "Clrak"},
+		{Statuses: []Status{StatusOnboarding}, Sort: "birthday"},
+		{Statuses: []Status{StatusChurned}, Sort: "-birthday"},
+	} {
+		t.Run(fmt.Sprintf("%v %q %q", f.Statuses, f.Q, f.Sort), func(t *testing.T) {
+			twice := f
+			twice.Statuses = []Status{f.Statuses[0], f.Statuses[0]}
+			want, wantTotal := pageAll(t, st, twice, 9)
+			got, total := pageAll(t, st, f, 9)
+			require.NotEmpty(t, want)
+			assert.Equal(t, want, got)
+			assert.Equal(t, wantTotal, total)
+		})
+	}
+}
