@@ -30,12 +30,12 @@ func TestRateLimitAcrossTwoProcesses(t *testing.T) {
 	env := []string{"PFINNI_API_RATE_LIMIT=600", "PFINNI_TRUSTED_PROXIES=127.0.0.1", "PFINNI_LOGIN_MAX_FAILURES=3"}
 	procA, a := startServe(t, bin, dbURL, dbName, env...)
 	// Instances on one database share the sign-in lockout key (it is kept
-	// outside the database, in data_dir; docs/security.md).
-	key, err := os.ReadFile(filepath.Join(procA.cmd.Dir, auth.LockoutKeyFile))
+	// outside the database; docs/security.md): the second one, with a
+	// data dir of its own, is pointed at the first one's key file.
+	keyFile := filepath.Join(procA.cmd.Dir, auth.LockoutKeyFile)
+	_, err := os.Stat(keyFile)
 	require.NoError(t, err)
-	dirB := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dirB, auth.LockoutKeyFile), key, 0o600))
-	_, b := startServe(t, bin, dbURL, dbName, append(env, "PFINNI_DATA_DIR="+dirB)...)
+	_, b := startServe(t, bin, dbURL, dbName, append(env, "PFINNI_DATA_DIR="+t.TempDir(), "PFINNI_AUTH_KEY_FILE="+keyFile)...)
 	bases := []string{a, b}
 	client := &http.Client{Timeout: 2 * time.Minute}
 

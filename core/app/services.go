@@ -78,7 +78,7 @@ func (a *App) wireServices(ctx context.Context) error {
 	a.Audit = audit.New(a.DB, audit.Options{Logs: a.Telemetry.Logger, Keys: auditKeys, HeadFile: cfg.AuditHeadPath()})
 	a.closers = append(a.closers, a.Audit.Close)
 
-	lockoutKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.LockoutKeyFile))
+	lockoutKey, err := auth.LoadOrCreateKey(cfg.AuthKeyPath())
 	if err != nil {
 		return fmt.Errorf("load the sign-in lockout key: %w", err)
 	}

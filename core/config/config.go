@@ -51,6 +51,11 @@ type Config struct {
 	AuditKeyFile  string `koanf:"audit_key_file"`
 	AuditHeadFile string `koanf:"audit_head_file"`
 
+	// AuthKeyFile keys the sign-in lockout counters and one-time links
+	// (core/auth); instances on one database must share it, or each
+	// counts failed sign-ins alone. "" = auth-secret.key in data_dir.
+	AuthKeyFile string `koanf:"auth_key_file"`
+
 	AdminEmail    string `koanf:"admin_email"`
 	AdminPassword string `koanf:"admin_password"`
 	DemoPatients  int    `koanf:"demo_patients"`
@@ -155,6 +160,7 @@ func Defaults() map[string]any {
 		"db_allow_insecure":      false,
 		"db_auth_level":          "root",
 		"audit_key_file":         "",
+		"auth_key_file":          "",
 		"audit_head_file":        "",
 		"admin_email":            "admin@pfinni.local",
 		"admin_password":         "",
@@ -214,6 +220,7 @@ var Help = map[string]string{
 	"dbhost_dir":             "folder of the embedded engine host (dbhost/); found automatically when empty",
 	"db_allow_insecure":      "allow plain ws:// to a database that is not on loopback (unencrypted PHI; use wss://)",
 	"db_auth_level":          "where db_user is defined on the external server: root, namespace or database (least privilege; see docs/database.md)",
+	"auth_key_file":          "key file of the sign-in lockout counters and one-time links (0600; created on first start; shared by all instances on one database); empty = data_dir/auth-secret.key",
 	"audit_key_file":         "HMAC key file of the audit chain, kept outside the database (0600; created on first start); empty = data_dir/audit.key",
 	"audit_head_file":        "where the newest audit chain head is kept outside the database; empty = data_dir/audit.head",
 	"admin_email":            "bootstrap admin created at first start if no admin exists",
@@ -546,6 +553,15 @@ func (c *Config) AuditKeyPath() string {
 		return c.AuditKeyFile
 	}
 	return filepath.Join(c.DataDir, "audit.key")
+}
+
+// AuthKeyPath is the sign-in key file: auth_key_file, else
+// auth-secret.key in data_dir.
+func (c *Config) AuthKeyPath() string {
+	if c.AuthKeyFile != "" {
+		return c.AuthKeyFile
+	}
+	return filepath.Join(c.DataDir, "auth-secret.key")
 }
 
 // AuditHeadPath is where the audit chain's head is kept: audit_head_file,

@@ -62,6 +62,17 @@ func TestAuditFilesDefaultToTheDataDir(t *testing.T) {
 	assert.Equal(t, "/var/lib/anchor/head", c.AuditHeadPath())
 }
 
+func TestAuthKeyFileDefaultsToTheDataDir(t *testing.T) {
+	chdir(t)
+	c, err := Load(nil, []string{"PFINNI_DATA_DIR=/srv/pfinni"})
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("/srv/pfinni", "auth-secret.key"), c.AuthKeyPath())
+
+	c, err = Load(nil, []string{"PFINNI_AUTH_KEY_FILE=/run/secrets/auth.key"})
+	require.NoError(t, err)
+	assert.Equal(t, "/run/secrets/auth.key", c.AuthKeyPath())
+}
+
 func TestDatabaseAuthLevel(t *testing.T) {
 	chdir(t)
 	c, err := Load(nil, nil)

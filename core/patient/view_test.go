@@ -1,6 +1,7 @@
 package patient
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -132,5 +133,27 @@ func TestStatusViewInComputedOrders(t *testing.T) {
 			assert.Equal(t, want, got)
 			assert.Equal(t, wantTotal, total)
 		})
+	}
+}
+
+// TestPageAppendJSONIsTheJSONOfThePage: the list's bytes (records
+// encoded once per version in the directory) are exactly what
+// encoding/json makes of the page, cached or not.
+func TestPageAppendJSONIsTheJSONOfThePage(t *testing.T) {
+	st := newTestState(people())
+	for _, f := range []Filter{{Limit: 2}, {}, {Statuses: []Status{StatusChurned}}, {Q: "nobody-at-all"}} {
+		for range 2 { // the second time from the cache
+			pg, err := st.list(&f, dayOf(testNow))
+			require.NoError(t, err)
+			want, err := json.Marshal(pg)
+			require.NoError(t, err)
+			got, err := pg.AppendJSON(nil)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+			bare := Page{Items: pg.Items, Total: pg.Total, NextCursor: pg.NextCursor} // no cached bytes
+			got, err = bare.AppendJSON(nil)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(got))
+		}
 	}
 }
