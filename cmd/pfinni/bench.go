@@ -76,7 +76,12 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 		return err
 	}
 	t0 := time.Now()
-	if err := patient.Seed(actor.System(ctx), a.Patients, *n, 1); err != nil {
+	// A deadline of its own: the store's 10 s default per query is too
+	// short for 500-row inserts on a loaded machine.
+	seedCtx, cancelSeed := context.WithTimeout(ctx, 15*time.Minute)
+	err = patient.Seed(actor.System(seedCtx), a.Patients, *n, 1)
+	cancelSeed()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "seeded %d patients in %.1fs\n", *n, time.Since(t0).Seconds())

@@ -101,6 +101,11 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 		}},
 		{"dashboard metrics", get("/api/v1/patients/stats")},
 		{"audit query", get("/api/v1/audit?limit=50")},
+		// The auditor's viewer: filtered by action and time, and by record.
+		{"audit query action+time", get("/api/v1/audit?limit=50&action=patient.read&from=" + url.QueryEscape(today.Add(-time.Hour).Format(time.RFC3339)))},
+		{"audit query record", func(ctx context.Context, _ int, i int64) error {
+			return api.Do(ctx, "GET", "/api/v1/audit?limit=50&record="+url.QueryEscape(pick(i).ID), nil, nil)
+		}},
 		{"chat data question", func(ctx context.Context, _ int, i int64) error {
 			msgs := []string{"show me all active patients", "how many churned this month?", "find patients with upcoming birthdays", "patients with no phone"}
 			return api.Do(ctx, "POST", "/api/v1/chat", map[string]any{"message": msgs[int(i)%len(msgs)], "context": map[string]string{"page": "/patients"}}, nil)

@@ -165,7 +165,7 @@ func (s *Service) applyRecord(ctx context.Context, jc *jobCtx, f fileRow, format
 			if err := s.practiceMRN(ctx, &in); err != nil {
 				return ro, err
 			}
-			p, err := s.d.Patients.Create(ctx, in)
+			p, err := s.d.Patients.Create(ctx, withoutOwnMRN(in))
 			switch {
 			case err == nil:
 				ro.result, ro.patientID = ResultCreated, p.ID
@@ -325,7 +325,7 @@ func diff(p *patient.Patient, in patient.Input) (patient.Patch, bool) {
 		changed = true
 	}
 	// Identifiers compare by (system, value) as IdentifierKey does.
-	if ids, added := patient.AddIdentifiers(p.Identifiers, in.Identifiers); added {
+	if ids, added := patient.AddIdentifiers(p.Identifiers, dropOwnMRN(in.Identifiers, p.MRN)); added {
 		pt.Identifiers = &ids
 		changed = true
 	}

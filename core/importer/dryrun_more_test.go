@@ -57,7 +57,7 @@ func TestDryRunCases(t *testing.T) {
 
 	// Not CSV or XML; an importer refusal; XML works too.
 	assert.Contains(t, dry("c.txt", "hello", nil).Detail, "not an XML document")
-	assert.Contains(t, dry("d.csv", "Last\n\"open", map[string]string{"Last": "shoe"}).Detail, "unknown field")
+	assert.Contains(t, dry("d.csv", "Last,First\n\"open", map[string]string{"Last": "shoe"}).Detail, "unknown field")
 	x := dry("e.xml", string(fhirPatient("X-1", "Zed", "Quux", "1970-01-01", "male", "555-0100")), nil)
 	assert.Equal(t, importer.FormatFHIRXML, x.Format)
 	assert.Equal(t, 1, x.Counts.Create)
@@ -67,7 +67,7 @@ func TestDryRunCases(t *testing.T) {
 	_, err = env.Imports.DryRun(auditor(), importer.Input{Name: "a.csv", Data: []byte("a,b\n")})
 	assert.ErrorIs(t, err, fault.ErrForbidden)
 	_, err = env.Imports.DryRun(ctx, importer.Input{Name: "a.zip", Data: zipBytes(t, map[string][]byte{"a.csv": []byte("a,b\n")})})
-	assert.ErrorIs(t, err, importer.ErrDryRunFiles)
+	assert.ErrorIs(t, err, fault.ErrInvalid)
 	_, err = env.Imports.DryRun(ctx, importer.Input{Name: "a.csv"})
 	assert.ErrorIs(t, err, fault.ErrInvalid)
 	_, err = env.Imports.DryRun(ctx, importer.Input{Name: "a.csv", Refused: "too big"})

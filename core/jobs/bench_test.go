@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -37,8 +38,16 @@ func BenchmarkEnqueue(b *testing.B) {
 }
 
 // BenchmarkClaimAndRun stores b.N no-op jobs, then two instances with
-// four workers each run them all: claim, run and record throughput.
+// four workers each run them all: claim, run and record throughput. The
+// batch is the most jobs one claim takes: as many as the workers (each
+// claim fills the free workers only), or 16 (claimed ahead of them).
 func BenchmarkClaimAndRun(b *testing.B) {
+	for _, batch := range []int{4, 16} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchClaimAndRun(b, batch) })
+	}
+}
+
+func benchClaimAndRun(b *testing.B, batch int) {
 	db := storetest.New(b)
 	ctx := context.Background()
 	for i := 0; i < b.N; i += 500 {
@@ -53,7 +62,7 @@ func BenchmarkClaimAndRun(b *testing.B) {
 	start := time.Now()
 	var qs []*jobs.Queue
 	for _, name := range []string{"a", "b"} {
-		q := jobs.New(db, jobs.Options{Instance: name, Workers: 4, Batch: 16, PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		q := jobs.New(db, jobs.Options{Instance: name, Workers: 4, Batch: batch, PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 		require.NoError(b, q.Register("bench.noop", h))
 		require.NoError(b, q.Start(ctx))
 		qs = append(qs, q)

@@ -63,7 +63,9 @@ export function formErrors() {
  */
 export function errorTracker() {
   let last = null;
-  const banner = document.querySelector('#main .banner-error, #main .verify-bad');
+  // A shown banner only: pages keep empty, hidden ones for scripts to fill.
+  const banner = [...document.querySelectorAll('#main .banner-error, #main .verify-bad')]
+    .find((b) => !b.closest('[hidden]') && b.textContent.trim());
   if (banner) {
     last = { detail: clip(banner.textContent) };
     const status = Number(document.body?.dataset.status);

@@ -417,6 +417,35 @@ export function chatSuite(base) {
       await ctx.close();
     });
 
+    test('the welcome tour of a new auditor walks the audit pages only: the log, its filters, the chain check', async () => {
+      const user = { email: `touraud${base ? 'b' : 'r'}@pfinni.local`, password: 'tour-password-12345', name: 'Ari Auditor', role: 'auditor', firstSignIn: true };
+      await server.ensureUser(user);
+      const { ctx, page } = await session(user);
+      const card = page.locator('[data-tour-card]');
+      await card.waitFor({ timeout: 30_000 });
+      const steps = JSON.parse(await page.evaluate(() => localStorage.getItem('pfinni.tour.steps')));
+      assert.ok(steps.length >= 3, JSON.stringify(steps));
+      for (const s of steps) assert.ok(s.target.startsWith('/audit'), `an auditor's step is about an audit page: ${JSON.stringify(s)}`);
+      assert.match(await card.locator('[data-tour-progress]').textContent(), new RegExp(`step 1 of ${steps.length}`));
+      assert.equal(await page.locator('[data-tour-active]').count(), 1, 'the step\'s element is highlighted');
+      const k = steps.findIndex((s) => s.target === '/audit/verify');
+      assert.ok(k > 0, JSON.stringify(steps));
+      for (let i = 1; i <= k; i++) {
+        const next = card.locator('[data-tour-next]');
+        if (steps[i].target !== steps[i - 1].target) await Promise.all([page.waitForURL(server.url + steps[i].target), next.click()]);
+        else await next.click();
+        await card.locator('[data-tour-progress]', { hasText: `step ${i + 1} of` }).waitFor();
+        if (steps[i].highlight) await page.waitForSelector(`[data-tour-active="${steps[i].highlight}"]`);
+      }
+      assert.equal(new URL(page.url()).pathname, `${base}/audit/verify`);
+      await page.waitForSelector('[data-tour-active="audit-verify"]');
+      assert.ok(steps.some((s) => s.highlight === 'audit-filters'), 'a step shows the filters (a user\'s activity)');
+      await card.locator('[data-tour-skip]').click();
+      await card.waitFor({ state: 'hidden' });
+      assert.equal((await (await page.request.get(server.url + '/api/v1/chat/tour')).json()).done, true);
+      await ctx.close();
+    });
+
     test('history after a reload: the conversation is back, names fetched again', async () => {
       const { ctx, page } = await session(STAFF);
       const bubble = await ask(page, 'show me the inactive patients');
@@ -544,7 +573,8 @@ export function chatSuite(base) {
       const chips = {};
       for (const [path, want] of [['/', 'dashboard'], ['/patients', 'patients'], [`/patients/${p.id}`, 'patient'], ['/patients/new', 'patient-form'],
         ['/providers', 'providers'], ['/imports', 'imports'], ['/audit', 'audit'], ['/admin/users', 'users'], ['/admin/plugins', 'plugins'],
-        ['/admin/settings', 'settings'], ['/help', 'help']]) {
+        ['/admin/settings', 'settings'], ['/help', 'help'], ['/review', 'review'], ['/admin/jobs', 'jobs'], ['/admin/webhooks', 'webhooks'],
+        ['/admin/backups', 'backups'], ['/account/email', 'email'], ['/help/api', 'help'], ['/audit/verify', 'audit']]) {
         await page.goto(server.url + path);
         seen[path] = await page.locator('body').getAttribute('data-page');
         assert.equal(seen[path], want, path);

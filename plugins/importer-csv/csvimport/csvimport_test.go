@@ -35,6 +35,10 @@ func TestSynonyms(t *testing.T) {
 	}
 }
 
+func col(i int, header, field string) sdk.Column {
+	return sdk.Column{Index: i, Header: header, Field: field}
+}
+
 func parse(t *testing.T, doc string, override map[string]string) sdk.ImportResult {
 	t.Helper()
 	res, err := Importer{}.Import(context.Background(), sdk.ImportRequest{Format: Format, Document: []byte(doc), Mapping: override})
@@ -67,7 +71,7 @@ func TestMappingOverride(t *testing.T) {
 	require.Len(t, res.Records, 1)
 	r := res.Records[0]
 	assert.Equal(t, []string{"X9", "Zoe", "Durand", "1990-12-31"}, []string{r.MRN, r.FirstName, r.LastName, r.DateOfBirth})
-	assert.Equal(t, []sdk.Column{{0, "Col A", "mrn"}, {1, "Col B", "first_name"}, {2, "Nom", "last_name"}, {3, "Né le", "date_of_birth"}}, res.Columns)
+	assert.Equal(t, []sdk.Column{col(0, "Col A", "mrn"), col(1, "Col B", "first_name"), col(2, "Nom", "last_name"), col(3, "Né le", "date_of_birth")}, res.Columns)
 
 	// "" ignores a column the synonyms would map.
 	res = parse(t, "Last Name,First Name,DOB\nDoe,Jo,bad\n", map[string]string{"DOB": ""})
@@ -130,7 +134,7 @@ func TestHostile(t *testing.T) {
 	reject("\"Last Name,First\n", importkit.ReasonMalformed)
 	res := parse(t, "Colour,Shoe\nred,9\n", nil)
 	assert.Empty(t, res.Records)
-	assert.Equal(t, []sdk.Column{{0, "Colour", ""}, {1, "Shoe", ""}}, res.Columns)
+	assert.Equal(t, []sdk.Column{col(0, "Colour", ""), col(1, "Shoe", "")}, res.Columns)
 	assert.Equal(t, "header", res.Problems[len(res.Problems)-1].Element)
 	reject("Last Name\n"+strings.Repeat("x\n", MaxRows+1), importkit.ReasonTooLarge)
 	_, err := Importer{}.Import(context.Background(), sdk.ImportRequest{Format: Format, Document: []byte("Last Name\nx\n"), MaxBytes: 3})
