@@ -131,6 +131,13 @@ func (s *Service) DryRun(ctx context.Context, in Input) (*DryRun, error) {
 	if err := s.dryRun(ctx, out, in); err != nil {
 		return nil, err
 	}
+	// The audit event first: without it, nothing is kept.
+	c := out.Counts
+	if err := s.audit(ctx, "import.dry_run", "import_draft", out.ID, audit.OutcomeSuccess,
+		fmt.Sprintf("format=%s rows=%d create=%d update=%d unchanged=%d duplicate=%d review=%d rejected=%d",
+			out.Format, c.Total, c.Create, c.Update, c.Unchanged, c.Duplicate, c.Review, c.Rejected)); err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC()
 	err := s.d.DB.Exec(ctx, `CREATE $id SET owner = $owner, name = $name, format = $format, size = $size,
 		content = $content, mapping = $mapping, created_at = $now, expires_at = $exp`, map[string]any{
@@ -138,12 +145,6 @@ func (s *Service) DryRun(ctx context.Context, in Input) (*DryRun, error) {
 		"content": in.Data, "mapping": it.mapping, "now": now, "exp": out.ExpiresAt})
 	if err != nil {
 		return nil, fmt.Errorf("dry run: keep the file: %w", err)
-	}
-	c := out.Counts
-	if err := s.audit(ctx, "import.dry_run", "import_draft", out.ID, audit.OutcomeSuccess,
-		fmt.Sprintf("format=%s rows=%d create=%d update=%d unchanged=%d duplicate=%d review=%d rejected=%d",
-			out.Format, c.Total, c.Create, c.Update, c.Unchanged, c.Duplicate, c.Review, c.Rejected)); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package importer_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,5 +95,28 @@ func TestDryRunCases(t *testing.T) {
 	g, err := env.Patients.GetByMRN(ctx, "G-1")
 	require.NoError(t, err)
 	assert.Equal(t, patient.StatusOnboarding, g.Status)
-	_ = time.Second
+}
+
+// When the audit trail or the caller goes away, a dry run and a commit
+// fail whole: no report without its audit, no job half made.
+func TestDryRunFailsWhole(t *testing.T) {
+	db := storetest.New(t)
+	rec := &importertest.Recorder{}
+	env := importertest.New(t, db, rec, importer.Options{})
+	doc := []byte("MRN,Last,First\nF-1,Lee,Ann\n")
+	dr, err := env.Imports.DryRun(staff(), importer.Input{Name: "a.csv", Data: doc})
+	require.NoError(t, err)
+
+	rec.SetFailing(true)
+	_, err = env.Imports.DryRun(staff(), importer.Input{Name: "a.csv", Data: doc})
+	require.Error(t, err)
+	_, err = env.Imports.Commit(staff(), dr.ID)
+	require.Error(t, err)
+	rec.SetFailing(false)
+
+	ctx, cancel := context.WithCancel(staff())
+	cancel()
+	_, err = env.Imports.DryRun(ctx, importer.Input{Name: "a.csv", Data: doc})
+	require.Error(t, err)
+	assert.Equal(t, 1, count(t, db, "import_draft"), "the draft stays for another try")
 }

@@ -66,6 +66,7 @@ func BenchmarkDirectoryQuery(b *testing.B) {
 	cases := map[string]Filter{
 		"filtered-50":  {Statuses: []Status{StatusActive}, Missing: []string{"email"}, Limit: 50},
 		"page-50":      {Limit: 50},
+		"status-50":    {Statuses: []Status{StatusActive}, Limit: 50},
 		"typo-search":  {Q: "Jonh Smtih", Limit: 50},
 		"birthdays-30": {BirthdayWithinDays: 30, Sort: "birthday", Limit: 50},
 		"sort-created": {Sort: "-created_at", Limit: 50},

@@ -148,17 +148,18 @@ func (st *state) list(f *Filter, today time.Time) (Page, error) {
 		}
 		var hits []scored
 		for _, e := range view {
+			// The score reads only the entry; the record (another cache
+			// line per patient) is touched for the hits alone.
+			score := 0
+			if hasQ {
+				if score = q.score(e); score == 0 {
+					continue
+				}
+			}
 			if match != nil && !match(e) {
 				continue
 			}
-			k := sortKey{S: e.lastFirst, ID: e.p.ID}
-			if hasQ {
-				s := q.score(e)
-				if s == 0 {
-					continue
-				}
-				k.N = -int64(s)
-			}
+			k := sortKey{N: -int64(score), S: e.lastFirst, ID: e.p.ID}
 			if field == sortBirthday {
 				k.N = 1000 // unknown birthdays last
 				if e.dobM != 0 {

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -236,13 +238,13 @@ func (s *Service) work(ctx context.Context, j jobs.Job) error {
 	if ep.Paused || ep.Disabled {
 		return s.record(ctx, d, a.Attempt, outcome{status: Dead, err: "endpoint paused or disabled", counted: false})
 	}
-	secret, err := s.seal.open(ep.ID, ep.Secret)
+	secrets, err := s.signingSecrets(ep)
 	if err != nil {
 		// This instance's webhook_key_file differs from the one that
 		// sealed it: not permanent, another instance may hold the key.
 		return err
 	}
-	code, sendErr := s.send(ctx, ep.URL, secret, d.MsgID, []byte(d.Payload))
+	code, wait, sendErr := s.send(ctx, ep.URL, secrets, d.MsgID, []byte(d.Payload))
 	o := outcome{code: code, counted: true}
 	switch {
 	case sendErr == nil && code >= 200 && code < 300:
@@ -257,7 +259,7 @@ func (s *Service) work(ctx context.Context, j jobs.Job) error {
 		o.status = Dead
 		if a.Attempt < d.MaxAttempt {
 			o.status = Failed
-			o.next = s.opt.Now().Add(s.delay(a.Attempt))
+			o.next = s.opt.Now().Add(s.delay(a.Attempt, code, wait))
 		}
 	}
 	if ctx.Err() != nil {
@@ -266,13 +268,53 @@ func (s *Service) work(ctx context.Context, j jobs.Job) error {
 	return s.record(ctx, d, a.Attempt, o)
 }
 
-// delay is the wait after failed attempt n (1-based).
-func (s *Service) delay(n int) time.Duration {
-	if n-1 < len(s.opt.Schedule) {
-		return s.opt.Schedule[n-1]
+// delay is the wait after failed attempt n (1-based): the schedule's,
+// or longer when a 429 or 503 asked for it with Retry-After (wait), but
+// never longer than the schedule's longest delay, so that a receiver
+// cannot push a delivery past the schedule.
+func (s *Service) delay(n, code int, wait time.Duration) time.Duration {
+	var d time.Duration
+	switch {
+	case n-1 < len(s.opt.Schedule):
+		d = s.opt.Schedule[n-1]
+	case len(s.opt.Schedule) > 0:
+		d = s.opt.Schedule[len(s.opt.Schedule)-1]
 	}
-	if len(s.opt.Schedule) > 0 {
-		return s.opt.Schedule[len(s.opt.Schedule)-1]
+	if code != http.StatusTooManyRequests && code != http.StatusServiceUnavailable {
+		return d
+	}
+	return max(d, min(wait, slices.Max(append([]time.Duration{0}, s.opt.Schedule...))))
+}
+
+// signingSecrets opens ep's secret and, during the grace period after a
+// rotation, the one it replaced: each signs the delivery.
+func (s *Service) signingSecrets(ep endpointRow) ([]string, error) {
+	secret, err := s.seal.open(ep.ID, ep.Secret)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{secret}
+	if ep.PreviousSecret == "" || ep.PreviousUntil == nil || !s.opt.Now().Before(*ep.PreviousUntil) {
+		return out, nil
+	}
+	prev, err := s.seal.open(ep.ID, ep.PreviousSecret)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, prev), nil
+}
+
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP date
+// (0 when absent or unreadable).
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		return time.Duration(max(n, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0)
 	}
 	return 0
 }
@@ -316,26 +358,42 @@ func (s *Service) record(ctx context.Context, d deliveryRow, attempt int, o outc
 	return nil
 }
 
-// send makes one signed POST; the code is 0 when no answer came.
-func (s *Service) send(ctx context.Context, rawURL, secret, msgID string, body []byte) (int, error) {
+// sign returns the webhook-signature value: one "v1,<base64>" entry per
+// secret, space-separated, as the specification allows during a
+// rotation.
+func sign(secrets []string, msgID string, ts time.Time, body []byte) (string, error) {
+	sigs := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			return "", fmt.Errorf("signing key: %w", err)
+		}
+		sig, err := wh.Sign(msgID, ts, body)
+		if err != nil {
+			return "", fmt.Errorf("sign: %w", err)
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
+}
+
+// send makes one POST signed with each of secrets; the code is 0 when
+// no answer came, wait the answer's Retry-After.
+func (s *Service) send(ctx context.Context, rawURL string, secrets []string, msgID string, body []byte) (code int, wait time.Duration, _ error) {
 	u, err := s.guard.checkURL(ctx, rawURL) // re-resolved: the host may point elsewhere now
 	if err != nil {
-		return 0, err
-	}
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		return 0, fmt.Errorf("signing key: %w", err)
+		return 0, 0, err
 	}
 	ts := s.opt.Now()
-	sig, err := wh.Sign(msgID, ts, body)
+	sig, err := sign(secrets, msgID, ts, body)
 	if err != nil {
-		return 0, fmt.Errorf("sign: %w", err)
+		return 0, 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("build request: %w", err)
+		return 0, 0, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "pfinni-webhooks/1")
@@ -344,11 +402,11 @@ func (s *Service) send(ctx context.Context, rawURL, secret, msgID string, body [
 	req.Header.Set("webhook-signature", sig)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return resp.StatusCode, nil
+	return resp.StatusCode, retryAfter(resp.Header.Get("Retry-After"), s.opt.Now()), nil
 }
 
 // errorClass names a failed attempt without echoing what a receiver or

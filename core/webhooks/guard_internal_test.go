@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -47,10 +48,20 @@ func TestBlockedAddresses(t *testing.T) {
 
 func TestDelayFollowsTheSchedule(t *testing.T) {
 	s := &Service{opt: Options{Schedule: []time.Duration{time.Second, time.Minute}}}
-	assert.Equal(t, time.Second, s.delay(1))
-	assert.Equal(t, time.Minute, s.delay(2))
-	assert.Equal(t, time.Minute, s.delay(5), "a replay past the schedule waits the last delay")
-	assert.Zero(t, (&Service{}).delay(1))
+	assert.Equal(t, time.Second, s.delay(1, 500, 0))
+	assert.Equal(t, time.Minute, s.delay(2, 500, 0))
+	assert.Equal(t, time.Minute, s.delay(5, 0, 0), "a replay past the schedule waits the last delay")
+	assert.Zero(t, (&Service{}).delay(1, 0, 0))
+	assert.Equal(t, time.Second, s.delay(1, 500, 30*time.Second), "Retry-After counts on 429 and 503 only")
+	assert.Equal(t, 30*time.Second, s.delay(1, 429, 30*time.Second))
+	assert.Equal(t, 30*time.Second, s.delay(1, 503, 30*time.Second))
+	assert.Equal(t, time.Minute, s.delay(1, 503, time.Hour), "bounded by the schedule's longest delay")
+	assert.Equal(t, time.Second, s.delay(1, 429, time.Millisecond), "never shorter than the schedule")
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	assert.Equal(t, 7*time.Second, retryAfter("7", now))
+	assert.Equal(t, 90*time.Second, retryAfter(now.Add(90*time.Second).Format(http.TimeFormat), now))
+	assert.Zero(t, retryAfter("soon", now))
+	assert.Zero(t, retryAfter("", now))
 	assert.Equal(t, "timeout", errorClass(context.DeadlineExceeded))
 	assert.Equal(t, "connection error", errorClass(net.UnknownNetworkError("x")))
 }

@@ -37,6 +37,13 @@ type Options struct {
 	Timeout time.Duration
 	// Resolver looks host names up (net.DefaultResolver).
 	Resolver Resolver
+	// RotationGrace is how long the secret a rotation replaced keeps
+	// signing beside the new one (24h); receivers switch in between.
+	RotationGrace time.Duration
+	// SweepOverlap is how far before its cursor the patient-event sweep
+	// reads again (10m): a write's time is taken before it commits, and
+	// instances' clocks differ a little.
+	SweepOverlap time.Duration
 	// Now is the clock of timestamps and schedules (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -66,6 +73,12 @@ func New(db *store.DB, q Enqueuer, key []byte, opt Options) (*Service, error) {
 	}
 	if opt.Resolver == nil {
 		opt.Resolver = net.DefaultResolver
+	}
+	if opt.RotationGrace <= 0 {
+		opt.RotationGrace = DefaultRotationGrace
+	}
+	if opt.SweepOverlap <= 0 {
+		opt.SweepOverlap = 10 * time.Minute
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -118,7 +131,9 @@ type endpointRow struct {
 	URL            string    `json:"url"`
 	Description    string    `json:"description"`
 	Events         []string  `json:"events"`
-	Secret         string    `json:"secret"`
+	Secret         string     `json:"secret"`
+	PreviousSecret string     `json:"previous_secret"`
+	PreviousUntil  *time.Time `json:"previous_until"`
 	Paused         bool      `json:"paused"`
 	Disabled       bool      `json:"disabled"`
 	DisabledReason string    `json:"disabled_reason"`
@@ -126,7 +141,7 @@ type endpointRow struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-const endpointFields = `record::id(id) AS id, url, description, events, secret, paused, disabled, disabled_reason, created_at, updated_at`
+const endpointFields = `record::id(id) AS id, url, description, events, secret, previous_secret, previous_until, paused, disabled, disabled_reason, created_at, updated_at`
 
 func (r endpointRow) endpoint() Endpoint {
 	e := Endpoint{ID: r.ID, URL: r.URL, Description: r.Description, Paused: r.Paused, Disabled: r.Disabled,
@@ -265,11 +280,13 @@ func (s *Service) Get(ctx context.Context, id string) (Endpoint, error) {
 }
 
 // Update applies patch to endpoint id; the new secret is returned when
-// the patch rotates it ("" otherwise). The old secret stops signing at
-// once.
+// the patch rotates it ("" otherwise). The old secret keeps signing
+// beside the new one for Options.RotationGrace, so that receivers can
+// switch without refusing deliveries.
 func (s *Service) Update(ctx context.Context, id string, p EndpointPatch) (Endpoint, string, error) {
 	op := "update webhook endpoint " + id
-	if _, err := s.row(ctx, id); err != nil {
+	cur, err := s.row(ctx, id)
+	if err != nil {
 		return Endpoint{}, "", fmt.Errorf("%s: %w", op, err)
 	}
 	set := map[string]any{}
@@ -308,6 +325,8 @@ func (s *Service) Update(ctx context.Context, id string, p EndpointPatch) (Endpo
 		if set["secret"], err = s.seal.seal(id, secret); err != nil {
 			return Endpoint{}, "", fmt.Errorf("%s: %w", op, err)
 		}
+		set["previous_secret"] = cur.Secret
+		set["previous_until"] = models.CustomDateTime{Time: s.opt.Now().Add(s.opt.RotationGrace).UTC()}
 	}
 	set["updated_at"] = models.CustomDateTime{Time: s.opt.Now().UTC()}
 	rows, err := store.Query[[]endpointRow](ctx, s.db, `UPDATE $rid MERGE $set RETURN `+endpointFields,
@@ -320,7 +339,7 @@ func (s *Service) Update(ctx context.Context, id string, p EndpointPatch) (Endpo
 	}
 	changed := make([]string, 0, len(set))
 	for k := range set {
-		if k != "updated_at" {
+		if k != "updated_at" && !strings.HasPrefix(k, "previous_") {
 			changed = append(changed, k)
 		}
 	}

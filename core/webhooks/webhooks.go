@@ -139,6 +139,9 @@ const (
 var DefaultSchedule = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
 	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
+// DefaultRotationGrace is how long a replaced secret keeps signing.
+const DefaultRotationGrace = 24 * time.Hour
+
 // Errors callers decide on.
 var (
 	// ErrNotFound: no such endpoint or delivery.
