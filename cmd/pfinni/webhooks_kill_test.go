@@ -74,7 +74,7 @@ func TestWebhooksSurviveSIGKILLMidDelivery(t *testing.T) {
 				defer wg.Done()
 				for i := w; i < events; i += 4 {
 					err := c.Do(ctx, "POST", "/api/v1/patients", map[string]any{"mrn": fmt.Sprintf("KILL-%04d", i),
-						"first_name": "Kill", "last_name": fmt.Sprintf("Nine%04d", i), "date_of_birth": "1970-01-01", "sex": "unknown"}, nil)
+						"first_name": "Kill", "last_name": fmt.Sprintf("Nine%04d", i), "date_of_birth": "1970-01-01", "sex": "unknown", "confirm_duplicate": true}, nil)
 					if err == nil {
 						created.Add(1)
 					}

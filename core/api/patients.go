@@ -42,13 +42,14 @@ func (s *Server) listPatients(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	// Each record's JSON comes from the directory, encoded once per version.
-	b, err := page.AppendJSON(make([]byte, 0, 64<<10))
-	if err != nil {
+	// Each record's JSON comes from the directory, encoded once per
+	// version, into the response's own (pooled) body buffer.
+	c.Response().ResetBody()
+	if err := page.WriteJSON(c.Response().BodyWriter()); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(b)
+	return nil
 }
 
 // createRequest is the body of POST /patients: a patient, and whether

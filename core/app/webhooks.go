@@ -41,23 +41,21 @@ func (h *webhookHooks) publish(ctx context.Context, e webhooks.Event, record str
 	}
 }
 
-// PatientChanged publishes patient.created, .updated, .status_changed
-// or .deleted.
+// PatientChanged publishes the events of the patient's committed
+// writes (patient.created, .updated, .status_changed, .deleted), derived
+// from patient_history, which the write stored in its own transaction.
+// If this process dies before it runs, the webhook sweep publishes them
+// with the same webhook-id (core/webhooks sweep.go).
 func (h *webhookHooks) PatientChanged(ctx context.Context, c patient.Committed) {
-	var e webhooks.Event
-	switch c.Action {
-	case patient.CommittedCreate:
-		e = webhooks.PatientEvent(webhooks.PatientCreated, c.PatientID, c.Version, nil)
-	case patient.CommittedUpdate:
-		e = webhooks.PatientEvent(webhooks.PatientUpdated, c.PatientID, c.Version, c.Fields)
-	case patient.CommittedStatus:
-		e = webhooks.StatusChanged(c.PatientID, c.Version, string(c.From), string(c.To))
-	case patient.CommittedDelete:
-		e = webhooks.PatientEvent(webhooks.PatientDeleted, c.PatientID, 0, nil)
-	default:
+	pub := h.pub.Load()
+	if pub == nil {
 		return
 	}
-	h.publish(ctx, e, "patient/"+c.PatientID)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := pub.PublishPatient(ctx, c.PatientID); err != nil {
+		h.log.Error("queue webhook event", "event", "patient."+c.Action, "record", "patient/"+c.PatientID, "err", err)
+	}
 }
 
 // ImportFinished publishes import.finished with the job's counts.

@@ -50,7 +50,10 @@ type Options struct {
 	// Alerts, if set, counts each recipient's unread alerts for the
 	// digest (core/alerts).
 	Alerts AlertCounter
-	Logger *slog.Logger
+	// ProviderWebhookSecret verifies Resend's bounce and complaint
+	// webhooks (resend_webhook_secret, "whsec_…"); empty refuses them.
+	ProviderWebhookSecret string
+	Logger                *slog.Logger
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }

@@ -138,6 +138,7 @@ type state struct {
 	byMRN       map[string]string // exact MRN -> id
 	views       [numViews][]*entry
 	byStatus    map[Status][]*entry // each status's patients in last-name order (the status filter's view)
+	byProvider  map[string][]*entry // each provider's panel in last-name order
 	tokens      *tokenIndex
 	providers   map[string]*Provider
 	transitions []StatusChange // recent transitions, by time (for Stats)
@@ -147,7 +148,7 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(), byStatus: map[Status][]*entry{},
+		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(), byStatus: map[Status][]*entry{}, byProvider: map[string][]*entry{},
 		providers: map[string]*Provider{}, tombstones: map[string]struct{}{}, merged: map[string]*Patient{},
 	}
 }
@@ -181,6 +182,7 @@ func (st *state) bulkLoad(ps []*Patient) {
 	wg.Wait()
 	for _, e := range st.views[sortLastName] {
 		st.byStatus[e.p.Status] = append(st.byStatus[e.p.Status], e)
+		st.byProvider[e.p.ProviderID] = append(st.byProvider[e.p.ProviderID], e)
 	}
 }
 
@@ -231,6 +233,7 @@ func (st *state) upsert(p *Patient) bool {
 		st.views[f] = insertSorted(st.views[f], e, f)
 	}
 	st.byStatus[p.Status] = insertSorted(st.byStatus[p.Status], e, sortLastName)
+	st.byProvider[p.ProviderID] = insertSorted(st.byProvider[p.ProviderID], e, sortLastName)
 	return true
 }
 
@@ -256,6 +259,7 @@ func (st *state) drop(old *entry) {
 		st.views[f] = deleteSorted(st.views[f], old, f)
 	}
 	st.byStatus[old.p.Status] = deleteSorted(st.byStatus[old.p.Status], old, sortLastName)
+	st.byProvider[old.p.ProviderID] = deleteSorted(st.byProvider[old.p.ProviderID], old, sortLastName)
 }
 
 // upsertProvider stores p unless the held one is newer.

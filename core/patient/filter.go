@@ -3,6 +3,7 @@ package patient
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strconv"
@@ -62,34 +63,48 @@ type Page struct {
 	enc [][]byte // Items as the directory encoded them (see AppendJSON)
 }
 
-// AppendJSON appends the page as JSON — what encoding/json makes of it —
+// WriteJSON writes the page as JSON — what encoding/json makes of it —
 // taking each item's bytes from the directory, which encodes a record
 // once per version. It is for answering a list as it was returned: an
 // item the caller changed is not re-encoded.
-func (p Page) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"items":[`...)
+func (p Page) WriteJSON(w io.Writer) error {
+	sw := stickyWriter{w: w}
+	sw.write([]byte(`{"items":[`))
 	for i, it := range p.Items {
 		if i > 0 {
-			dst = append(dst, ',')
+			sw.write([]byte{','})
 		}
-		if i < len(p.enc) && p.enc[i] != nil {
-			dst = append(dst, p.enc[i]...)
-			continue
+		var b []byte
+		if i < len(p.enc) {
+			b = p.enc[i]
 		}
-		b, err := json.Marshal(it)
-		if err != nil {
-			return nil, fmt.Errorf("encode patient page: %w", err)
+		if b == nil {
+			var err error
+			if b, err = json.Marshal(it); err != nil {
+				return fmt.Errorf("write patient page: %w", err)
+			}
 		}
-		dst = append(dst, b...)
+		sw.write(b)
 	}
-	dst = append(dst, `],"total":`...)
-	dst = strconv.AppendInt(dst, int64(p.Total), 10)
-	dst = append(dst, `,"next_cursor":`...)
-	cur, err := json.Marshal(p.NextCursor)
-	if err != nil {
-		return nil, fmt.Errorf("encode patient page: %w", err)
+	sw.write(strconv.AppendInt([]byte(`],"total":`), int64(p.Total), 10))
+	cur, _ := json.Marshal(p.NextCursor) // a string always encodes
+	sw.write(append(append([]byte(`,"next_cursor":`), cur...), '}'))
+	if sw.err != nil {
+		return fmt.Errorf("write patient page: %w", sw.err)
 	}
-	return append(append(dst, cur...), '}'), nil
+	return nil
+}
+
+// stickyWriter keeps the first error of a series of writes.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) write(b []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
 }
 
 // Page size limits.

@@ -61,15 +61,21 @@ func (st *state) list(f *Filter, today time.Time) (Page, error) {
 		}
 		after = &k
 	}
-	// A computed order starts from the last-name view; one status in
-	// last-name (or a computed) order walks that status's own view.
+	// A computed order starts from the last-name view. In last-name (or
+	// a computed) order, one status walks that status's own view (and
+	// needs no status check), a provider its panel's, if smaller.
 	view := st.views[sortLastName]
 	if field < numViews {
 		view = st.views[field]
 	}
-	skipStatus := (field == sortLastName || field > numViews) && len(f.Statuses) == 1
-	if skipStatus {
-		view = st.byStatus[f.Statuses[0]]
+	skipStatus := false
+	if field == sortLastName || field > numViews {
+		if len(f.Statuses) == 1 {
+			view, skipStatus = st.byStatus[f.Statuses[0]], true
+		}
+		if panel := st.byProvider[f.ProviderID]; f.ProviderID != "" && len(panel) < len(view) {
+			view, skipStatus = panel, false
+		}
 	}
 	match := f.matcher(today, skipStatus)
 	var q query

@@ -1,7 +1,9 @@
 package patient
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -24,7 +26,7 @@ func viewState(t *testing.T, n int) *state {
 	for i := range n {
 		p := &Patient{ID: fmt.Sprintf("p_%04d", i), MRN: fmt.Sprintf("M%04d", i), FirstName: firsts[rng.IntN(len(firsts))],
 			LastName: lasts[rng.IntN(len(lasts))], DateOfBirth: fmt.Sprintf("19%02d-%02d-%02d", 40+rng.IntN(60), 1+rng.IntN(12), 1+rng.IntN(28)),
-			Status: Statuses()[rng.IntN(4)], Version: 1, CreatedAt: testNow, UpdatedAt: testNow, StatusChangedAt: testNow}
+			Status: Statuses()[rng.IntN(4)], ProviderID: []string{"", "pr_a", "pr_b"}[rng.IntN(3)], Version: 1, CreatedAt: testNow, UpdatedAt: testNow, StatusChangedAt: testNow}
 		p.normalize()
 		ps = append(ps, p)
 	}
@@ -35,6 +37,7 @@ func viewState(t *testing.T, n int) *state {
 		c.Status = Statuses()[(i/5)%4]
 		if i%10 == 0 {
 			c.LastName = "Zed"
+			c.ProviderID = "pr_c"
 		}
 		require.True(t, st.upsert(c))
 	}
@@ -67,12 +70,12 @@ func pageAll(t *testing.T, st *state, f Filter, limit int) (got []string, total 
 // exactly like a scan of every patient, in both directions.
 func TestListViewsMatchAFullScan(t *testing.T) {
 	st := viewState(t, 300)
-	want := func(sts []Status, sort string) []string {
+	want := func(sts []Status, provider, sort string) []string {
 		desc := strings.HasPrefix(sort, "-")
 		field := sortNames[strings.TrimPrefix(sort, "-")]
 		var es []*entry
 		for _, e := range st.byID {
-			if len(sts) == 0 || slices.Contains(sts, e.p.Status) {
+			if (len(sts) == 0 || slices.Contains(sts, e.p.Status)) && (provider == "" || e.p.ProviderID == provider) {
 				es = append(es, e)
 			}
 		}
@@ -87,25 +90,29 @@ func TestListViewsMatchAFullScan(t *testing.T) {
 		return out
 	}
 	cases := []struct {
-		name string
-		sts  []Status
-		sort string
+		name     string
+		sts      []Status
+		provider string
+		sort     string
 	}{
-		{"everybody by last name", nil, "last_name"},
-		{"everybody by last name, descending", nil, "-last_name"},
-		{"everybody by MRN", nil, "mrn"},
-		{"everybody by created, descending", nil, "-created_at"},
-		{"active by last name", []Status{StatusActive}, "last_name"},
-		{"churned by last name, descending", []Status{StatusChurned}, "-last_name"},
-		{"onboarding by date of birth", []Status{StatusOnboarding}, "date_of_birth"},
-		{"two statuses by last name", []Status{StatusActive, StatusInactive}, "last_name"},
+		{"everybody by last name", nil, "", "last_name"},
+		{"everybody by last name, descending", nil, "", "-last_name"},
+		{"everybody by MRN", nil, "", "mrn"},
+		{"everybody by created, descending", nil, "", "-created_at"},
+		{"active by last name", []Status{StatusActive}, "", "last_name"},
+		{"churned by last name, descending", []Status{StatusChurned}, "", "-last_name"},
+		{"onboarding by date of birth", []Status{StatusOnboarding}, "", "date_of_birth"},
+		{"two statuses by last name", []Status{StatusActive, StatusInactive}, "", "last_name"},
+		{"a panel by last name", nil, "pr_c", "last_name"},
+		{"a panel's active patients, descending", []Status{StatusActive}, "pr_a", "-last_name"},
+		{"a panel's inactive patients by MRN", []Status{StatusInactive}, "pr_b", "mrn"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			exp := want(c.sts, c.sort)
+			exp := want(c.sts, c.provider, c.sort)
 			require.NotEmpty(t, exp)
 			for _, limit := range []int{1, 7, 50, 200} {
-				got, total := pageAll(t, st, Filter{Statuses: c.sts, Sort: c.sort}, limit)
+				got, total := pageAll(t, st, Filter{Statuses: c.sts, ProviderID: c.provider, Sort: c.sort}, limit)
 				assert.Equal(t, exp, got, "limit %d", limit)
 				assert.Equal(t, len(exp), total, "limit %d", limit)
 			}
@@ -123,6 +130,8 @@ func TestStatusViewInComputedOrders(t *testing.T) {
 		{Statuses: []Status{StatusInactive}, Q: "Clrak"},
 		{Statuses: []Status{StatusOnboarding}, Sort: "birthday"},
 		{Statuses: []Status{StatusChurned}, Sort: "-birthday"},
+		{Statuses: []Status{StatusInactive}, ProviderID: "pr_c", Q: "zed"},
+		{Statuses: []Status{StatusOnboarding}, ProviderID: "pr_a", Sort: "birthday"},
 	} {
 		t.Run(fmt.Sprintf("%v %q %q", f.Statuses, f.Q, f.Sort), func(t *testing.T) {
 			twice := f
@@ -136,10 +145,10 @@ func TestStatusViewInComputedOrders(t *testing.T) {
 	}
 }
 
-// TestPageAppendJSONIsTheJSONOfThePage: the list's bytes (records
+// TestPageWriteJSONIsTheJSONOfThePage: the list's bytes (records
 // encoded once per version in the directory) are exactly what
 // encoding/json makes of the page, cached or not.
-func TestPageAppendJSONIsTheJSONOfThePage(t *testing.T) {
+func TestPageWriteJSONIsTheJSONOfThePage(t *testing.T) {
 	st := newTestState(people())
 	for _, f := range []Filter{{Limit: 2}, {}, {Statuses: []Status{StatusChurned}}, {Q: "nobody-at-all"}} {
 		for range 2 { // the second time from the cache
@@ -147,13 +156,20 @@ func TestPageAppendJSONIsTheJSONOfThePage(t *testing.T) {
 			require.NoError(t, err)
 			want, err := json.Marshal(pg)
 			require.NoError(t, err)
-			got, err := pg.AppendJSON(nil)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(got))
+			var got bytes.Buffer
+			require.NoError(t, pg.WriteJSON(&got))
+			assert.Equal(t, string(want), got.String())
 			bare := Page{Items: pg.Items, Total: pg.Total, NextCursor: pg.NextCursor} // no cached bytes
-			got, err = bare.AppendJSON(nil)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), string(got))
+			got.Reset()
+			require.NoError(t, bare.WriteJSON(&got))
+			assert.Equal(t, string(want), got.String())
 		}
 	}
+	pg, err := st.list(&Filter{}, dayOf(testNow))
+	require.NoError(t, err)
+	assert.ErrorContains(t, pg.WriteJSON(failingWriter{}), "write patient page: disk full", "a writer's error is returned")
 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

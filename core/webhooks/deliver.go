@@ -29,9 +29,14 @@ type deliverArgs struct {
 	Attempt    int    `json:"attempt"`
 }
 
-// Register makes q run delivery attempts.
+// Register makes q run delivery attempts and the patient-event sweep
+// (sweep.go), scheduled once per Options.SweepSchedule tick across all
+// instances. Call it before q starts.
 func (s *Service) Register(q *jobs.Queue) error {
-	return q.Register(KindDeliver, jobs.HandlerFunc(s.work))
+	if err := q.Register(KindDeliver, jobs.HandlerFunc(s.work)); err != nil {
+		return err
+	}
+	return s.registerSweep(q)
 }
 
 // Publish sends e to every endpoint that subscribed to its type and is
@@ -58,7 +63,7 @@ func (s *Service) Publish(ctx context.Context, e Event) error {
 	msgID := newID("msg_")
 	var errs []error
 	for _, ep := range eps {
-		if err := s.enqueueDelivery(ctx, ep, e.Type, msgID, body); err != nil {
+		if err := s.storeDelivery(ctx, stableID("dl_", msgID+"/"+ep), ep, e.Type, msgID, body); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -68,10 +73,13 @@ func (s *Service) Publish(ctx context.Context, e Event) error {
 	return nil
 }
 
-func (s *Service) enqueueDelivery(ctx context.Context, endpoint string, t EventType, msgID string, body []byte) error {
-	id := newID("dl_")
-	err := s.db.Exec(ctx, `CREATE $rid SET endpoint = $ep, event = $event, msg_id = $msg, payload = $payload,
-		status = 'pending', max_attempt = $max, next_attempt_at = time::now(), created_at = time::now(), updated_at = time::now() RETURN NONE`,
+// storeDelivery stores delivery id of message msgID to endpoint and
+// queues its first attempt. INSERT IGNORE keeps a delivery that another
+// publisher of the same event stored first; queuing its attempt again is
+// harmless (the job's unique key, and work skips recorded attempts).
+func (s *Service) storeDelivery(ctx context.Context, id, endpoint string, t EventType, msgID string, body []byte) error {
+	err := s.db.Exec(ctx, `INSERT IGNORE INTO webhook_delivery {id: $rid, endpoint: $ep, event: $event, msg_id: $msg, payload: $payload,
+		status: 'pending', max_attempt: $max, next_attempt_at: time::now(), created_at: time::now(), updated_at: time::now()} RETURN NONE`,
 		map[string]any{"rid": store.RecordID("webhook_delivery", id), "ep": endpoint, "event": string(t), "msg": msgID,
 			"payload": string(body), "max": 1 + len(s.opt.Schedule)})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"

@@ -44,6 +44,9 @@ type Options struct {
 	// reads again (10m): a write's time is taken before it commits, and
 	// instances' clocks differ a little.
 	SweepOverlap time.Duration
+	// SweepSchedule is the cron spec of the patient-event sweep, run
+	// once per tick across all instances (every 15 s).
+	SweepSchedule string
 	// Now is the clock of timestamps and schedules (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -79,6 +82,9 @@ func New(db *store.DB, q Enqueuer, key []byte, opt Options) (*Service, error) {
 	}
 	if opt.SweepOverlap <= 0 {
 		opt.SweepOverlap = 10 * time.Minute
+	}
+	if opt.SweepSchedule == "" {
+		opt.SweepSchedule = "*/15 * * * * *"
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

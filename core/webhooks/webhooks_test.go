@@ -341,8 +341,28 @@ func TestSecretIsSealedAndRotates(t *testing.T) {
 	got := r.requests()[0]
 	newWH, _ := standardwebhooks.NewWebhook(rotated)
 	oldWH, _ := standardwebhooks.NewWebhook(secret)
-	assert.NoError(t, newWH.Verify(got.body, got.header))
+	assert.NoError(t, newWH.Verify(got.body, got.header), "the new secret verifies")
+	assert.NoError(t, oldWH.Verify(got.body, got.header), "during the grace period the old secret verifies too")
+	sigs := strings.Fields(got.header.Get("webhook-signature"))
+	require.Len(t, sigs, 2, "two space-separated v1 signatures")
+	for _, s := range sigs {
+		assert.True(t, strings.HasPrefix(s, "v1,"), s)
+	}
+
+	// After the grace period only the newest secret signs: a rotation
+	// whose grace is already over leaves one signature.
+	short, err := webhooks.New(e.db, e.q, e.key, webhooks.Options{AllowPrivate: true, RotationGrace: time.Nanosecond})
+	require.NoError(t, err)
+	_, third, err := short.Update(context.Background(), ep.ID, webhooks.EndpointPatch{RotateSecret: true})
+	require.NoError(t, err)
+	require.NoError(t, e.svc.Publish(context.Background(), webhooks.PatientEvent(webhooks.PatientCreated, "p_7", 1, nil)))
+	waitDelivery(t, e, ep.ID, 2, webhooks.Delivered)
+	got = r.requests()[1]
+	thirdWH, _ := standardwebhooks.NewWebhook(third)
+	assert.NoError(t, thirdWH.Verify(got.body, got.header))
+	assert.Error(t, newWH.Verify(got.body, got.header), "the replaced secret stops signing after the grace period")
 	assert.Error(t, oldWH.Verify(got.body, got.header))
+	assert.Len(t, strings.Fields(got.header.Get("webhook-signature")), 1)
 
 	// Another key file cannot open it: deliveries fail rather than sign wrongly.
 	other, err := webhooks.LoadKey(filepath.Join(t.TempDir(), "other.key"))

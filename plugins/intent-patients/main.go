@@ -8,6 +8,7 @@ package main
 
 import (
 	"github.com/pfinni/pfinni/plugins/intent-patients/patients"
+	"github.com/pfinni/pfinni/plugins/internal/nlu"
 	"github.com/pfinni/pfinni/sdk"
 	"github.com/pfinni/pfinni/sdk/wasm"
 )
@@ -15,6 +16,8 @@ import (
 // Name is the plugin name in plugin-manifest.yaml.
 const Name = "intent-patients"
 
-func init() { wasm.Register(sdk.Plugin{Name: Name, Intent: patients.Handler{}}) }
+func init() {
+	wasm.Register(sdk.Plugin{Name: Name, Intent: patients.Handler{Vocab: &nlu.VocabCache{}}})
+}
 
 func main() {}

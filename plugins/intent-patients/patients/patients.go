@@ -36,6 +36,9 @@ const (
 type Handler struct {
 	// Now is the fallback clock when the host sends no "today".
 	Now nlu.Clock
+	// Vocab keeps the provider and city vocabularies between calls (the
+	// plugin's instances are reused); nil builds them on every call.
+	Vocab *nlu.VocabCache
 }
 
 var _ sdk.IntentHandler = Handler{}
@@ -55,7 +58,7 @@ func (h Handler) Handle(ctx context.Context, req sdk.IntentRequest) (sdk.IntentR
 	host := sdk.HostContextFrom(req.Entities)
 	today := nlu.Today(host, h.Now.Now)
 	m := nlu.Parse(req.Message)
-	q := nlu.Extract(m, today, nlu.VocabulariesOf(host))
+	q := nlu.Extract(m, today, h.Vocab.Of(host))
 	switch req.Intent {
 	case IntentList, IntentCount:
 		if IsFollowUp(m) {

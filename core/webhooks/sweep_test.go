@@ -1,0 +1,77 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/surrealdb/surrealdb.go/pkg/models"
+
+	"github.com/pfinni/pfinni/core/webhooks"
+)
+
+// A committed patient write whose process died before publishing is
+// found in patient_history by the sweep and delivered once; publishing
+// the same history again (the observer, another sweep, another
+// instance) stores no second delivery, and every message keeps one
+// webhook-id.
+func TestSweepPublishesWritesWhoseEventWasLostOnce(t *testing.T) {
+	e := newEnv(t, webhooks.Options{AllowPrivate: true})
+	ctx := context.Background()
+	r := newReceiver(t)
+	ep, _, err := e.svc.Create(ctx, webhooks.EndpointInput{URL: r.srv.URL, Events: allEvents()}, "")
+	require.NoError(t, err)
+	_, err = e.svc.Sweep(ctx) // the cursor starts now
+	require.NoError(t, err)
+
+	at := time.Now().UTC().Add(time.Second)
+	write := func(patient string, version int, action string, fields []string) {
+		require.NoError(t, e.db.Exec(ctx, `CREATE patient_history CONTENT {patient_id: $p, version: $v, action: $a, fields: $f,
+			actor: 'u_1', source: $src, at: $at}`, map[string]any{"p": patient, "v": version, "a": action, "f": fields,
+			"src": "user", "at": models.CustomDateTime{Time: at}}))
+	}
+	write("p_a", 1, "create", []string{"mrn"})
+	write("p_a", 2, "update", []string{"phone"})
+	write("p_b", 3, "delete", []string{})
+	write("p_c", 4, "status", []string{"status"})
+	require.NoError(t, e.db.Exec(ctx, `CREATE status_change CONTENT {patient_id: 'p_c', from: 'onboarding', to: 'active', actor: 'u_1', at: $at}`,
+		map[string]any{"at": models.CustomDateTime{Time: at}}))
+	write("p_d", 1, "create", []string{"mrn"})
+	require.NoError(t, e.db.Exec(ctx, `CREATE patient_history CONTENT {patient_id: 'p_seed', version: 1, action: 'create', fields: [],
+		actor: 'u_1', source: 'demo', at: $at}`, map[string]any{"at": models.CustomDateTime{Time: at}}))
+
+	n, err := e.svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 5, n, "one delivery per lost event; demo seeds send nothing")
+	require.NoError(t, e.svc.PublishPatient(ctx, "p_a"))
+	n, err = e.svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a second sweep stores nothing new")
+
+	items := waitDelivery(t, e, ep.ID, 5, webhooks.Delivered)
+	assert.Len(t, items, 5)
+	got := r.requests()
+	require.Len(t, got, 5, "each event sent once")
+	ids := map[string]bool{}
+	types := map[string]string{}
+	for _, g := range got {
+		ids[g.header.Get("webhook-id")] = true
+		var m struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(g.body, &m))
+		types[string(m.Data)] = m.Type
+	}
+	assert.Len(t, ids, 5)
+	assert.Equal(t, map[string]string{
+		`{"patient_id":"p_a","version":1}`:                                   "patient.created",
+		`{"patient_id":"p_a","version":2,"fields":["phone"]}`:                "patient.updated",
+		`{"patient_id":"p_b"}`:                                               "patient.deleted",
+		`{"patient_id":"p_c","version":4,"from":"onboarding","to":"active"}`: "patient.status_changed",
+		`{"patient_id":"p_d","version":1}`:                                   "patient.created",
+	}, types)
+}
