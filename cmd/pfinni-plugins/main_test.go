@@ -116,3 +116,27 @@ func TestBuildUpToDate(t *testing.T) {
 	assert.ErrorContains(t, err, "build alpha")
 	assert.False(t, upToDate(dir, "./a", filepath.Join(dir, "a/alpha.wasm"), os.Environ()))
 }
+
+// build compiles an entry's package into its artifact, sums it, and
+// skips it while the artifact is newer than its sources.
+func TestBuildThenUpToDate(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "p"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/p\n\ngo 1.26\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p", "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+	man := "schema: pfinni/plugin-manifest/v1\nplugins:\n  - name: tiny\n    version: 1.0.0\n    kind: process\n    sdk: 1.0.0\n" +
+		"    artifact: {path: p/tiny.bin}\n    provides: {insurance: true}\n"
+	path := filepath.Join(dir, "plugin-manifest.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(man), 0o644))
+
+	var out strings.Builder
+	require.NoError(t, run([]string{"build", "-manifest", path}, &out), out.String())
+	assert.Contains(t, out.String(), "build tiny (process) -> p/tiny.bin")
+	assert.Contains(t, out.String(), "sha256 tiny ")
+	out.Reset()
+	require.NoError(t, run([]string{"build", "-manifest", path}, &out), out.String())
+	assert.Contains(t, out.String(), "up to date tiny")
+	out.Reset()
+	require.NoError(t, run([]string{"check", "-manifest", path}, &out), out.String())
+	assert.Contains(t, out.String(), "ok: tiny 1.0.0 (process)")
+}

@@ -69,25 +69,34 @@ func runEmail(ctx context.Context, svc *email.Service, args []string, out io.Wri
 
 // runEmailStub serves the Resend stub (core/email/emailstub):
 //
-//	pfinni dev email-stub [--addr 127.0.0.1:8091]
+//	pfinni dev email-stub [--addr 127.0.0.1:8091] [--webhook-url URL --webhook-secret whsec_…]
 //
 // Point pfinni at it with PFINNI_RESEND_BASE_URL=http://127.0.0.1:8091/
 // and any PFINNI_RESEND_API_KEY. GET /_stub/messages lists what it
 // received; POST /_stub/fail {"status":429,"count":1,"retry_after":5}
-// and POST /_stub/bounce {"address":"…"} inject failures and bounces.
+// and POST /_stub/bounce {"address":"…"} inject failures and bounces;
+// with --webhook-url (pfinni's /api/v1/email/events) and
+// --webhook-secret (its resend_webhook_secret), POST /_stub/events
+// {"type":"email.bounced","to":"…"} sends a signed event like Resend's.
 func runEmailStub(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("pfinni dev email-stub", flag.ContinueOnError)
 	fs.SetOutput(out)
 	addr := fs.String("addr", "127.0.0.1:8091", "address to listen on")
+	hookURL := fs.String("webhook-url", "", "where POST /_stub/events sends signed events (pfinni's /api/v1/email/events)")
+	hookSecret := fs.String("webhook-secret", "", "the secret that signs them (pfinni's resend_webhook_secret, whsec_…)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	stub := emailstub.New()
+	if *hookURL != "" {
+		stub.SetWebhook(*hookURL, *hookSecret)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("e-mail stub: %w", err)
 	}
 	fmt.Fprintf(out, "e-mail stub (Resend API) listening on http://%s/ — set PFINNI_RESEND_BASE_URL=http://%s/ and any PFINNI_RESEND_API_KEY; messages at GET /_stub/messages\n", ln.Addr(), ln.Addr())
-	srv := &http.Server{Handler: emailstub.New(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: stub, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -96,12 +96,8 @@ func TestWebhookEventsSurviveSIGKILLRightAfterWrites(t *testing.T) {
 	patients, err := store.Query[[]string](ctx, db, "SELECT VALUE record::id(id) FROM patient", nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, patients)
-	queued, err := store.Query[[]int](ctx, db, "SELECT VALUE count() FROM webhook_delivery GROUP ALL", nil)
+	inDB, err := store.Query[int](ctx, db, "RETURN count(SELECT VALUE id FROM webhook_delivery)", nil)
 	require.NoError(t, err)
-	inDB := 0
-	if len(queued) == 1 {
-		inDB = queued[0]
-	}
 	t.Logf("at the kill: %d patients committed (%d answered), %d with a stored delivery: %d events not yet queued",
 		len(patients), created.Load(), inDB, len(patients)-inDB)
 

@@ -112,10 +112,23 @@ func TestWebhooksFromARunningServer(t *testing.T) {
 	want := []string{"patient.created", "patient.updated", "patient.status_changed", "patient.deleted"}
 	var bodies [][]byte
 	var headers []http.Header
-	require.Eventually(t, func() bool {
+	if !assert.Eventually(t, func() bool {
 		bodies, headers = rcv.snapshot()
 		return len(bodies) >= len(want)+2
-	}, 30*time.Second, 50*time.Millisecond, "deliveries arrive")
+	}, 2*time.Minute, 50*time.Millisecond, "deliveries arrive") {
+		db, err := store.Open(ctx, cfg)
+		require.NoError(t, err)
+		defer db.Close()
+		for _, q := range []string{"SELECT event, status, attempts, last_error FROM webhook_delivery",
+			"SELECT action, version, at FROM patient_history", "SELECT * FROM webhook_sweep", "SELECT created_at FROM webhook_endpoint"} {
+			rows, err := store.Query[[]map[string]any](ctx, db, q, nil)
+			t.Log(q, rows, err)
+		}
+		for _, b := range bodies {
+			t.Log(string(b))
+		}
+		t.FailNow()
+	}
 
 	wh, err := standardwebhooks.NewWebhook(ep.Secret)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ func (s *Server) bindEmailAPI(r fiber.Router) {
 	if s.deps.Email == nil {
 		return
 	}
+	// Resend's bounce and complaint webhooks: no session, the
+	// signature is the authentication (core/email events.go).
+	r.Post("/email/events", s.receiveEmailEvent)
 	r.Get("/email/suppressions", allow(adminOnly), s.listSuppressions)
 	r.Post("/email/suppressions", allow(adminOnly), s.addSuppression)
 	r.Delete("/email/suppressions/:address", allow(adminOnly), s.removeSuppression)
@@ -104,6 +108,23 @@ func (s *Server) SetPasswordURL(c *fiber.Ctx, token string) string {
 		base = c.BaseURL() + s.cfg.BasePath
 	}
 	return base + "/set-password?" + url.Values{"token": {token}}.Encode()
+}
+
+// receiveEmailEvent takes one signed Resend event: 200 {type,
+// suppressed} once applied or ignored, 400 when the signature does not
+// verify, 413 over email.MaxEventBody, 404 when no secret is set.
+func (s *Server) receiveEmailEvent(c *fiber.Ctx) error {
+	h := http.Header{}
+	for k, vs := range c.GetReqHeaders() {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	ev, err := s.deps.Email.ReceiveProviderEvent(c.UserContext(), c.Body(), h)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ev)
 }
 
 func (s *Server) listSuppressions(c *fiber.Ctx) error {

@@ -29,7 +29,7 @@ type emailEnv struct {
 
 // newEmailEnv serves the API with e-mail through the Resend adapter to
 // the stub (on) or without a sender (off), on a real database and queue.
-func newEmailEnv(t *testing.T, on bool) *emailEnv {
+func newEmailEnv(t *testing.T, on bool, opts ...func(*email.Options)) *emailEnv {
 	t.Helper()
 	db := storetest.New(t)
 	log := audit.New(db, audit.Options{})
@@ -46,7 +46,11 @@ func newEmailEnv(t *testing.T, on bool) *emailEnv {
 	}
 	q := jobs.New(db, jobs.Options{Instance: "api-email", PollInterval: 50 * time.Millisecond,
 		Backoff: jobs.ExponentialBackoff(20*time.Millisecond, 200*time.Millisecond), Logger: quiet})
-	svc := email.New(db, q, sender, au, log, email.Options{BaseURL: "https://pfinni.practice.example", Logger: quiet})
+	o := email.Options{BaseURL: "https://pfinni.practice.example", Logger: quiet}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc := email.New(db, q, sender, au, log, o)
 	require.NoError(t, svc.Register(q))
 	require.NoError(t, q.Start(context.Background()))
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })

@@ -186,6 +186,7 @@ var openapiSummaries = map[string]string{
 	"POST /api/v1/jobs/{id}/retry":                               "Queue a dead job again",
 	"GET /api/v1/email/suppressions":                             "Addresses e-mail is not sent to",
 	"POST /api/v1/email/suppressions":                            "Suppress an address",
+	"POST /api/v1/email/events":                                  "Receive a signed Resend bounce or complaint event",
 	"DELETE /api/v1/email/suppressions/{address}":                "Lift a suppression",
 	"GET /api/v1/email/preferences":                              "The user's e-mail preferences",
 	"PUT /api/v1/email/preferences":                              "Save the user's e-mail preferences",

@@ -142,6 +142,7 @@ var routeTable = []routeRule{
 	// sets their own preferences.
 	{"POST", "/api/v1/auth/password/forgot", publicRoute},
 	{"POST", "/api/v1/auth/password/set", publicRoute},
+	{"POST", "/api/v1/email/events", publicRoute}, // Resend's webhooks: signature-verified, no session
 	{"POST", "/api/v1/users/:id/invite", admins},
 	{"GET", "/api/v1/email/suppressions", admins},
 	{"POST", "/api/v1/email/suppressions", admins},

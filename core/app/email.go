@@ -23,7 +23,7 @@ func (a *App) wireEmail() error {
 		sender = r
 	}
 	a.Email = email.New(a.DB, a.Jobs, sender, a.Auth, a.Audit, email.Options{BaseURL: emailBaseURL(cfg), Logger: a.Log,
-		OnboardingDays: cfg.AlertOnboardingDays, Alerts: a.alerting()})
+		OnboardingDays: cfg.AlertOnboardingDays, Alerts: a.alerting(), ProviderWebhookSecret: cfg.ResendWebhookSecret})
 	if err := a.Email.Register(a.Jobs); err != nil {
 		return fmt.Errorf("wire e-mail jobs: %w", err)
 	}

@@ -139,7 +139,7 @@ func (a *App) wireServices(ctx context.Context) error {
 	if err := a.wireEmail(); err != nil {
 		return err
 	}
-	if err := a.wireWebhooks(); err != nil {
+	if err := a.wireWebhooks(ctx); err != nil {
 		return err
 	}
 	if err := a.wireAlerts(ctx); err != nil {

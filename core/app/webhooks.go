@@ -66,7 +66,7 @@ func (h *webhookHooks) ImportFinished(ctx context.Context, jobID string, c impor
 
 // wireWebhooks builds the webhook service on the job queue and hands it
 // to the hooks. Call it after wireJobs, before the queue starts.
-func (a *App) wireWebhooks() error {
+func (a *App) wireWebhooks(ctx context.Context) error {
 	cfg := a.Config
 	delays, err := cfg.WebhookRetryDelays()
 	if err != nil {
@@ -76,12 +76,18 @@ func (a *App) wireWebhooks() error {
 	if err != nil {
 		return fmt.Errorf("wire webhooks: %w", err)
 	}
-	svc, err := webhooks.New(a.DB, a.Jobs, key, webhooks.Options{Schedule: delays, AllowPrivate: cfg.WebhookAllowPrivate, Logger: a.Log, Audit: a.Audit})
+	svc, err := webhooks.New(a.DB, a.Jobs, key, webhooks.Options{Schedule: delays, AllowPrivate: cfg.WebhookAllowPrivate,
+		RotationGrace: cfg.WebhookRotationGrace, Logger: a.Log, Audit: a.Audit})
 	if err != nil {
 		return fmt.Errorf("wire webhooks: %w", err)
 	}
 	if err := svc.Register(a.Jobs); err != nil {
 		return fmt.Errorf("wire webhooks: %w", err)
+	}
+	if err := svc.Init(ctx); err != nil {
+		// Not fatal: the first publish starts the cursor itself, one
+		// overlap back (core/webhooks sweep.go).
+		a.Log.Warn("webhooks", "err", err)
 	}
 	a.Webhooks = svc
 	a.hooks().pub.Store(svc)

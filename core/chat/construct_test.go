@@ -203,7 +203,8 @@ func TestContract(t *testing.T) {
 
 	c, err := e.chat.Contract(as(actor.RoleStaff))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"dashboard", "patients", "patient", "patient-form", "providers", "imports", "audit", "users", "plugins", "settings", "repo", "help"}, c.Pages)
+	assert.Equal(t, []string{"dashboard", "patients", "patient", "patient-form", "providers", "imports", "review", "audit", "users", "plugins",
+		"jobs", "webhooks", "backups", "settings", "repo", "help", "email"}, c.Pages)
 	assert.Equal(t, []string{"page", "patient_id", "selection", "form", "last_error"}, c.ContextKeys)
 	assert.Equal(t, []string{"navigate", "start_tour", "start_import", "set_status", "check_eligibility"}, c.ActionTypes)
 	assert.Equal(t, 4000, c.MaxMessageBytes)

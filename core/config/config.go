@@ -107,6 +107,10 @@ type Config struct {
 	ResendAPIKey  string `koanf:"resend_api_key"`
 	ResendBaseURL string `koanf:"resend_base_url"`
 	EmailFrom     string `koanf:"email_from"`
+	// ResendWebhookSecret ("whsec_…", from Resend's webhook settings)
+	// verifies the bounce and complaint events Resend POSTs to
+	// /api/v1/email/events; empty refuses them.
+	ResendWebhookSecret string `koanf:"resend_webhook_secret"`
 
 	// Outgoing webhooks (core/webhooks, docs/webhooks.md).
 	// WebhookAllowPrivate lets endpoints resolve to loopback, private
@@ -122,6 +126,9 @@ type Config struct {
 	WebhookAllowPrivate  bool   `koanf:"webhook_allow_private"`
 	WebhookRetrySchedule string `koanf:"webhook_retry_schedule"`
 	WebhookKeyFile       string `koanf:"webhook_key_file"`
+	// WebhookRotationGrace is how long a rotated-out endpoint secret
+	// keeps signing beside the new one.
+	WebhookRotationGrace time.Duration `koanf:"webhook_rotation_grace"`
 
 	// Backups (core/backup, docs/operations.md): where scheduled backups
 	// go ("" = data_dir/backups), their cron schedule ("" = off), how
@@ -195,6 +202,8 @@ func Defaults() map[string]any {
 		"webhook_allow_private":  false,
 		"webhook_retry_schedule": "",
 		"webhook_key_file":       "",
+		"webhook_rotation_grace": "24h",
+		"resend_webhook_secret":  "",
 		"backup_dir":             "",
 		"backup_schedule":        "@daily",
 		"backup_keep":            7,
@@ -255,6 +264,8 @@ var Help = map[string]string{
 	"jobs_workers":           "how many background jobs this process runs at once (1-64; every serving process runs workers)",
 	"webhook_allow_private":  "let webhook endpoints resolve to loopback, private or link-local addresses (off: refused at registration and delivery)",
 	"webhook_retry_schedule": "delays between webhook delivery attempts, comma-separated (e.g. 1s,2s,4s); empty = the Standard Webhooks schedule 5s,5m,30m,2h,5h,10h,10h",
+	"webhook_rotation_grace": "after PATCH rotates a webhook secret, how long the old secret keeps signing beside the new one (a second v1 signature)",
+	"resend_webhook_secret":  "Resend webhook signing secret (whsec_…); turns on POST /api/v1/email/events, which suppresses hard-bounced and complaining addresses",
 	"webhook_key_file":       "key file that seals webhook endpoint secrets stored in the database (0600; created on first start; shared by all instances); empty = data_dir/webhook.key",
 	"backup_dir":             "folder of scheduled backups and the admin's Backups page; empty = data_dir/backups",
 	"backup_schedule":        "cron schedule of automatic backups (e.g. @daily, 0 2 * * *, @every 6h); empty turns them off",

@@ -180,9 +180,9 @@ func (s *Service) dryRun(ctx context.Context, out *DryRun, in Input) error {
 	}
 	// Rows about the same identifiers as an earlier row that would be
 	// created: committing creates the first and matches the others to it.
-	pending := map[string]bool{}
+	dc := &dryCtx{pending: map[string]bool{}}
 	for i, rec := range res.Records {
-		row, err := s.dryRecord(ctx, rec, format, in.Name, pending)
+		row, err := s.dryRecord(ctx, rec, format, in.Name, dc)
 		if err != nil {
 			return err
 		}
@@ -199,8 +199,17 @@ func (s *Service) dryRun(ctx context.Context, out *DryRun, in Input) error {
 	return nil
 }
 
+// dryCtx is what a dry run keeps between records.
+type dryCtx struct {
+	// pending holds the identifier keys of the rows that would be
+	// created: committing creates the first and matches the others to it.
+	pending   map[string]bool
+	providers *providerIndex // loaded at the first record naming a provider
+}
+
 // dryRecord decides a record as applyRecord would, reading only.
-func (s *Service) dryRecord(ctx context.Context, rec sdk.PatientRecord, format, name string, pending map[string]bool) (DryRunRow, error) {
+func (s *Service) dryRecord(ctx context.Context, rec sdk.PatientRecord, format, name string, dc *dryCtx) (DryRunRow, error) {
+	pending := dc.pending
 	row := DryRunRow{Action: ActionRejected}
 	for _, p := range rec.Problems {
 		row.Problems = append(row.Problems, Problem{Element: p.Element, Message: p.Message, Severity: p.Severity})
@@ -213,6 +222,18 @@ func (s *Service) dryRecord(ctx context.Context, rec sdk.PatientRecord, format, 
 	}
 	in, probs := toInput(rec, format, name)
 	row.Problems = append(row.Problems, probs...)
+	newProvider := false
+	if rec.Provider != nil {
+		if dc.providers == nil {
+			x, err := s.loadProviders(ctx)
+			if err != nil {
+				return row, err
+			}
+			dc.providers = x
+		}
+		id, _, key := dc.providers.find(rec.Provider)
+		in.ProviderID, newProvider = id, id == "" && key != ""
+	}
 	if in.FirstName == "" || in.LastName == "" {
 		ids, err := s.candidateIDs(ctx, in)
 		row.Action, row.Reason, row.PatientIDs = ActionReview, review.ReasonMissingName, ids
@@ -246,11 +267,16 @@ func (s *Service) dryRecord(ctx context.Context, rec sdk.PatientRecord, format, 
 	default:
 		row.PatientIDs = []string{v.existing.ID}
 		patch, changed := diff(v.existing, in)
+		fields := patchFields(patch)
+		if newProvider {
+			// Committing records the provider first, then assigns it.
+			changed, fields = true, append(fields, "provider_id")
+		}
 		if !changed {
 			row.Action = ActionUnchanged
 			return row, nil
 		}
-		row.Action, row.Fields = ActionUpdate, patchFields(patch)
+		row.Action, row.Fields = ActionUpdate, fields
 	}
 	return row, nil
 }

@@ -45,6 +45,15 @@ func TestDryRunCases(t *testing.T) {
 	assert.Equal(t, "no_identifier", dr.Rows[2].Reason)
 	assert.Equal(t, "active", dr.Rows[3].Values["status"])
 
+	// A provider the practice does not have would be created and
+	// assigned: an update of the patient. (A known one is found by name.)
+	_, err = env.Patients.CreateProvider(ctx, patient.ProviderInput{Name: "Dr Known Person"})
+	require.NoError(t, err)
+	dr = dry("p.csv", "MRN,First,Last,DOB,Sex,PCP\nKEEP-1,Ann,Lee,1980-01-02,F,Dr New Person\nNEW-9,Di,Oh,1970-01-01,F,Known Person MD\n", nil)
+	assert.Equal(t, importer.ActionUpdate, dr.Rows[0].Action)
+	assert.Equal(t, []string{"provider_id"}, dr.Rows[0].Fields)
+	assert.Equal(t, importer.ActionCreate, dr.Rows[1].Action)
+
 	// A table without name columns: the columns, and why nothing would be imported.
 	dr = dry("b.csv", "Colour,Size\nred,9\n", nil)
 	assert.Equal(t, "the document holds no patient record", dr.Detail)

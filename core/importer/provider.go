@@ -31,6 +31,38 @@ func (x *providerIndex) add(p patient.Provider) {
 	}
 }
 
+// loadProviders indexes the providers held.
+func (s *Service) loadProviders(ctx context.Context) (*providerIndex, error) {
+	list, err := s.d.Providers.ListProviders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	x := &providerIndex{byNPI: map[string]string{}, byName: map[string]string{}}
+	for _, p := range list {
+		x.add(p)
+	}
+	return x, nil
+}
+
+// find returns the provider rp names, by NPI, else by name ("" when
+// none), with the name and its key (key "" when rp names nobody).
+func (x *providerIndex) find(rp *sdk.Provider) (id, name, key string) {
+	name = strings.TrimSpace(rp.Name)
+	if name == "" {
+		name = strings.TrimSpace(rp.Organization)
+	}
+	key = providerKey(name)
+	if rp.NPI != "" {
+		if id, ok := x.byNPI[rp.NPI]; ok {
+			return id, name, key
+		}
+	}
+	if key == "" {
+		return "", name, key
+	}
+	return x.byName[key], name, key
+}
+
 // titles are dropped when names are compared.
 var titles = []string{"dr", "md", "do", "np", "rn", "pa", "phd", "mr", "mrs", "ms", "miss", "prof", "facp", "faafp", "jr", "sr"}
 
@@ -50,29 +82,14 @@ func (s *Service) resolveProvider(ctx context.Context, jc *jobCtx, format string
 	jc.mu.Lock()
 	defer jc.mu.Unlock()
 	if jc.providers == nil {
-		list, err := s.d.Providers.ListProviders(ctx)
+		x, err := s.loadProviders(ctx)
 		if err != nil {
-			return "", nil, fmt.Errorf("list providers: %w", err)
+			return "", nil, err
 		}
-		jc.providers = &providerIndex{byNPI: map[string]string{}, byName: map[string]string{}}
-		for _, p := range list {
-			jc.providers.add(p)
-		}
+		jc.providers = x
 	}
-	name := strings.TrimSpace(rp.Name)
-	if name == "" {
-		name = strings.TrimSpace(rp.Organization)
-	}
-	if rp.NPI != "" {
-		if id, ok := jc.providers.byNPI[rp.NPI]; ok {
-			return id, nil, nil
-		}
-	}
-	key := providerKey(name)
-	if key == "" {
-		return "", nil, nil
-	}
-	if id, ok := jc.providers.byName[key]; ok {
+	id, name, key := jc.providers.find(rp)
+	if id != "" || key == "" {
 		return id, nil, nil
 	}
 	in := patient.ProviderInput{Name: name, NPI: rp.NPI, Phone: rp.Phone, Organization: rp.Organization}

@@ -139,6 +139,7 @@ type state struct {
 	views       [numViews][]*entry
 	byStatus    map[Status][]*entry // each status's patients in last-name order (the status filter's view)
 	byProvider  map[string][]*entry // each provider's panel in last-name order
+	emails      atomic.Pointer[string] // see emailBlob; nil after a change
 	tokens      *tokenIndex
 	providers   map[string]*Provider
 	transitions []StatusChange // recent transitions, by time (for Stats)
@@ -229,6 +230,7 @@ func (st *state) upsert(p *Patient) bool {
 	st.byID[p.ID] = e
 	st.byMRN[p.MRN] = p.ID
 	st.tokens.add(e.tokens)
+	st.emails.Store(nil)
 	for f := range numViews {
 		st.views[f] = insertSorted(st.views[f], e, f)
 	}
@@ -255,6 +257,7 @@ func (st *state) drop(old *entry) {
 		delete(st.byMRN, old.p.MRN)
 	}
 	st.tokens.remove(old.tokens)
+	st.emails.Store(nil)
 	for f := range numViews {
 		st.views[f] = deleteSorted(st.views[f], old, f)
 	}

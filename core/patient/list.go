@@ -82,6 +82,7 @@ func (st *state) list(f *Filter, today time.Time) (Page, error) {
 	hasQ := strings.TrimSpace(f.Q) != ""
 	if hasQ {
 		q = st.tokens.parseQuery(f.Q)
+		st.markEmailWords(&q)
 	}
 	// beyond reports whether key k comes after the cursor in this order.
 	beyond := func(k sortKey) bool {

@@ -143,6 +143,34 @@ type queryWord struct {
 	hasAt    bool
 	digits   string         // digits of the word when it looks like a phone number part
 	names    map[string]int // matching name tokens -> score
+	noEmail  bool           // no patient's e-mail contains text (see state.markEmailWords)
+}
+
+// emailBlob is every entry's folded e-mail, NUL-separated: one substring
+// search over it tells whether a query word can match any e-mail at all
+// (a typo never does), so the per-patient pass can skip that check. It
+// is built on first use after a change (readers share the lock, hence
+// the atomic).
+func (st *state) emailBlob() string {
+	if b := st.emails.Load(); b != nil {
+		return *b
+	}
+	var sb strings.Builder
+	for _, e := range st.views[sortMRN] {
+		sb.WriteString(e.email)
+		sb.WriteByte(0)
+	}
+	b := sb.String()
+	st.emails.Store(&b)
+	return b
+}
+
+// markEmailWords flags the words of q no e-mail contains.
+func (st *state) markEmailWords(q *query) {
+	for i := range q.words {
+		w := &q.words[i]
+		w.noEmail = !strings.Contains(st.emailBlob(), w.text)
+	}
 }
 
 // parseQuery splits q into words and resolves each word's name matches
@@ -188,6 +216,7 @@ func (q query) score(e *entry) int {
 			best = scoreIdentifier
 		case w.digits != "" && strings.Contains(e.phone, w.digits):
 			best = scoreIdentifier
+		case w.noEmail:
 		case w.hasAt && strings.Contains(e.email, w.text):
 			best = scoreIdentifier
 		case len(w.text) >= 3 && strings.Contains(e.email, w.text):

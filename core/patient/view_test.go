@@ -173,3 +173,32 @@ func TestPageWriteJSONIsTheJSONOfThePage(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestSearchByEmailFollowsChanges: a word is looked for in e-mails only
+// when some e-mail contains it, and that knowledge follows every change.
+func TestSearchByEmailFollowsChanges(t *testing.T) {
+	st := newTestState(people())
+	search := func(q string) []string {
+		pg, err := st.list(&Filter{Q: q, Sort: "mrn"}, dayOf(testNow))
+		require.NoError(t, err)
+		return ids(pg)
+	}
+	assert.Equal(t, []string{"p_01", "p_02", "p_03", "p_04", "p_06"}, search("example.org"))
+	assert.Empty(t, search("other.net"))
+
+	p := people()[0].clone()
+	p.Version, p.Email = 2, "zz@other.net"
+	require.True(t, st.upsert(p))
+	assert.Equal(t, []string{"p_01"}, search("other.net"))
+	assert.Equal(t, []string{"p_01"}, search("zz@other.net"))
+	assert.Equal(t, []string{"p_02", "p_03", "p_04", "p_06"}, search("example.org"))
+	assert.Equal(t, []string{"p_01"}, search("Jonh Smtih"), "a typo still finds the name")
+
+	require.True(t, st.remove(p.ID))
+	assert.Empty(t, search("other.net"))
+
+	n := people()[1].clone()
+	n.ID, n.MRN, n.Email = "p_07", "MRN-p_07", "new@fresh.io"
+	require.True(t, st.upsert(n))
+	assert.Equal(t, []string{"p_07"}, search("fresh.io"), "a new patient's e-mail is searched")
+}

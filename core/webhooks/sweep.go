@@ -73,18 +73,29 @@ func (s *Service) registerSweep(q *jobs.Queue) error {
 	return q.Schedule("webhooks-sweep", s.opt.SweepSchedule, KindSweep, map[string]any{})
 }
 
-// since is when this database started deriving events from the history
-// (the first call's time, kept in webhook_sweep): rows older than that
-// were published by an earlier version, with other message ids, and are
-// never sent again.
+// Init records, on a database that has none, that patient events are
+// derived from the history from now on (webhook_sweep.since): rows older
+// than that were published by an earlier version, with other message
+// ids, and are never sent again. core/app calls it at start, before this
+// process writes; it is idempotent.
+func (s *Service) Init(ctx context.Context) error {
+	if err := s.db.Exec(ctx, `INSERT IGNORE INTO webhook_sweep {id: $rid, at: $now, since: $now, updated_at: time::now()} RETURN NONE`,
+		map[string]any{"rid": store.RecordID("webhook_sweep", sweepCursor), "now": models.CustomDateTime{Time: s.opt.Now().UTC()}}); err != nil {
+		return fmt.Errorf("start webhook sweep cursor: %w", err)
+	}
+	return nil
+}
+
+// since returns the sweep's cursor and start. Without Init, the start is
+// one overlap back, so that the write that made this call is included.
 func (s *Service) since(ctx context.Context) (cursor, start time.Time, _ error) {
 	type row struct {
 		At    time.Time `json:"at"`
 		Since time.Time `json:"since"`
 	}
-	rows, err := store.Query[[]row](ctx, s.db, `INSERT IGNORE INTO webhook_sweep {id: $rid, at: $now, since: $now, updated_at: time::now()};
+	rows, err := store.Query[[]row](ctx, s.db, `INSERT IGNORE INTO webhook_sweep {id: $rid, at: $back, since: $back, updated_at: time::now()} RETURN NONE;
 		SELECT at, since FROM $rid;`, map[string]any{"rid": store.RecordID("webhook_sweep", sweepCursor),
-		"now": models.CustomDateTime{Time: s.opt.Now().UTC()}})
+		"back": models.CustomDateTime{Time: s.opt.Now().Add(-s.opt.SweepOverlap).UTC()}})
 	if err != nil {
 		return time.Time{}, time.Time{}, fmt.Errorf("read webhook sweep cursor: %w", err)
 	}

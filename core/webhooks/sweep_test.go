@@ -24,22 +24,23 @@ func TestSweepPublishesWritesWhoseEventWasLostOnce(t *testing.T) {
 	r := newReceiver(t)
 	ep, _, err := e.svc.Create(ctx, webhooks.EndpointInput{URL: r.srv.URL, Events: allEvents()}, "")
 	require.NoError(t, err)
-	_, err = e.svc.Sweep(ctx) // the cursor starts now
-	require.NoError(t, err)
-
-	at := time.Now().UTC().Add(time.Second)
-	write := func(patient string, version int, action string, fields []string) {
+	write := func(patient string, version int, action string, fields []string, at time.Time) {
 		require.NoError(t, e.db.Exec(ctx, `CREATE patient_history CONTENT {patient_id: $p, version: $v, action: $a, fields: $f,
 			actor: 'u_1', source: $src, at: $at}`, map[string]any{"p": patient, "v": version, "a": action, "f": fields,
 			"src": "user", "at": models.CustomDateTime{Time: at}}))
 	}
-	write("p_a", 1, "create", []string{"mrn"})
-	write("p_a", 2, "update", []string{"phone"})
-	write("p_b", 3, "delete", []string{})
-	write("p_c", 4, "status", []string{"status"})
+	write("p_old", 1, "create", []string{"mrn"}, time.Now().UTC().Add(-time.Minute)) // before this version: never sent
+	require.NoError(t, e.svc.Init(ctx))                                              // events come from the history from now on
+	require.NoError(t, e.svc.Init(ctx))                                              // idempotent
+
+	at := time.Now().UTC().Add(time.Second)
+	write("p_a", 1, "create", []string{"mrn"}, at)
+	write("p_a", 2, "update", []string{"phone"}, at)
+	write("p_b", 3, "delete", []string{}, at)
+	write("p_c", 4, "status", []string{"status"}, at)
 	require.NoError(t, e.db.Exec(ctx, `CREATE status_change CONTENT {patient_id: 'p_c', from: 'onboarding', to: 'active', actor: 'u_1', at: $at}`,
 		map[string]any{"at": models.CustomDateTime{Time: at}}))
-	write("p_d", 1, "create", []string{"mrn"})
+	write("p_d", 1, "create", []string{"mrn"}, at)
 	require.NoError(t, e.db.Exec(ctx, `CREATE patient_history CONTENT {patient_id: 'p_seed', version: 1, action: 'create', fields: [],
 		actor: 'u_1', source: 'demo', at: $at}`, map[string]any{"at": models.CustomDateTime{Time: at}}))
 

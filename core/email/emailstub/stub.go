@@ -7,11 +7,18 @@
 //
 // Inspection: GET /_stub/messages lists what was accepted; POST
 // /_stub/fail {"status":429,"count":1,"retry_after":2} queues failures.
+// Like Resend, it can POST signed events (email.bounced,
+// email.complained) to pfinni's /api/v1/email/events: SetWebhook names
+// the URL and signing secret, POST /_stub/events {"type","to"} (or
+// SendEvent) sends one.
 package emailstub
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // Message is one accepted e-mail.
@@ -61,10 +70,70 @@ type Server struct {
 	keys     map[string]idem
 	bounce   map[string]bool
 	n        int
+	hookURL  string
+	hookKey  string
+	client   *http.Client
 }
 
 // New returns an empty stub.
-func New() *Server { return &Server{keys: map[string]idem{}, bounce: map[string]bool{}} }
+func New() *Server {
+	return &Server{keys: map[string]idem{}, bounce: map[string]bool{}, client: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// SetWebhook makes SendEvent POST to url, signed with secret ("whsec_…")
+// the way Resend signs (Svix headers).
+func (s *Server) SetWebhook(url, secret string) {
+	s.mu.Lock()
+	s.hookURL, s.hookKey = url, secret
+	s.mu.Unlock()
+}
+
+// SendEvent POSTs one Resend event of type typ (email.bounced with a
+// permanent bounce, email.complained, …) about a message to address to
+// the webhook, signed, and returns the status it answered.
+func (s *Server) SendEvent(ctx context.Context, typ, to string) (int, error) {
+	s.mu.Lock()
+	hookURL, key := s.hookURL, s.hookKey
+	s.n++
+	n := s.n
+	s.mu.Unlock()
+	if hookURL == "" {
+		return 0, errors.New("e-mail stub: no webhook set (SetWebhook, or --webhook-url and --webhook-secret)")
+	}
+	data := map[string]any{"email_id": fmt.Sprintf("stub-%06d", n), "from": "pfinni@localhost", "to": []string{to},
+		"subject": "stub", "created_at": time.Now().UTC()}
+	if typ == "email.bounced" {
+		data["bounce"] = map[string]string{"type": "Permanent", "subType": "General", "message": "stub bounce"}
+	}
+	body, err := json.Marshal(map[string]any{"type": typ, "created_at": time.Now().UTC(), "data": data})
+	if err != nil {
+		return 0, fmt.Errorf("e-mail stub event: %w", err)
+	}
+	wh, err := standardwebhooks.NewWebhook(key)
+	if err != nil {
+		return 0, fmt.Errorf("e-mail stub event: signing secret: %w", err)
+	}
+	id, ts := fmt.Sprintf("msg_stub%06d", n), time.Now()
+	sig, err := wh.Sign(id, ts, body)
+	if err != nil {
+		return 0, fmt.Errorf("e-mail stub event: sign: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("e-mail stub event: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("svix-id", id)
+	req.Header.Set("svix-timestamp", strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set("svix-signature", sig)
+	res, err := s.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("e-mail stub event: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	_ = res.Body.Close()
+	return res.StatusCode, nil
+}
 
 // FailNext makes the next count POST /emails answer status (429 carries
 // Retry-After: retryAfter seconds).
@@ -116,6 +185,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.FailNext(in.Status, max(in.Count, 1), in.RetryAfter)
 		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && r.URL.Path == "/_stub/events":
+		var in struct {
+			Type string `json:"type"`
+			To   string `json:"to"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Type == "" || in.To == "" {
+			writeError(w, http.StatusBadRequest, "validation_error", "want {type, to}")
+			return
+		}
+		code, err := s.SendEvent(r.Context(), in.Type, in.To)
+		if err != nil {
+			writeError(w, http.StatusBadGateway, "webhook_error", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"status": code})
 	case r.Method == http.MethodPost && r.URL.Path == "/_stub/bounce":
 		var in struct {
 			Address string `json:"address"`
