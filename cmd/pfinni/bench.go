@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -38,9 +39,17 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 	peerBin := fs.String("peer", "", "PocketBase binary (make bench-peer builds .cache/bin/base): also run the workload side by side against it")
 	cpuProf := fs.String("cpu-profile", "", "write a CPU profile of the measured paths (server and load generator share the process) to this file")
 	memProf := fs.String("mem-profile", "", "write an allocation profile to this file at the end (and FILE.base before the measured paths, for pprof -diff_base)")
+	only := fs.String("only", "", "run only the read paths whose name matches this regular expression (no writes, import or raw rows)")
 	peerOnly := fs.Bool("peer-only", false, "with --peer: run only the side-by-side paths")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var onlyRe *regexp.Regexp
+	if *only != "" {
+		var err error
+		if onlyRe, err = regexp.Compile(*only); err != nil {
+			return fmt.Errorf("bench: --only: %w", err)
+		}
 	}
 	dir, err := os.MkdirTemp("", "pfinni-bench-")
 	if err != nil {
@@ -132,7 +141,7 @@ func runBench(ctx context.Context, base *config.Config, args []string, out io.Wr
 		return err
 	}
 	defer stopProf()
-	opts := bench.Options{Workers: *workers, Duration: *dur, WriteRate: *rate,
+	opts := bench.Options{Workers: *workers, Duration: *dur, WriteRate: *rate, Only: onlyRe,
 		Log: func(f string, args ...any) { fmt.Fprintf(out, f+"\n", args...) }}
 	var results []bench.Result
 	var peer []bench.Comparison

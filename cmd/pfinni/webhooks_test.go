@@ -120,7 +120,7 @@ func TestWebhooksFromARunningServer(t *testing.T) {
 		require.NoError(t, err)
 		defer db.Close()
 		for _, q := range []string{"SELECT event, status, attempts, last_error FROM webhook_delivery",
-			"SELECT action, version, at FROM patient_history", "SELECT * FROM webhook_sweep", "SELECT created_at FROM webhook_endpoint"} {
+			"SELECT action, version, at FROM patient_history", "SELECT * FROM webhook_sweep", "SELECT created_at FROM webhook_endpoint", "SELECT * FROM status_change"} {
 			rows, err := store.Query[[]map[string]any](ctx, db, q, nil)
 			t.Log(q, rows, err)
 		}

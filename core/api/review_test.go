@@ -137,6 +137,15 @@ func TestCreateDuplicateWarning(t *testing.T) {
 	assert.NotContains(t, string(b), "Leeward", "the answer names no patient data")
 	assert.Equal(t, 1, env.svc.Count(), "nothing was created")
 
+	// The same person with an impossible birth date: the field error
+	// comes first (what the typist can fix), not the duplicate warning.
+	badDate := strings.Replace(body, `"1984-02-29"`, `"1984-02-31"`, 1)
+	require.NotEqual(t, body, badDate)
+	res, b = do(t, env.srv.App(), "POST", "/api/v1/patients", badDate, env.as(actor.RoleStaff)...)
+	require.Equal(t, 422, res.StatusCode, string(b))
+	assert.Contains(t, string(b), "date_of_birth")
+	assert.NotContains(t, string(b), "duplicates")
+
 	// The same body, confirmed, creates the patient; the audit says so.
 	confirmed := strings.Replace(body, `{"mrn"`, `{"confirm_duplicate":true,"mrn"`, 1)
 	var p patient.Patient

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -26,6 +27,9 @@ type Options struct {
 	Workers   int           // concurrent clients for reads (default 50)
 	Duration  time.Duration // per path (default 8s)
 	WriteRate int           // writes per second alongside the read load (default 20)
+	// Only, when set, runs just the read paths whose name it matches (no
+	// writes, import or raw rows): to measure one path again quickly.
+	Only *regexp.Regexp
 	Log       func(format string, args ...any)
 }
 
@@ -113,11 +117,17 @@ func Run(ctx context.Context, t Target, o Options) ([]Result, error) {
 	}
 	var results []Result
 	for _, r := range reads {
+		if o.Only != nil && !o.Only.MatchString(r.name) {
+			continue
+		}
 		o.Log("bench: %s", r.name)
 		res := Closed(ctx, r.name, o.Workers, o.Duration, r.op)
 		results = append(results, res)
 	}
 
+	if o.Only != nil {
+		return results, nil
+	}
 	// Writes at a fixed rate, alongside a closed-loop read load.
 	created := make([]patientRef, 0, 1024)
 	var mu sync.Mutex

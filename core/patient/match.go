@@ -324,6 +324,11 @@ func (s *Service) CreateChecked(ctx context.Context, in Input, confirm bool) (*P
 	if err := s.authorize(ctx, action, "patient", "", false); err != nil {
 		return nil, err
 	}
+	// Bad input is named first: a form with an impossible date must say
+	// which field is wrong, not that the person may already exist.
+	if err := s.precheck(ctx, in); err != nil {
+		return nil, s.finish(ctx, action, "patient", "", "", err)
+	}
 	cands := s.visibleCandidates(ctx, s.candidates(in, 10))
 	if len(cands) > 0 && !confirm {
 		err := fmt.Errorf("create patient: %w", &DuplicateError{Candidates: cands})

@@ -70,7 +70,16 @@ func (s *Service) Create(ctx context.Context, in Input) (*Patient, error) {
 	return p.clone(), nil
 }
 
-func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
+// precheck is what create refuses before writing: the panel, the
+// fields, a taken MRN.
+func (s *Service) precheck(ctx context.Context, in Input) error {
+	_, err := s.prepared(ctx, in)
+	return err
+}
+
+// prepared is the new patient of in with its defaults, once it passed
+// precheck.
+func (s *Service) prepared(ctx context.Context, in Input) (*Patient, error) {
 	p := in.patient()
 	s.defaults(p)
 	if err := s.ownPanel(ctx, p); err != nil {
@@ -82,6 +91,14 @@ func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 	if s.mrnTaken(p.MRN, "") {
 		return nil, fieldErr("create patient", ErrDuplicateMRN, "mrn", "another patient already has this MRN")
 	}
+	return p, nil
+}
+
+func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
+	p, err := s.prepared(ctx, in)
+	if err != nil {
+		return nil, err
+	}
 	now := s.opt.now().UTC()
 	p.ID = newID("p_")
 	p.Version = 1
@@ -89,7 +106,7 @@ func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 	who := actor.From(ctx).UserID
 	sc := StatusChange{PatientID: p.ID, From: "", To: p.Status, Reason: "created", Actor: who, At: now}
 	h := Change{PatientID: p.ID, Version: 1, Action: "create", Fields: setFields(p), Actor: who, Source: p.Source, At: now}
-	err := s.db.Exec(ctx, `BEGIN;
+	err = s.db.Exec(ctx, `BEGIN;
 CREATE $rid CONTENT $p RETURN NONE;
 CREATE status_change CONTENT $sc RETURN NONE;
 CREATE patient_history CONTENT $h RETURN NONE;
