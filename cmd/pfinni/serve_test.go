@@ -85,7 +85,7 @@ func startServe(t *testing.T, bin, dbURL, dbName string, env ...string) (*killab
 		}
 		res.Body.Close()
 		return res.StatusCode == 200
-	}, 60*time.Second, 50*time.Millisecond, "server did not start")
+	}, 5*time.Minute, 50*time.Millisecond, "server did not start") // cold plugin compiles under -race take minutes
 	return k, base
 }
 

@@ -133,18 +133,18 @@ type EndpointPatch struct {
 }
 
 type endpointRow struct {
-	ID             string    `json:"id"`
-	URL            string    `json:"url"`
-	Description    string    `json:"description"`
-	Events         []string  `json:"events"`
+	ID             string     `json:"id"`
+	URL            string     `json:"url"`
+	Description    string     `json:"description"`
+	Events         []string   `json:"events"`
 	Secret         string     `json:"secret"`
 	PreviousSecret string     `json:"previous_secret"`
 	PreviousUntil  *time.Time `json:"previous_until"`
-	Paused         bool      `json:"paused"`
-	Disabled       bool      `json:"disabled"`
-	DisabledReason string    `json:"disabled_reason"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	Paused         bool       `json:"paused"`
+	Disabled       bool       `json:"disabled"`
+	DisabledReason string     `json:"disabled_reason"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 const endpointFields = `record::id(id) AS id, url, description, events, secret, previous_secret, previous_until, paused, disabled, disabled_reason, created_at, updated_at`

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -192,16 +193,26 @@ func (s *Service) eventOf(ctx context.Context, r historyRow) (Event, bool, error
 		return PatientEvent(PatientDeleted, r.PatientID, 0, nil), true, nil
 	case "status":
 		// The status_change row was written in the same transaction,
-		// with the same time.
-		sc, err := store.Query[[]StatusData](ctx, s.db, `SELECT patient_id, from, to FROM status_change
-			WHERE patient_id = $id AND at = $at LIMIT 1`, map[string]any{"id": r.PatientID, "at": models.CustomDateTime{Time: r.At.UTC()}})
+		// with the same time; it is matched within a millisecond, as
+		// datetimes do not always compare equal after a round trip.
+		type change struct {
+			From string    `json:"from"`
+			To   string    `json:"to"`
+			At   time.Time `json:"at"`
+		}
+		scs, err := store.Query[[]change](ctx, s.db, `SELECT from, to, at FROM status_change
+			WHERE patient_id = $id AND at >= $lo AND at <= $hi`, map[string]any{"id": r.PatientID,
+			"lo": models.CustomDateTime{Time: r.At.Add(-time.Millisecond).UTC()}, "hi": models.CustomDateTime{Time: r.At.Add(time.Millisecond).UTC()}})
 		if err != nil {
 			return Event{}, false, fmt.Errorf("read status change of %s: %w", r.PatientID, err)
 		}
-		if len(sc) == 0 {
+		if len(scs) == 0 {
 			return Event{}, false, nil
 		}
-		return StatusChanged(r.PatientID, r.Version, sc[0].From, sc[0].To), true, nil
+		best := slices.MinFunc(scs, func(a, b change) int {
+			return cmp.Compare(a.At.Sub(r.At).Abs(), b.At.Sub(r.At).Abs())
+		})
+		return StatusChanged(r.PatientID, r.Version, best.From, best.To), true, nil
 	}
 	return Event{}, false, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pfinni/pfinni/core/patient/patienttest"
 	"github.com/pfinni/pfinni/core/store/storetest"
 	"github.com/pfinni/pfinni/plugins/intent-patients/patients"
+	"github.com/pfinni/pfinni/plugins/kb-hipaa/hipaa"
 	"github.com/pfinni/pfinni/sdk"
 )
 
@@ -43,4 +44,32 @@ func TestServiceRunsAnIntentThroughTheChatPath(t *testing.T) {
 	reply, err = svc.Ask(actor.RoleAuditor, sdk.PageAudit, "how many patients have no email?")
 	require.NoError(t, err)
 	assert.NotContains(t, reply.Data, sdk.DataTotal)
+}
+
+// Knowledge modules answer what no intent claims, and an intent that
+// looks a patient up goes through the host's patients:read as the user.
+func TestServiceRoutesKnowledgeAndHostReads(t *testing.T) {
+	now := time.Date(2026, 3, 18, 15, 0, 0, 0, time.UTC)
+	svc := chattest.NewService(t, now, 20,
+		sdk.Plugin{Name: "intent-patients", Intent: patients.Handler{Now: func() time.Time { return now }}},
+		sdk.Plugin{Name: "kb-hipaa", Knowledge: hipaa.Module()})
+
+	reply, err := svc.Ask(actor.RoleStaff, sdk.PageHelp, "what does HIPAA minimum necessary mean?")
+	require.NoError(t, err)
+	assert.Empty(t, reply.Plugin, "a knowledge answer is the assistant's own")
+	assert.NotEmpty(t, reply.Data["articles"])
+
+	page, err := svc.Patients.List(patienttest.As(t.Context(), actor.RoleStaff), patient.Filter{Limit: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Items)
+	p := page.Items[0]
+	reply, err = svc.Ask(actor.RoleStaff, sdk.PagePatients, "set "+p.FirstName+" "+p.LastName+" to inactive")
+	require.NoError(t, err)
+	assert.Equal(t, "intent-patients", reply.Plugin)
+	assert.Equal(t, patients.IntentSetStatus, reply.Intent)
+
+	h := chattest.Host{Patients: svc.Patients}
+	_, err = h.KBSearch(t.Context(), sdk.KBSearchRequest{Query: "x"})
+	assert.ErrorIs(t, err, sdk.ErrNoHost)
+	h.Log(t.Context(), sdk.LogInfo, "discarded")
 }
