@@ -117,8 +117,12 @@ func printSummary(out io.Writer, job *importer.Job) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", f.Name, result, f.Records, len(f.Problems), detail)
 	}
 	c := job.Counts
-	fmt.Fprintf(tw, "TOTAL %d files\tcreated %d, updated %d, unchanged %d, rejected %d\t\t\tjob %s (%s)\n",
-		len(job.Files), c.Created, c.Updated, c.Unchanged, c.Rejected, job.ID, job.Status)
+	review := "" // records a person decides on (the identity review queue)
+	if c.NeedsReview > 0 {
+		review = fmt.Sprintf(", needs review %d", c.NeedsReview)
+	}
+	fmt.Fprintf(tw, "TOTAL %d files\tcreated %d, updated %d, unchanged %d, rejected %d%s\t\t\tjob %s (%s)\n",
+		len(job.Files), c.Created, c.Updated, c.Unchanged, c.Rejected, review, job.ID, job.Status)
 	_ = tw.Flush()
 }
 

@@ -18,7 +18,9 @@ import (
 	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
 
-const fhirAda = `<Patient xmlns="http://hl7.org/fhir"><identifier><value value="CLI-1"/></identifier><name><family value="Lovelace"/><given value="Ada"/></name><gender value="female"/><birthDate value="1915-12-10"/></Patient>`
+// fhirAda's identifier has a system: one without goes to the identity
+// review queue (it cannot be matched safely).
+const fhirAda = `<Patient xmlns="http://hl7.org/fhir"><identifier><system value="urn:oid:1.2.3.4"/><value value="CLI-1"/></identifier><name><family value="Lovelace"/><given value="Ada"/></name><gender value="female"/><birthDate value="1915-12-10"/></Patient>`
 
 // TestImportCommand imports a folder (with a nested folder and a zip)
 // through the CLI function against a real database and the real importer
@@ -33,7 +35,10 @@ func TestImportCommand(t *testing.T) {
 	var zbuf bytes.Buffer
 	zw := zip.NewWriter(&zbuf)
 	w, _ := zw.Create("b.xml")
-	_, _ = w.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(fhirAda, "CLI-1", "CLI-2"), "Ada", "Bea")))
+	// Another person (name and birth date), or the duplicate scorer
+	// sends her to review as a likely Ada.
+	bea := strings.NewReplacer("CLI-1", "CLI-2", "Ada", "Bea", "Lovelace", "Quill", "1915-12-10", "1975-06-07").Replace(fhirAda)
+	_, _ = w.Write([]byte(bea))
 	require.NoError(t, zw.Close())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "more.zip"), zbuf.Bytes(), 0o644))
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +64,22 @@ func TestSamplerAndReport(t *testing.T) {
 	assert.Zero(t, rssMB(-1))
 	assert.Zero(t, cpuSeconds(-1))
 	_ = x
+}
+
+func TestReportPrintsThePeerComparison(t *testing.T) {
+	r := &Report{Patients: 10, Workers: 2, Duration: "1s", Peer: []Comparison{{
+		Path:       "get by id",
+		Peer:       Result{Name: "pocketbase: get by id", P99ms: 200, Throughput: 100, Errors: 1, FirstError: "GET x: 404"},
+		Pfinni:     Result{Name: "pfinni: get by id", P99ms: 50, Throughput: 400},
+		Throughput: 4, P99: 4,
+	}}}
+	var buf bytes.Buffer
+	r.WriteTable(&buf)
+	out := buf.String()
+	assert.Contains(t, out, "side by side, same run")
+	assert.Regexp(t, `get by id\s+200\.0\s+100\s+50\.0\s+400\s+4\.0×\s+4\.0×\s+1/0`, out)
+	assert.Contains(t, out, "first error on pocketbase: get by id: GET x: 404")
+
+	assert.Len(t, strings.Fields(LoadAverage()), 3, "the load beside a run is recorded")
+	assert.Contains(t, Machine(), "CPUs")
 }

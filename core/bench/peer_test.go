@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +94,52 @@ func TestPeerSearchFilterAndRecord(t *testing.T) {
 	assert.Equal(t, "(first_name~'OBrien'||last_name~'OBrien')", peerSearchFilter("O'Brien"), "quotes cannot break out of the filter")
 	rec := peerRecord(map[string]any{"id": "p_1", "mrn": "M1", "merged_into": "p_2", "version": 3})
 	assert.Equal(t, map[string]any{"mrn": "M1", "version": 3}, rec, "PocketBase assigns ids; fields outside the collection are dropped")
+}
+
+func TestPeerRefusesWhatItCannotRun(t *testing.T) {
+	ctx := context.Background()
+	_, err := StartPocketBase(ctx, filepath.Join(t.TempDir(), "no-such-base"), 1)
+	assert.ErrorContains(t, err, "make bench-peer", "a missing binary names how to build it")
+	_, err = Compare(ctx, NewClient("http://127.0.0.1:1", 1), nil, &PocketBase{}, Options{})
+	assert.ErrorContains(t, err, "seed both first")
+}
+
+// The import row uploads documents as multipart parts named files and
+// follows the job until it is no longer running.
+func TestImportRunUploadsAndFollowsTheJob(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		got   []string
+		polls int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/v1/imports":
+			require.NoError(t, r.ParseMultipartForm(1<<20))
+			for _, fh := range r.MultipartForm.File["files"] {
+				got = append(got, fh.Filename)
+			}
+			_, _ = w.Write([]byte(`{"id":"imp_1"}`))
+		case r.URL.Path == "/api/v1/imports/imp_1":
+			polls++
+			status := "running"
+			if polls > 1 {
+				status = "done"
+			}
+			_, _ = w.Write([]byte(`{"status":"` + status + `"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	res := importRun(context.Background(), NewClient(srv.URL, 1), map[string][]byte{"a.xml": []byte("<a/>"), "b.xml": []byte("<b/>")})
+	mu.Lock()
+	defer mu.Unlock()
+	assert.ElementsMatch(t, []string{"a.xml", "b.xml"}, got)
+	assert.Equal(t, int64(2), res.Requests)
+	assert.Zero(t, res.Errors, res.FirstError)
+	assert.Equal(t, "import 2 docs", res.Name)
+	assert.Equal(t, 2, polls)
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/pfinni/pfinni/core/actor"
@@ -91,6 +92,11 @@ func (s *Service) workOn(ctx context.Context, j jobs.Job) (running bool, _ error
 		return false, jobs.Permanent(fmt.Errorf("import queue job %s: no import job in its arguments", j.ID))
 	}
 	r, err := s.loadJob(ctx, a.Import)
+	if errors.Is(err, ErrNotFound) {
+		// The import is gone (deleted, or a restore from before it):
+		// retrying cannot bring it back, so the queue job is dead at once.
+		return false, jobs.Permanent(fmt.Errorf("import queue job %s: %w", j.ID, err))
+	}
 	if err != nil {
 		return false, err
 	}

@@ -193,8 +193,8 @@ func (s *Service) eventOf(ctx context.Context, r historyRow) (Event, bool, error
 		return PatientEvent(PatientDeleted, r.PatientID, 0, nil), true, nil
 	case "status":
 		// The status_change row was written in the same transaction,
-		// with the same time; it is matched within a millisecond, as
-		// datetimes do not always compare equal after a round trip.
+		// with the same time: the closest one within a second is it
+		// (one patient's status changes are serialized by its version).
 		type change struct {
 			From string    `json:"from"`
 			To   string    `json:"to"`
@@ -202,7 +202,7 @@ func (s *Service) eventOf(ctx context.Context, r historyRow) (Event, bool, error
 		}
 		scs, err := store.Query[[]change](ctx, s.db, `SELECT from, to, at FROM status_change
 			WHERE patient_id = $id AND at >= $lo AND at <= $hi`, map[string]any{"id": r.PatientID,
-			"lo": models.CustomDateTime{Time: r.At.Add(-time.Millisecond).UTC()}, "hi": models.CustomDateTime{Time: r.At.Add(time.Millisecond).UTC()}})
+			"lo": models.CustomDateTime{Time: r.At.Add(-time.Second).UTC()}, "hi": models.CustomDateTime{Time: r.At.Add(time.Second).UTC()}})
 		if err != nil {
 			return Event{}, false, fmt.Errorf("read status change of %s: %w", r.PatientID, err)
 		}

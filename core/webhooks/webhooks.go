@@ -12,6 +12,10 @@
 //
 // Delivery is at least once: every message has one webhook-id for all
 // of its attempts and replays, which receivers use to deduplicate.
+// Patient events are derived from patient_history, which each write
+// stores in its own transaction, so a crash between a write and its
+// publish loses nothing: a sweep on the queue publishes it (sweep.go).
+// After a secret rotation both secrets sign for a grace period.
 // Endpoint URLs that resolve to loopback, private, link-local or
 // metadata addresses are refused at registration and, re-resolved, at
 // every delivery, where the check runs on the address actually dialled

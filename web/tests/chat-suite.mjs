@@ -108,6 +108,26 @@ export function chatSuite(base) {
       return page.locator(sel).nth(before);
     }
 
+    // walkTour presses Next from the first step to step k, waiting for
+    // each step's page, progress and highlighted element.
+    async function walkTour(page, card, steps, k) {
+      for (let i = 1; i <= k; i++) {
+        const next = card.locator('[data-tour-next]');
+        if (steps[i].target !== steps[i - 1].target) await Promise.all([page.waitForURL(server.url + steps[i].target), next.click()]);
+        else await next.click();
+        await card.locator('[data-tour-progress]', { hasText: `step ${i + 1} of` }).waitFor();
+        if (steps[i].highlight) await page.waitForSelector(`[data-tour-active="${steps[i].highlight}"]`);
+      }
+    }
+
+    // skipTour presses Skip and waits until the server has stored the
+    // tour as done (the card closes before the PUT answers).
+    async function skipTour(page, card) {
+      const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/chat/tour') && r.request().method() === 'PUT');
+      await card.locator('[data-tour-skip]').click();
+      assert.equal((await saved).status(), 200);
+    }
+
     async function csrfOf(page) {
       return page.locator('meta[name=csrf-token]').getAttribute('content');
     }
@@ -356,7 +376,8 @@ export function chatSuite(base) {
 
     test('ticked rows + "move these to inactive": one confirmation for exactly those patients', async () => {
       const a = await createPatient({ mrn: 'CHAT-SEL-A' + tag.length, first_name: 'Selma', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
-      const b = await createPatient({ mrn: 'CHAT-SEL-B' + tag.length, first_name: 'Selwyn', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active' });
+      // Another birth date and sex: the directory's duplicate check would hold back a second Rowntree born the same day.
+      const b = await createPatient({ mrn: 'CHAT-SEL-B' + tag.length, first_name: 'Selwyn', last_name: 'Rowntree' + (base ? 'b' : 'r'), status: 'active', sex: 'male', date_of_birth: '1983-09-23' });
       const { ctx, page } = await session(STAFF);
       await page.goto(server.url + '/patients?q=Rowntree' + (base ? 'b' : 'r'));
       await page.waitForSelector('html[data-ready="1"]');
@@ -387,12 +408,7 @@ export function chatSuite(base) {
       const steps = JSON.parse(await page.evaluate(() => localStorage.getItem('pfinni.tour.steps')));
       const k = steps.findIndex((s) => s.target.startsWith('/patients'));
       assert.ok(k > 0, JSON.stringify(steps));
-      for (let i = 1; i <= k; i++) {
-        const next = card.locator('[data-tour-next]');
-        if (steps[i].target !== steps[i - 1].target) await Promise.all([page.waitForURL(server.url + steps[i].target), next.click()]);
-        else await next.click();
-        await card.locator('[data-tour-progress]', { hasText: `step ${i + 1} of` }).waitFor();
-      }
+      await walkTour(page, card, steps, k);
       assert.equal(new URL(page.url()).pathname, `${base}${steps[k].target}`);
       await page.waitForSelector('[data-tour-active]');
       const progress = await card.locator('[data-tour-progress]').textContent();
@@ -402,7 +418,7 @@ export function chatSuite(base) {
       await card.waitFor();
       assert.equal(await card.locator('[data-tour-progress]').textContent(), progress);
       // Skip: the tour is done and does not come back.
-      await card.locator('[data-tour-skip]').click();
+      await skipTour(page, card);
       await card.waitFor({ state: 'hidden' });
       const st = await (await page.request.get(server.url + '/api/v1/chat/tour')).json();
       assert.equal(st.done, true);
@@ -430,17 +446,11 @@ export function chatSuite(base) {
       assert.equal(await page.locator('[data-tour-active]').count(), 1, 'the step\'s element is highlighted');
       const k = steps.findIndex((s) => s.target === '/audit/verify');
       assert.ok(k > 0, JSON.stringify(steps));
-      for (let i = 1; i <= k; i++) {
-        const next = card.locator('[data-tour-next]');
-        if (steps[i].target !== steps[i - 1].target) await Promise.all([page.waitForURL(server.url + steps[i].target), next.click()]);
-        else await next.click();
-        await card.locator('[data-tour-progress]', { hasText: `step ${i + 1} of` }).waitFor();
-        if (steps[i].highlight) await page.waitForSelector(`[data-tour-active="${steps[i].highlight}"]`);
-      }
+      await walkTour(page, card, steps, k);
       assert.equal(new URL(page.url()).pathname, `${base}/audit/verify`);
       await page.waitForSelector('[data-tour-active="audit-verify"]');
       assert.ok(steps.some((s) => s.highlight === 'audit-filters'), 'a step shows the filters (a user\'s activity)');
-      await card.locator('[data-tour-skip]').click();
+      await skipTour(page, card);
       await card.waitFor({ state: 'hidden' });
       assert.equal((await (await page.request.get(server.url + '/api/v1/chat/tour')).json()).done, true);
       await ctx.close();

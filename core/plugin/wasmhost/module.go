@@ -61,6 +61,8 @@ type Module struct {
 
 	mu     sync.Mutex
 	closed bool
+	calls  int  // Call and Health in progress
+	behind bool // Close left the runtime to the last call (uninterruptible)
 }
 
 // Load compiles (or fetches from the cache) and checks the module, then
@@ -191,6 +193,10 @@ func (m *Module) Name() string { return m.name }
 // plugin's own, deliberate error); anything the plugin did wrong is a
 // *fault.Error; ctx's own cancellation is returned as ctx.Err().
 func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMessage, error) {
+	if !m.enter() {
+		return nil, fault.New(m.name, hook, fault.Unavailable, errors.New("plugin is closed"))
+	}
+	defer m.leave()
 	inst, err := m.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -220,6 +226,10 @@ func (m *Module) Call(ctx context.Context, hook string, in []byte) (json.RawMess
 
 // Health runs the guest's pfinni_health export, if it has one.
 func (m *Module) Health(ctx context.Context) error {
+	if !m.enter() {
+		return fault.New(m.name, "health", fault.Unavailable, errors.New("plugin is closed"))
+	}
+	defer m.leave()
 	inst, err := m.acquire(ctx)
 	if err != nil {
 		return err
@@ -248,7 +258,8 @@ func (m *Module) Health(ctx context.Context) error {
 }
 
 // Close closes every instance and the module's runtime. Calls in flight
-// fail; later calls return a fault.Unavailable error.
+// fail (an uninterruptible module's run to their end, and the last one
+// closes the runtime); later calls return a fault.Unavailable error.
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	if m.closed {
@@ -256,8 +267,42 @@ func (m *Module) Close(ctx context.Context) error {
 		return nil
 	}
 	m.closed = true
+	if m.cfg.Uninterruptible && m.calls > 0 {
+		// Closing the runtime under a running guest that cannot be
+		// interrupted races with the guest's own system calls; the
+		// last call closes it when it returns.
+		m.behind = true
+		m.mu.Unlock()
+		return nil
+	}
 	m.mu.Unlock()
 	return m.rt.Close(ctx)
+}
+
+// enter counts a call in; false once the module is closed.
+func (m *Module) enter() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.calls++
+	return true
+}
+
+// leave counts a call out, closing the runtime if Close left it behind
+// for the last call.
+func (m *Module) leave() {
+	m.mu.Lock()
+	m.calls--
+	last := m.behind && m.calls == 0
+	if last {
+		m.behind = false
+	}
+	m.mu.Unlock()
+	if last {
+		_ = m.rt.Close(context.Background())
+	}
 }
 
 func (m *Module) isClosed() bool {
