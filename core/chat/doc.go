@@ -14,6 +14,12 @@
 // the subscribers (WebSocket tabs) of its user on every core instance that
 // shares the database.
 //
+// An answer is returned before its history rows and its chat.ask audit
+// event are stored (the patient reads it made are audited before it):
+// History reads this instance's queued rows first, Flush waits for both,
+// and Close stores them all, so close the Service before the audit log
+// and the store.
+//
 // Built once by core/app (New) and used by core/api (POST /api/v1/chat,
 // GET /api/v1/chat/history, the /ws/chat WebSocket). A Service is safe for
 // concurrent use.

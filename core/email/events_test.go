@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
 	"github.com/pfinni/pfinni/core/email"
 	"github.com/pfinni/pfinni/core/email/emailstub"
@@ -131,4 +132,56 @@ func TestProviderEventRefusals(t *testing.T) {
 	off := newEnv(t)
 	_, err = off.svc.ReceiveProviderEvent(ctx, []byte(`{}`), http.Header{})
 	assert.ErrorIs(t, err, fault.ErrNotFound, "no secret: not set up")
+}
+
+// The suppression list is the admins' (and the system's): other roles
+// and anonymous callers are refused, bad input is named field by field,
+// and the service registers its jobs on a queue once.
+func TestSuppressionListRefusals(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	staff := actor.With(ctx, actor.Actor{UserID: "u_staff", Role: actor.RoleStaff})
+	assert.ErrorIs(t, e.svc.Unsuppress(staff, "a@practice.example"), fault.ErrForbidden)
+	_, err := e.svc.Suppressions(ctx)
+	assert.ErrorIs(t, err, fault.ErrUnauthorized)
+	for name, in := range map[string][2]string{
+		"not an address": {"nobody", "bounced"},
+		"unknown reason": {"a@practice.example", "annoying"},
+	} {
+		assert.ErrorIs(t, e.svc.Suppress(e.sys, in[0], in[1]), fault.ErrInvalid, name)
+	}
+	require.NoError(t, e.svc.Suppress(e.sys, "twice@practice.example", ""))
+	require.NoError(t, e.svc.Suppress(e.sys, "twice@practice.example", "manual"), "suppressing again is fine")
+	list, err := e.svc.Suppressions(e.sys)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "bounced", list[0].Reason, "the default reason")
+
+	assert.Error(t, e.svc.Register(e.queue), "registered already")
+}
+
+// With the database gone, every call fails with its operation named
+// (and nothing is suppressed or sent); a provider event is not
+// acknowledged, so Resend sends it again later.
+func TestDatabaseFailuresAreReported(t *testing.T) {
+	e := newEnv(t, func(o *email.Options) { o.ProviderWebhookSecret = providerSecret })
+	stub, _ := e.events(t, e.svc)
+	require.NoError(t, e.db.Close())
+	ctx := context.Background()
+	me := actor.With(ctx, actor.Actor{UserID: "u_1", Role: actor.RoleAdmin})
+	for name, call := range map[string]func() error{
+		"suppress":     func() error { return e.svc.Suppress(e.sys, "a@practice.example", "bounced") },
+		"unsuppress":   func() error { return e.svc.Unsuppress(e.sys, "a@practice.example") },
+		"suppressions": func() error { _, err := e.svc.Suppressions(e.sys); return err },
+		"suppressed":   func() error { _, err := e.svc.Suppressed(ctx, "a@practice.example"); return err },
+		"preferences":  func() error { _, err := e.svc.Preferences(me); return err },
+		"counts":       func() error { _, err := e.svc.DigestCounts(e.sys); return err },
+	} {
+		err := call()
+		require.Error(t, err, name)
+		assert.NotContains(t, err.Error(), "a@practice.example", "%s: no address in the error", name)
+	}
+	code, err := stub.SendEvent(ctx, "email.bounced", "a@practice.example")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusInternalServerError, code, "not acknowledged: the provider retries")
 }

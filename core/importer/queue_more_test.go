@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -108,45 +109,105 @@ func TestQueueJobsThatCannotRun(t *testing.T) {
 // TestResumeWhileAuditDown: an interrupted import resumed while the
 // audit trail cannot be written stops with that error, keeps its files
 // pending and its queue job failed (to be retried); once the audit trail
-// is back, the next resume finishes it, each file once, nobody twice.
+// is back, the next resume finishes it, each file once, nobody twice —
+// for new patients and for a record that goes to the review queue.
 func TestResumeWhileAuditDown(t *testing.T) {
+	noSystem := `<Patient xmlns="http://hl7.org/fhir"><identifier><value value="NS-1"/></identifier><name><family value="Nosys"/><given value="Nia"/></name></Patient>`
+	tests := []struct {
+		name     string
+		ins      []importer.Input
+		want     func(c importer.Counts) int // files with the expected result
+		patients int
+		reviews  int
+	}{
+		{"new patients", people(3), func(c importer.Counts) int { return c.Created + c.Unchanged }, 3, 0},
+		{"record for review", []importer.Input{{Name: "nia.xml", Data: []byte(noSystem)}}, func(c importer.Counts) int { return c.NeedsReview }, 0, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &importertest.Recorder{}
+			env := importertest.New(t, storetest.New(t), rec, importer.Options{})
+			job := stored(t, env, tc.ins...)
+			svc, _ := onQueue(t, env, "core-b")
+
+			rec.SetFailing(true)
+			_, err := svc.Resume(context.Background())
+			require.Error(t, err)
+			assert.ErrorIs(t, err, fault.ErrUnavailable)
+			assert.ErrorContains(t, err, "resume imports")
+			rec.SetFailing(false)
+
+			j, err := svc.Job(staff(), job.ID)
+			require.NoError(t, err)
+			assert.Equal(t, importer.StatusRunning, j.Status)
+			assert.Zero(t, j.Progress.Done, "no file is counted done without its audit event")
+			for _, f := range j.Files {
+				assert.Equal(t, "pending", f.State, f.Name)
+			}
+			list, _, err := jobs.NewAdmin(env.DB, nil).List(context.Background(), jobs.Filter{Kind: importer.KindProcess})
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			assert.Equal(t, jobs.Failed, list[0].State)
+			assert.NotEmpty(t, list[0].LastError)
+
+			n, err := svc.Resume(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			j, err = svc.Job(staff(), job.ID)
+			require.NoError(t, err)
+			assert.Equal(t, importer.StatusDone, j.Status)
+			assert.Equal(t, len(tc.ins), tc.want(j.Counts), "%+v", j.Counts)
+			for _, f := range j.Files {
+				assert.Equal(t, 1, f.Attempts, "no file is done twice: %+v", f)
+			}
+			assert.Equal(t, tc.patients, count(t, env.DB, "patient"), "nobody imported twice")
+			assert.Equal(t, tc.reviews, count(t, env.DB, "review_item"), "one review item per record")
+			assert.Equal(t, jobs.Succeeded, queueJob(t, env, list[0].ID).State)
+		})
+	}
+}
+
+// TestRetryWhileAuditDown: retrying a quarantined file while the audit
+// trail cannot be written fails with a clear error, and the file stays
+// in the quarantine to be retried later.
+func TestRetryWhileAuditDown(t *testing.T) {
 	rec := &importertest.Recorder{}
 	env := importertest.New(t, storetest.New(t), rec, importer.Options{})
-	job := stored(t, env, people(3)...)
-	svc, _ := onQueue(t, env, "core-b")
-
+	job := run(t, env, importer.Input{Name: "broken.xml", Data: []byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><recordTarget>`)})
+	require.True(t, job.Files[0].Quarantined)
 	rec.SetFailing(true)
-	_, err := svc.Resume(context.Background())
-	require.Error(t, err)
+	_, err := env.Imports.Retry(staff(), job.Files[0].ID)
 	assert.ErrorIs(t, err, fault.ErrUnavailable)
-	assert.ErrorContains(t, err, "resume imports")
 	rec.SetFailing(false)
+	q, err := env.Imports.Quarantine(staff(), 0)
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+	assert.Equal(t, job.Files[0].ID, q[0].ID)
+}
 
-	j, err := svc.Job(staff(), job.ID)
-	require.NoError(t, err)
-	assert.Equal(t, importer.StatusRunning, j.Status)
-	assert.Zero(t, j.Progress.Done, "no file is counted done without its audit event")
-	for _, f := range j.Files {
-		assert.Equal(t, "pending", f.State, f.Name)
+// TestDocumentsLargerThanOneBatch: an import whose documents weigh more
+// than one database write keeps every one of them (they are written in
+// several batches); a kept document nobody was imported from lists no
+// patient.
+func TestDocumentsLargerThanOneBatch(t *testing.T) {
+	env := importertest.New(t, storetest.New(t), nil, importer.Options{})
+	var ins []importer.Input
+	for i := range 3 {
+		// Scans, not XML documents: rejected at once, but kept.
+		data := append([]byte(fmt.Sprintf("%%PDF-1.4 scan %d\n\x00", i)), bytes.Repeat([]byte{'s'}, 5<<20)...)
+		ins = append(ins, importer.Input{Name: fmt.Sprintf("scan%d.pdf", i), Data: data})
 	}
-	list, _, err := jobs.NewAdmin(env.DB, nil).List(context.Background(), jobs.Filter{Kind: importer.KindProcess})
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	assert.Equal(t, jobs.Failed, list[0].State)
-	assert.NotEmpty(t, list[0].LastError)
-
-	n, err := svc.Resume(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	j, err = svc.Job(staff(), job.ID)
-	require.NoError(t, err)
-	assert.Equal(t, importer.StatusDone, j.Status)
-	assert.Equal(t, 3, j.Counts.Created+j.Counts.Unchanged, "%+v", j.Counts)
-	for _, f := range j.Files {
-		assert.Equal(t, 1, f.Attempts, "no file is done twice")
+	job := run(t, env, ins...)
+	assert.Equal(t, importer.Counts{Rejected: 3}, job.Counts)
+	assert.Equal(t, 3, count(t, env.DB, "source_document"))
+	for i, f := range job.Files {
+		assert.True(t, f.Quarantined, f.Name)
+		d, err := env.Imports.Document(staff(), f.DocumentID)
+		require.NoError(t, err)
+		assert.Equal(t, ins[i].Data, d.Content)
+		assert.NotNil(t, d.PatientIDs)
+		assert.Empty(t, d.PatientIDs)
 	}
-	assert.Equal(t, 3, count(t, env.DB, "patient"), "nobody imported twice")
-	assert.Equal(t, jobs.Succeeded, queueJob(t, env, list[0].ID).State)
 }
 
 // TestResumeLeavesWaitingFileWaiting: an import interrupted while one of

@@ -98,7 +98,16 @@ func build(pkgDir string, wasm bool) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	tmp := out + ".tmp"
+	// A temporary name of this process's own: test binaries of several
+	// packages build the same plugin at once (go test ./... runs them in
+	// parallel), and a shared ".tmp" was renamed away under the other.
+	f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	_ = f.Close()
+	defer os.Remove(tmp) // after a failed build; renamed away otherwise
 	args := []string{"build", "-trimpath", "-o", tmp}
 	if wasm {
 		args = append(args, "-buildmode=c-shared")

@@ -130,6 +130,9 @@ func (inst *instance) invokeWithin(ctx context.Context, m *Module, what string, 
 	st := &callState{}
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callStateKey{}, st), limit)
 	defer cancel()
+	if m.stop != nil {
+		defer context.AfterFunc(m.stop, cancel)() // Close interrupts the call
+	}
 	packed, err := fn(cctx)
 	if err == nil && m.cfg.Uninterruptible && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		// Not stopped (uninterruptible), but late all the same.

@@ -62,7 +62,12 @@ type Module struct {
 	mu     sync.Mutex
 	closed bool
 	calls  int  // Call and Health in progress
-	behind bool // Close left the runtime to the last call (uninterruptible)
+	behind bool // Close left the runtime to the last call
+
+	// stop is cancelled by Close: it interrupts the calls in progress
+	// (through their contexts, not by closing the runtime under them).
+	stop       context.Context
+	stopCancel context.CancelFunc
 }
 
 // Load compiles (or fetches from the cache) and checks the module, then
@@ -92,6 +97,7 @@ func (e *Engine) Load(ctx context.Context, cfg Config) (*Module, error) {
 		slots:  make(chan struct{}, cfg.Concurrency),
 		idle:   make(chan *instance, cfg.Concurrency),
 	}
+	m.stop, m.stopCancel = context.WithCancel(context.Background())
 	if err := m.setup(ctx); err != nil {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("load wasm plugin %q: %w", cfg.Name, err)
@@ -258,8 +264,9 @@ func (m *Module) Health(ctx context.Context) error {
 }
 
 // Close closes every instance and the module's runtime. Calls in flight
-// fail (an uninterruptible module's run to their end, and the last one
-// closes the runtime); later calls return a fault.Unavailable error.
+// are interrupted and fail (an uninterruptible module's run to their
+// end), and the last one closes the runtime; later calls return a
+// fault.Unavailable error. Close does not wait for them.
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	if m.closed {
@@ -267,10 +274,12 @@ func (m *Module) Close(ctx context.Context) error {
 		return nil
 	}
 	m.closed = true
-	if m.cfg.Uninterruptible && m.calls > 0 {
-		// Closing the runtime under a running guest that cannot be
-		// interrupted races with the guest's own system calls; the
-		// last call closes it when it returns.
+	m.stopCancel() // interrupts what can be interrupted
+	if m.calls > 0 {
+		// Closing the runtime under a running guest races with the
+		// guest's own system calls: the last call closes it when it
+		// returns (at once when interrupted; an uninterruptible one
+		// runs to its end).
 		m.behind = true
 		m.mu.Unlock()
 		return nil
