@@ -14,6 +14,7 @@ import (
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/importer"
 	"github.com/pfinni/pfinni/core/jobs"
+	"github.com/pfinni/pfinni/core/review"
 	"github.com/pfinni/pfinni/core/store/storetest"
 	"github.com/pfinni/pfinni/internal/testkit/importertest"
 )
@@ -37,7 +38,7 @@ func onQueue(t *testing.T, env *importertest.Env, instance string) (*importer.Se
 	t.Helper()
 	q := jobs.New(env.DB, jobs.Options{Instance: instance, Backoff: func(int) time.Duration { return 0 }})
 	svc, err := importer.New(importer.Deps{DB: env.DB, Importer: env.Registry, Patients: env.Patients, Providers: env.Patients,
-		Auditor: env.Audit, Jobs: q}, importer.Options{})
+		Auditor: env.Audit, Review: review.NewQueue(env.DB, env.Audit), Jobs: q}, importer.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
 	return svc, q
