@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -269,22 +270,39 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 	}
 
 	c.lastSeen = now
+	sess := c.sess
+	// The touch is decided under the lock against the shared entry, so
+	// of many concurrent requests on one session only one writes.
+	s.mu.Lock()
+	if cur := s.sessions[h]; cur != nil && cur.touched.After(c.touched) {
+		c.touched = cur.touched
+	}
 	touch := now.Sub(c.touched) >= s.opt.TouchEvery
 	if touch {
 		c.touched = now
 	}
-	sess := c.sess
-	s.mu.Lock()
 	s.sessions[h] = &c
 	s.mu.Unlock()
 
 	if touch {
-		err := s.db.Exec(ctx, "UPDATE $id SET last_seen_at = $now", map[string]any{"id": store.RecordID("session", sess.ID), "now": now})
-		if err != nil {
-			return Session{}, fmt.Errorf("authenticate: %w", err)
+		if err := s.touch(ctx, sess.ID, now); err != nil {
+			return Session{}, err
 		}
 	}
 	return sess, nil
+}
+
+// touch writes a session's last_seen_at. A transaction conflict means
+// another request (here or on another instance) wrote the row at that
+// moment — a sign of the same activity — so it is not an error: the
+// user's request goes on, and the next touch writes again.
+func (s *Service) touch(ctx context.Context, id string, now time.Time) error {
+	err := s.db.Exec(ctx, "UPDATE $id SET last_seen_at = $now WHERE last_seen_at < $now",
+		map[string]any{"id": store.RecordID("session", id), "now": now})
+	if err != nil && !errors.Is(err, store.ErrTxConflict) {
+		return fmt.Errorf("authenticate: touch session: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) checkExpiry(ctx context.Context, c cached, now time.Time) error {
@@ -297,7 +315,8 @@ func (s *Service) checkExpiry(ctx context.Context, c cached, now time.Time) erro
 	default:
 		return nil
 	}
-	if derr := s.db.Exec(ctx, "DELETE $id", map[string]any{"id": store.RecordID("session", c.sess.ID)}); derr != nil {
+	// A conflict here is another request ending the same session.
+	if derr := s.db.Exec(ctx, "DELETE $id", map[string]any{"id": store.RecordID("session", c.sess.ID)}); derr != nil && !errors.Is(derr, store.ErrTxConflict) {
 		return fmt.Errorf("authenticate: end expired session: %w", derr)
 	}
 	return err

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
+	"github.com/pfinni/pfinni/core/dbengine"
 	"github.com/pfinni/pfinni/core/fault"
 	"github.com/pfinni/pfinni/core/store"
+	"github.com/pfinni/pfinni/core/store/storetest"
 )
 
 func TestLoginAndAuthenticate(t *testing.T) {
@@ -414,4 +418,73 @@ func TestDatabaseAwayFailsCleanly(t *testing.T) {
 	_, _, err = f.svc.peek(ip, "login_ip|1.1.1.1", f.clock.Now())
 	assert.ErrorIs(t, err, fault.ErrUnavailable)
 	assert.ErrorIs(t, f.svc.revokeUserSessions(ip, u.ID, ""), fault.ErrUnavailable)
+}
+
+// TestAuthenticateConcurrentOnOneSession: many requests on one session,
+// through several instances that each write last_seen_at on every
+// request, all succeed — a conflict on the session row is never the
+// user's error (it was a 500 under load).
+func TestAuthenticateConcurrentOnOneSession(t *testing.T) {
+	f := newFixture(t, Options{Now: time.Now, TouchEvery: time.Nanosecond, CacheTTL: time.Nanosecond})
+	// The file engine production runs (the in-memory one of the other
+	// tests serializes writes and never conflicts).
+	f.db = fileDB(t)
+	f.svc = New(f.db, f.ev, Options{Hash: fastHash, Now: time.Now, TouchEvery: time.Nanosecond, CacheTTL: time.Nanosecond})
+	f.user(t, "busy@x.example", actor.RoleStaff)
+	sess, err := f.svc.Login(client("192.0.2.9"), "busy@x.example", testPassword)
+	require.NoError(t, err)
+
+	const instances, workers, each = 4, 25, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, instances*workers*each)
+	for range instances {
+		svc := New(f.db, f.ev, Options{Hash: fastHash, Now: time.Now, TouchEvery: time.Nanosecond, CacheTTL: time.Nanosecond})
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					got, err := svc.Authenticate(context.Background(), sess.Token)
+					if err == nil && got.ID != sess.ID {
+						err = errors.New("another session answered")
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	rows, err := store.Query[[]sessionRow](context.Background(), f.db, "SELECT * FROM session", nil)
+	require.NoError(t, err)
+	require.Len(t, rows, 1, "the session is still there")
+	assert.True(t, rows[0].LastSeenAt.After(sess.CreatedAt) || rows[0].LastSeenAt.Equal(sess.CreatedAt))
+}
+
+// fileDB is a database on an engine of its own that keeps its data in
+// files (surrealkv), as a production server does.
+func fileDB(t *testing.T) *store.DB {
+	t.Helper()
+	if _, err := storetest.Engine(); err != nil || storetest.SharedEngine() == nil {
+		t.Skip("external database: no engine of our own")
+	}
+	wd, _ := os.Getwd()
+	dir, err := dbengine.FindHostDir(wd)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	eng, err := dbengine.Start(ctx, dbengine.Config{Path: "surrealkv://" + t.TempDir(), HostDir: dir, StartTimeout: 2 * time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = eng.Stop() })
+	user, pass := eng.Credentials()
+	db, err := store.Open(ctx, store.Config{URL: eng.URL, Namespace: "test", Database: "auth", User: user, Password: pass,
+		Logger: slog.New(slog.DiscardHandler), PingEvery: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
