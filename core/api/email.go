@@ -120,7 +120,7 @@ func (s *Server) receiveEmailEvent(c *fiber.Ctx) error {
 			h.Add(k, v)
 		}
 	}
-	ev, err := s.deps.Email.ReceiveProviderEvent(c.UserContext(), c.Body(), h)
+	ev, err := s.deps.Email.ReceiveProviderEvent(c.UserContext(), rawBody(c), h)
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,12 @@ var updateOpenAPI = flag.Bool("update-openapi", false, "rewrite core/api/openapi
 
 // openapiPath turns a Fiber path (/patients/:id) into an OpenAPI one
 // (/patients/{id}).
-var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
+// An escaped colon (/patients\:batch) is a literal one.
+var fiberParam = regexp.MustCompile(`(^|[^\\]):([A-Za-z_]+)`)
 
-func openapiPath(p string) string { return fiberParam.ReplaceAllString(p, "{$1}") }
+func openapiPath(p string) string {
+	return strings.ReplaceAll(fiberParam.ReplaceAllString(p, "${1}{$2}"), `\:`, ":")
+}
 
 type openapiDoc struct {
 	OpenAPI string                                `json:"openapi"`
@@ -139,6 +142,7 @@ var openapiSummaries = map[string]string{
 	"POST /api/v1/plugins/{name}/disable":                        "Disable a plugin",
 	"GET /api/v1/patients":                                       "Search and list patients",
 	"POST /api/v1/patients":                                      "Create a patient (409 with duplicates unless confirm_duplicate)",
+	"POST /api/v1/patients:batch":                                "Create up to 500 patients; per-item results {index, status, id, error}",
 	"GET /api/v1/patients/stats":                                 "Dashboard figures",
 	"GET /api/v1/patients/export.csv":                            "Every patient the list's filters match, as CSV (a provider: their panel)",
 	"GET /api/v1/patients/workflow":                              "Allowed status transitions",

@@ -21,6 +21,7 @@ func (s *Server) bindPatientsAPI(r fiber.Router) {
 	}
 	r.Get("/patients", allow(panelUsers), s.listPatients)
 	r.Post("/patients", allow(panelUsers), s.createPatient)
+	r.Post(`/patients\:batch`, allow(panelUsers), s.createPatientsBatch) // patients_batch.go
 	r.Get("/patients/stats", allow(panelUsers), s.patientStats)
 	r.Get("/patients/workflow", allow(panelUsers), s.patientWorkflow)
 	r.Get("/patients/export.csv", allow(panelUsers), s.exportPatients)

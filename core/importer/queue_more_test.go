@@ -55,6 +55,18 @@ func stored(t *testing.T, env *importertest.Env, ins ...importer.Input) importer
 	return job
 }
 
+// resumed runs Resume once, which must work on want imports, and reads
+// the import id afterwards.
+func resumed(t *testing.T, svc *importer.Service, want int, id string) *importer.Job {
+	t.Helper()
+	n, err := svc.Resume(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, want, n)
+	j, err := svc.Job(staff(), id)
+	require.NoError(t, err)
+	return j
+}
+
 func queueJob(t *testing.T, env *importertest.Env, id string) jobs.Job {
 	t.Helper()
 	j, err := jobs.NewAdmin(env.DB, nil).Get(context.Background(), id)
@@ -151,15 +163,11 @@ func TestResumeWhileAuditDown(t *testing.T) {
 			assert.Equal(t, jobs.Failed, list[0].State)
 			assert.NotEmpty(t, list[0].LastError)
 
-			n, err := svc.Resume(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, 1, n)
-			j, err = svc.Job(staff(), job.ID)
-			require.NoError(t, err)
+			j = resumed(t, svc, 1, job.ID)
 			assert.Equal(t, importer.StatusDone, j.Status)
 			assert.Equal(t, len(tc.ins), tc.want(j.Counts), "%+v", j.Counts)
 			for _, f := range j.Files {
-				assert.Equal(t, 1, f.Attempts, "no file is done twice: %+v", f)
+				assert.Equal(t, 1, f.Attempts, "no file is done twice")
 			}
 			assert.Equal(t, tc.patients, count(t, env.DB, "patient"), "nobody imported twice")
 			assert.Equal(t, tc.reviews, count(t, env.DB, "review_item"), "one review item per record")
@@ -230,11 +238,7 @@ func TestResumeLeavesWaitingFileWaiting(t *testing.T) {
 	assert.Contains(t, detail, "waiting for the C-CDA importer, which is not enabled")
 	require.Less(t, job.Progress.Done, 8, "some files were left pending by the stop")
 
-	n, err := env.Imports.Resume(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	j, err := env.Imports.Job(staff(), job.ID)
-	require.NoError(t, err)
+	j := resumed(t, env.Imports, 1, job.ID)
 	assert.Equal(t, importer.StatusRunning, j.Status)
 	assert.Equal(t, importer.Counts{Created: 8}, j.Counts)
 	assert.Equal(t, 1, j.Waiting)
@@ -243,17 +247,13 @@ func TestResumeLeavesWaitingFileWaiting(t *testing.T) {
 	assert.Equal(t, detail, cda.Detail)
 	assert.Zero(t, cda.Attempts)
 
-	n, err = env.Imports.Resume(context.Background())
+	n, err := env.Imports.Resume(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing to do until the importer is in service")
 
 	_, err = env.Registry.Enable(admin, "importer-ccda")
 	require.NoError(t, err)
-	n, err = env.Imports.Resume(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	j, err = env.Imports.Job(staff(), job.ID)
-	require.NoError(t, err)
+	j = resumed(t, env.Imports, 1, job.ID)
 	assert.Equal(t, importer.StatusDone, j.Status)
 	assert.Equal(t, importer.ResultCreated, j.Files[0].Result, j.Files[0].Detail)
 	assert.Equal(t, importer.Counts{Created: 9}, j.Counts)
@@ -268,11 +268,7 @@ func TestKeptDocumentGone(t *testing.T) {
 	job := stored(t, env, ins...)
 	require.NoError(t, env.DB.Exec(context.Background(), "DELETE source_document WHERE name = 'p00.xml'", nil))
 	other := importertest.New(t, env.DB, nil, importer.Options{})
-	n, err := other.Imports.Resume(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 1, n)
-	j, err := other.Imports.Job(staff(), job.ID)
-	require.NoError(t, err)
+	j := resumed(t, other.Imports, 1, job.ID)
 	assert.Equal(t, importer.StatusDone, j.Status)
 	assert.Equal(t, importer.ResultRejected, j.Files[0].Result)
 	assert.Equal(t, "the kept document is missing from the database", j.Files[0].Detail)

@@ -137,20 +137,22 @@ type state struct {
 	byID        map[string]*entry
 	byMRN       map[string]string // exact MRN -> id
 	views       [numViews][]*entry
-	byStatus    map[Status][]*entry // each status's patients in last-name order (the status filter's view)
-	byProvider  map[string][]*entry // each provider's panel in last-name order
+	byStatus    map[Status][]*entry    // each status's patients in last-name order (the status filter's view)
+	byProvider  map[string][]*entry    // each provider's panel in last-name order
 	emails      atomic.Pointer[string] // see emailBlob; nil after a change
 	tokens      *tokenIndex
 	providers   map[string]*Provider
 	transitions []StatusChange // recent transitions, by time (for Stats)
 	tombstones  map[string]struct{}
 	merged      map[string]*Patient // merged-away records (MergedInto set), by id
+	match       *matchIndex         // the duplicate scorer's blocks (match_index.go)
 }
 
 func newState() *state {
 	return &state{
 		byID: map[string]*entry{}, byMRN: map[string]string{}, tokens: newTokenIndex(), byStatus: map[Status][]*entry{}, byProvider: map[string][]*entry{},
 		providers: map[string]*Provider{}, tombstones: map[string]struct{}{}, merged: map[string]*Patient{},
+		match: newMatchIndex(),
 	}
 }
 
@@ -167,6 +169,7 @@ func (st *state) bulkLoad(ps []*Patient) {
 		st.byID[p.ID] = e
 		st.byMRN[p.MRN] = p.ID
 		st.tokens.add(e.tokens)
+		st.match.add(e)
 	}
 	all := make([]*entry, 0, len(st.byID))
 	for _, e := range st.byID {
@@ -230,6 +233,7 @@ func (st *state) upsert(p *Patient) bool {
 	st.byID[p.ID] = e
 	st.byMRN[p.MRN] = p.ID
 	st.tokens.add(e.tokens)
+	st.match.add(e)
 	st.emails.Store(nil)
 	for f := range numViews {
 		st.views[f] = insertSorted(st.views[f], e, f)
@@ -257,6 +261,7 @@ func (st *state) drop(old *entry) {
 		delete(st.byMRN, old.p.MRN)
 	}
 	st.tokens.remove(old.tokens)
+	st.match.remove(old)
 	st.emails.Store(nil)
 	for f := range numViews {
 		st.views[f] = deleteSorted(st.views[f], old, f)

@@ -71,7 +71,8 @@ type Candidate struct {
 
 // Candidates returns the patients of the directory scoring at least
 // DuplicateThreshold against in, best first, at most limit (limit <= 0:
-// 10). The scan is over the in-memory directory; the read is audited
+// 10). The scan is over the in-memory directory's blocks (matchIndex:
+// only patients with strong evidence are scored); the read is audited
 // with the count only.
 func (s *Service) Candidates(ctx context.Context, in Input, limit int) ([]Candidate, error) {
 	const action = "patient.candidates"
@@ -94,11 +95,13 @@ func (s *Service) candidates(in Input, limit int) []Candidate {
 	q := newProbe(in)
 	var out []Candidate
 	s.dir.read(func(st *state) {
-		for _, e := range st.byID {
-			if c, ok := q.score(e); ok {
-				out = append(out, c)
+		st.match.lookup(q, func(id string) {
+			if e := st.byID[id]; e != nil {
+				if c, ok := q.score(e); ok {
+					out = append(out, c)
+				}
 			}
-		}
+		})
 	})
 	slices.SortFunc(out, func(a, b Candidate) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {

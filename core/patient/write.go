@@ -99,6 +99,12 @@ func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.insert(ctx, p)
+}
+
+// insert stores p, a prepared new patient, as version 1 with its first
+// history rows.
+func (s *Service) insert(ctx context.Context, p *Patient) (*Patient, error) {
 	now := s.opt.now().UTC()
 	p.ID = newID("p_")
 	p.Version = 1
@@ -106,7 +112,7 @@ func (s *Service) create(ctx context.Context, in Input) (*Patient, error) {
 	who := actor.From(ctx).UserID
 	sc := StatusChange{PatientID: p.ID, From: "", To: p.Status, Reason: "created", Actor: who, At: now}
 	h := Change{PatientID: p.ID, Version: 1, Action: "create", Fields: setFields(p), Actor: who, Source: p.Source, At: now}
-	err = s.db.Exec(ctx, `BEGIN;
+	err := s.db.Exec(ctx, `BEGIN;
 CREATE $rid CONTENT $p RETURN NONE;
 CREATE status_change CONTENT $sc RETURN NONE;
 CREATE patient_history CONTENT $h RETURN NONE;
