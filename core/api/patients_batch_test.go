@@ -132,3 +132,57 @@ func TestPatientsBatchRefusals(t *testing.T) {
 	}
 	assert.Zero(t, env.svc.Count())
 }
+
+// BenchmarkSeedThroughBatch seeds 10,000 patients through POST
+// /patients:batch as a migration script would (500 per request, 4
+// requests in flight), on the real database and audit log, and reports
+// seconds per 10,000 (run with -benchtime 1x).
+func BenchmarkSeedThroughBatch(b *testing.B) {
+	const total, per, inFlight = 10_000, patient.MaxBatch, 2
+	firsts := []string{"Ada", "Bruno", "Celia", "Dmitri", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas"}
+	lasts := []string{"Quill", "Ruskin", "Stavros", "Tennant", "Ulm", "Varga", "Weiss", "Xu", "Young", "Zamora"}
+	for b.Loop() {
+		b.StopTimer()
+		env := newPatientEnv(b, nil)
+		bodies := make([]string, 0, total/per)
+		for lo := 0; lo < total; lo += per {
+			items := make([]string, 0, per)
+			for i := lo; i < lo+per; i++ {
+				items = append(items, fmt.Sprintf(`{"mrn":"SEED-%05d","first_name":"%s","last_name":"%s%d","date_of_birth":"19%02d-%02d-%02d","sex":"female","phone":"555%07d"}`,
+					i, firsts[i%len(firsts)], lasts[(i/10)%len(lasts)], i, 30+i%70, 1+i%12, 1+i%28, i))
+			}
+			bodies = append(bodies, `{"confirm_duplicate":true,"items":[`+strings.Join(items, ",")+`]}`)
+		}
+		b.StartTimer()
+		start := time.Now()
+		work := make(chan string)
+		errs := make(chan error, len(bodies))
+		done := make(chan struct{})
+		for range inFlight {
+			go func() {
+				for body := range work {
+					var got struct{ Created int }
+					if st := env.call(b, actor.RoleStaff, "POST", "/api/v1/patients:batch", body, &got); st != 200 || got.Created != per {
+						errs <- fmt.Errorf("status %d, created %d", st, got.Created)
+					}
+				}
+				done <- struct{}{}
+			}()
+		}
+		for _, body := range bodies {
+			work <- body
+		}
+		close(work)
+		for range inFlight {
+			<-done
+		}
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/10k")
+		if n := env.svc.Count(); n != total {
+			b.Fatalf("%d patients, want %d", n, total)
+		}
+	}
+}

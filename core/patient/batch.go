@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pfinni/pfinni/core/actor"
 	"github.com/pfinni/pfinni/core/audit"
@@ -43,7 +44,8 @@ const batchFanout = 32
 // own audit event, and the refused items do not stop the others. The
 // results are in the items' order. It fails as a whole only when the
 // caller may not create patients, the batch is empty or too large, or
-// the database fails.
+// an audit event could not be stored; a chunk the database refused is
+// an error on each of its items (503 in the API).
 func (s *Service) CreateBatch(ctx context.Context, items []BatchItem, confirmAll bool) ([]BatchResult, error) {
 	const action = "patient.create"
 	if err := s.authorize(ctx, action, "patient", "", false); err != nil {
@@ -81,12 +83,7 @@ func (s *Service) CreateBatch(ctx context.Context, items []BatchItem, confirmAll
 		out[i].Patient = p
 		ok = append(ok, i)
 	}
-	if err := s.insertBatch(ctx, out, ok); err != nil {
-		for _, i := range ok {
-			out[i] = BatchResult{Err: err}
-		}
-		return nil, errors.Join(err, s.auditBatch(ctx, action, out, details))
-	}
+	s.insertBatch(ctx, out, ok)
 	if err := s.auditBatch(ctx, action, out, details); err != nil {
 		return nil, err
 	}
@@ -103,16 +100,32 @@ func (s *Service) CreateBatch(ctx context.Context, items []BatchItem, confirmAll
 	return out, nil
 }
 
-// insertBatch stores the prepared patients of out at ok in one
-// transaction with their first history rows. When another writer took
-// one of their MRNs meanwhile, the transaction fails as a whole, and the
-// items are then created one by one so that only that one is refused.
-func (s *Service) insertBatch(ctx context.Context, out []BatchResult, ok []int) error {
-	if len(ok) == 0 {
-		return nil
-	}
+// insertChunk is the number of items per transaction of a batch; a
+// batch's chunks are written concurrently (the engine runs statements on
+// every core, and one large transaction runs on one).
+const insertChunk = 100
+
+// insertBatch stores the prepared patients of out at ok with their first
+// history rows, each chunk of insertChunk items in one transaction (an
+// item's rows are always in one). When another writer took one of a
+// chunk's MRNs meanwhile, that chunk fails as a whole, and its items are
+// then created one by one so that only that one is refused. A chunk the
+// database refused otherwise leaves the error on each of its items.
+func (s *Service) insertBatch(ctx context.Context, out []BatchResult, ok []int) {
 	now := s.opt.now().UTC()
 	who := actor.From(ctx).UserID
+	var chunks [][]int
+	for lo := 0; lo < len(ok); lo += insertChunk {
+		chunks = append(chunks, ok[lo:min(lo+insertChunk, len(ok))])
+	}
+	var wg sync.WaitGroup
+	for _, chunk := range chunks {
+		wg.Go(func() { s.insertChunk(ctx, out, chunk, now, who) })
+	}
+	wg.Wait()
+}
+
+func (s *Service) insertChunk(ctx context.Context, out []BatchResult, ok []int, now time.Time, who string) {
 	ps := make([]map[string]any, 0, len(ok))
 	scs := make([]map[string]any, 0, len(ok))
 	hs := make([]map[string]any, 0, len(ok))
@@ -137,15 +150,17 @@ COMMIT;`, map[string]any{"ps": ps, "scs": scs, "hs": hs})
 				st.upsert(out[i].Patient)
 			}
 		})
-		return nil
 	case errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrTxConflict):
 		for _, i := range ok {
 			p, err := s.insert(ctx, out[i].Patient)
 			out[i] = BatchResult{Patient: p, Err: err}
 		}
-		return nil
+	default:
+		err = s.dbErr("create patients", err)
+		for _, i := range ok {
+			out[i] = BatchResult{Err: err}
+		}
 	}
-	return s.dbErr("create patients", err)
 }
 
 // auditBatch records each item's outcome (concurrently: the audit log
