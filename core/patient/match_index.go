@@ -38,13 +38,24 @@ func keysOf(e *entry) matchKeys {
 	return matchKeys{dob: p.DateOfBirth, phone: phoneKey(p.Phone), email: e.email, first: nameKey(p.FirstName), last: nameKey(p.LastName)}
 }
 
+// block is one exact-key block of a patient.
+type block struct {
+	m   map[string]idSet
+	key string
+}
+
+// exact are the exact-key blocks of k (the last name is kept apart: it
+// is looked up by distance).
+func (m *matchIndex) exact(k matchKeys) [4]block {
+	return [4]block{{m.byDOB, k.dob}, {m.byPhone, k.phone}, {m.byEmail, k.email}, {m.byFirst, k.first}}
+}
+
 // add indexes e.
 func (m *matchIndex) add(e *entry) {
 	k, id := keysOf(e), e.p.ID
-	put(m.byDOB, k.dob, id)
-	put(m.byPhone, k.phone, id)
-	put(m.byEmail, k.email, id)
-	put(m.byFirst, k.first, id)
+	for _, b := range m.exact(k) {
+		put(b.m, b.key, id)
+	}
 	if put(m.byLast, k.last, id) {
 		n := utf8.RuneCountInString(k.last)
 		if m.lastByLen[n] == nil {
@@ -57,10 +68,9 @@ func (m *matchIndex) add(e *entry) {
 // remove takes e out of the index.
 func (m *matchIndex) remove(e *entry) {
 	k, id := keysOf(e), e.p.ID
-	take(m.byDOB, k.dob, id)
-	take(m.byPhone, k.phone, id)
-	take(m.byEmail, k.email, id)
-	take(m.byFirst, k.first, id)
+	for _, b := range m.exact(k) {
+		take(b.m, b.key, id)
+	}
 	if take(m.byLast, k.last, id) {
 		n := utf8.RuneCountInString(k.last)
 		delete(m.lastByLen[n], k.last)
