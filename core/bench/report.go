@@ -11,15 +11,15 @@ import (
 
 // Report is one harness run: settings, per-path results and process stats.
 type Report struct {
-	At        time.Time      `json:"at"`
-	Patients  int            `json:"patients"`
-	Workers   int            `json:"workers"`
-	Duration  string         `json:"duration_per_path"`
-	Results   []Result       `json:"results"`
-	Processes []ProcStats    `json:"processes"`
+	At        time.Time   `json:"at"`
+	Patients  int         `json:"patients"`
+	Workers   int         `json:"workers"`
+	Duration  string      `json:"duration_per_path"`
+	Results   []Result    `json:"results"`
+	Processes []ProcStats `json:"processes"`
 	// Peer is the side-by-side run against PocketBase (--peer), if any.
-	Peer []Comparison `json:"peer,omitempty"`
-	Notes     map[string]any `json:"notes,omitempty"`
+	Peer  []Comparison   `json:"peer,omitempty"`
+	Notes map[string]any `json:"notes,omitempty"`
 }
 
 // WriteTable prints the report as a table.

@@ -30,7 +30,7 @@ type Options struct {
 	// Only, when set, runs just the read paths whose name it matches (no
 	// writes, import or raw rows): to measure one path again quickly.
 	Only *regexp.Regexp
-	Log       func(format string, args ...any)
+	Log  func(format string, args ...any)
 }
 
 func (o *Options) defaults() {
