@@ -47,6 +47,7 @@ type App struct {
 
 	closers        []func(context.Context) error
 	pluginsStarted chan struct{}
+	pluginsGate    <-chan struct{}
 	out            io.Writer // Options.Out, safe for concurrent use
 }
 
@@ -78,6 +79,10 @@ type Options struct {
 	// nothing may write to the database, nor create key files, before
 	// the backup is in).
 	StoreOnly bool
+	// PluginsGate, when not nil, holds plugin loading until it is closed:
+	// for tests that must see a server whose plugins are still loading
+	// (a warm cache loads them faster than a first /readyz poll).
+	PluginsGate <-chan struct{}
 }
 
 // NewLogger builds the process logger from config.
@@ -97,7 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (a *App, err er
 	if opts.Out == nil {
 		opts.Out = os.Stdout
 	}
-	a = &App{Config: cfg, Log: NewLogger(cfg, os.Stderr), out: &lockedWriter{w: opts.Out}}
+	a = &App{Config: cfg, Log: NewLogger(cfg, os.Stderr), out: &lockedWriter{w: opts.Out}, pluginsGate: opts.PluginsGate}
 	defer func() {
 		if err != nil {
 			_ = a.Close(context.Background())

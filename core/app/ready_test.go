@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,9 +103,18 @@ type server struct {
 	start time.Time
 	admin *bench.Client
 	first readyz // the first answer of /readyz, as soon as the server listened
+	// release lets held plugins load (serveHeld); a no-op after the first call.
+	release func()
 }
 
 func serve(t *testing.T, manifestPath, cacheDir string) *server {
+	t.Helper()
+	return serveHeld(t, manifestPath, cacheDir, false)
+}
+
+// serveHeld is serve with the plugins held from loading, when hold is
+// set, until s.release is called: what a request sees while they load.
+func serveHeld(t *testing.T, manifestPath, cacheDir string, hold bool) *server {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -113,12 +123,18 @@ func serve(t *testing.T, manifestPath, cacheDir string) *server {
 	cfg := testConfig(t, "PFINNI_PLUGINS_MANIFEST="+manifestPath, "PFINNI_PLUGIN_CACHE_DIR="+cacheDir,
 		"PFINNI_HTTP_ADDR="+addr, "PFINNI_ADMIN_EMAIL="+readyAdmin, "PFINNI_ADMIN_PASSWORD="+readyPass, "PFINNI_DEMO_PATIENTS=12")
 	s := &server{out: &bytes.Buffer{}, base: "http://" + addr, start: time.Now()}
+	gate, once := make(chan struct{}), &sync.Once{}
+	s.release = func() { once.Do(func() { close(gate) }) }
+	if !hold {
+		s.release()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.app, err = Open(ctx, cfg, Options{Out: s.out, Bootstrap: true})
+	s.app, err = Open(ctx, cfg, Options{Out: s.out, Bootstrap: true, PluginsGate: gate})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- s.app.Serve(ctx) }()
 	t.Cleanup(func() {
+		s.release()
 		cancel()
 		<-done
 		_ = s.app.Close(context.Background())
@@ -220,7 +236,7 @@ func TestReadyOnlyWhenPluginsAreLoaded(t *testing.T) {
 		path, cache = firstPartyManifest(t, "importer-ccda", "intent-patients"), sharedCache()
 	}
 
-	s := serve(t, path, cache)
+	s := serveHeld(t, path, cache, true)
 	r := s.first
 	require.Equal(t, http.StatusServiceUnavailable, r.code, "not ready while the plugins load")
 	assert.Equal(t, "starting", r.body.Status)
@@ -234,6 +250,7 @@ func TestReadyOnlyWhenPluginsAreLoaded(t *testing.T) {
 	assert.Equal(t, http.StatusOK, healthz.StatusCode, "liveness does not wait for plugins")
 
 	early := s.upload(t, "early.xml", ccda("READY-1", "Ella", "Early"))
+	s.release()
 	first := s.waitReady(t)
 	r = s.readyz(t)
 	assert.Equal(t, "ready", r.body.Status)

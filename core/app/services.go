@@ -194,6 +194,9 @@ func (a *App) wirePlugins(ctx context.Context, patients hostcall.PatientReader) 
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
+		if a.pluginsGate != nil {
+			<-a.pluginsGate
+		}
 		t0 := time.Now()
 		// llm_url turns the optional LLM adapter on (first, so that
 		// readiness covers it too).
