@@ -17,10 +17,17 @@ import (
 
 // instance starts another core instance's chat service on its own
 // connection to e's database, with e's patients and plugins.
+//
+// Each instance's clock runs a second per letter after the first
+// instance's (fixedNow): the history orders answers by time, and with
+// one frozen clock every answer tied, so "the last answer" was whichever
+// row the database returned first.
 func instance(t *testing.T, e *env, name string) *chat.Service {
 	t.Helper()
+	later := time.Duration(name[0]-'A') * time.Second
+	now := func() time.Time { return fixedNow().Add(later) }
 	s, err := chat.New(context.Background(), chat.Deps{DB: open(t, e.cfg), Patients: e.patients, Intents: e.plugins, Knowledge: e.plugins,
-		Audit: e.audit, Now: fixedNow, Location: time.UTC, Instance: name}, chat.Options{})
+		Audit: e.audit, Now: now, Location: time.UTC, Instance: name}, chat.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
