@@ -22,26 +22,55 @@ import (
 // each ran.
 type ledger struct {
 	mu       sync.Mutex
-	inFlight map[string]bool
+	inFlight map[string]string // job id → the instance running it
+	dead     map[string]bool   // instances "crashed" (see crash)
 	overlaps []string
 	runs     map[string]int
 }
 
-func newLedger() *ledger { return &ledger{inFlight: map[string]bool{}, runs: map[string]int{}} }
+func newLedger() *ledger {
+	return &ledger{inFlight: map[string]string{}, dead: map[string]bool{}, runs: map[string]int{}}
+}
+
+// crash records that instance died: a crash is simulated by cancelling
+// the instance's context, which leaves its handler goroutines running
+// until they notice (a database call under -race on a loaded machine can
+// take longer than the lease). A real crash takes them with the process
+// (the SIGKILL proofs in cmd/pfinni), so their runs end here.
+func (l *ledger) crash(instance string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dead[instance] = true
+	for id, who := range l.inFlight {
+		if who == instance {
+			delete(l.inFlight, id)
+		}
+	}
+}
 
 // handler applies the job's side effect idempotently — a record keyed
 // by the job id, created once — after a short pause during which the
 // instance may be killed.
-func (l *ledger) handler(db *store.DB) jobs.Handler {
+func (l *ledger) handler(db *store.DB, instance string) jobs.Handler {
 	return jobs.HandlerFunc(func(ctx context.Context, j jobs.Job) error {
 		l.mu.Lock()
-		if l.inFlight[j.ID] {
+		if l.dead[instance] { // a dead process starts nothing
+			l.mu.Unlock()
+			return context.Canceled
+		}
+		if _, ok := l.inFlight[j.ID]; ok {
 			l.overlaps = append(l.overlaps, j.ID)
 		}
-		l.inFlight[j.ID] = true
+		l.inFlight[j.ID] = instance
 		l.runs[j.ID]++
 		l.mu.Unlock()
-		defer func() { l.mu.Lock(); delete(l.inFlight, j.ID); l.mu.Unlock() }()
+		defer func() {
+			l.mu.Lock()
+			if l.inFlight[j.ID] == instance {
+				delete(l.inFlight, j.ID)
+			}
+			l.mu.Unlock()
+		}()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -81,7 +110,7 @@ func TestJobsSurviveRepeatedCrashes(t *testing.T) {
 	}
 
 	steady := jobs.New(db, opt("steady"))
-	require.NoError(t, steady.Register("proof.effect", l.handler(db)))
+	require.NoError(t, steady.Register("proof.effect", l.handler(db, "steady")))
 	start(t, steady)
 
 	crashes := 0
@@ -91,11 +120,13 @@ func TestJobsSurviveRepeatedCrashes(t *testing.T) {
 		if n == total {
 			break
 		}
-		victim := jobs.New(db, opt(fmt.Sprint("victim-", crashes)))
-		require.NoError(t, victim.Register("proof.effect", l.handler(db)))
+		name := fmt.Sprint("victim-", crashes)
+		victim := jobs.New(db, opt(name))
+		require.NoError(t, victim.Register("proof.effect", l.handler(db, name)))
 		vctx, crash := context.WithCancel(ctx)
 		require.NoError(t, victim.Start(vctx))
 		time.Sleep(700 * time.Millisecond)
+		l.crash(name)
 		crash() // no release: its leases must expire
 		crashes++
 	}
